@@ -29,3 +29,8 @@ export interface Decision {
   defaulted: unknown;
   result: ReviewResult;
 }
+
+// ---------------------------------------------------------------------------------
+// The functions below are the engine's public API; their bodies are being written.
+// Signatures are the contract the webhook, CLI and reconciler code against.
+// ---------------------------------------------------------------------------------
