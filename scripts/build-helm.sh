@@ -7,9 +7,13 @@
 #   SDB_CACHE_DIR  cache root (default ~/.cache/sdb-tls-guard)
 set -eu
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+# helm's default Kubernetes version (used by `helm template`/`helm lint` without a
+# cluster) comes from link-time variables its Makefile stamps from the client-go minor.
+# Unstamped it says v1.20.0, which the chart's kubeVersion (>=1.30) rejects.
+K8S_MINOR="${HELM_K8S_MINOR:-37}"
 CACHE="${SDB_CACHE_DIR:-$HOME/.cache/sdb-tls-guard}"
 BIN="$CACHE/bin"
-OUT="$BIN/helm-$HELM_VERSION"
+OUT="$BIN/helm-$HELM_VERSION-k1.$K8S_MINOR"
 if [ -x "$OUT" ] && "$OUT" version --short >/dev/null 2>&1; then
   echo "$OUT"
   exit 0
@@ -21,10 +25,12 @@ trap 'rm -rf "$TMP"' EXIT
 echo "build-helm: building helm $HELM_VERSION (first time only; takes a few minutes)" >&2
 # go install pkg@version builds in module mode outside any main module.
 GOBIN="$TMP" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install \
-  -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+  -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION \
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$K8S_MINOR \
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$K8S_MINOR" \
   "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2
 mv "$TMP/helm" "$OUT.tmp.$$"
 mv "$OUT.tmp.$$" "$OUT"
-ln -sf "helm-$HELM_VERSION" "$BIN/helm"
+ln -sf "$(basename "$OUT")" "$BIN/helm"
 "$OUT" version --short >&2
 echo "$OUT"
