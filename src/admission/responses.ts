@@ -1,0 +1,132 @@
+// AdmissionResponse builders. PURE: findings in, wire response out.
+import { aggregate, CAUSE_REASON } from '../core/field/errors.js';
+import type { Finding, PatchOp, ReviewResult, RuleId } from '../core/findings.js';
+import type { AdmissionResponse, StatusCause } from './review.js';
+
+/**
+ * Audit annotation keys. The API server prefixes each key with the webhook's name
+ * (`validate.sdb-tls-guard.io/denied-by`) and drops keys that are not a valid
+ * qualified name after prefixing, so these must not contain a `/` themselves.
+ */
+export const AUDIT_DENIED_BY = 'denied-by';
+export const AUDIT_WARNED_BY = 'warned-by';
+export const AUDIT_NOT_EVALUATED = 'not-evaluated';
+export const AUDIT_DEFAULTED = 'defaulted';
+
+/** What the denial's status.details names: the object and its group/kind. */
+export interface DenialTarget {
+  name?: string;
+  group?: string;
+  kind?: string;
+}
+
+/** Unique ids in first-seen order. */
+export function ruleIds(findings: readonly { rule: RuleId | string }[]): string[] {
+  const seen = new Set<string>();
+  for (const f of findings) seen.add(f.rule);
+  return [...seen];
+}
+
+/** The finding's message without its leading `<field>: ` (what a StatusCause carries). */
+export function causeMessage(f: Finding): string {
+  const prefix = `${f.field}: `;
+  return f.field && f.message.startsWith(prefix) ? f.message.slice(prefix.length) : f.message;
+}
+
+export function toCause(f: Finding): StatusCause {
+  return {
+    reason: f.type ? CAUSE_REASON[f.type] : 'FieldValueInvalid',
+    message: causeMessage(f),
+    field: f.field,
+  };
+}
+
+/** Warnings must be single printable lines; the API server drops others. */
+export function warningText(f: Finding): string {
+  // eslint-disable-next-line no-control-regex
+  return f.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+function annotations(result: ReviewResult): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  const denied = ruleIds(result.errors);
+  const warned = ruleIds(result.warnings);
+  const notEvaluated = ruleIds(result.notEvaluated);
+  if (denied.length) out[AUDIT_DENIED_BY] = denied.join(',');
+  if (warned.length) out[AUDIT_WARNED_BY] = warned.join(',');
+  if (notEvaluated.length) out[AUDIT_NOT_EVALUATED] = notEvaluated.join(',');
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** allowed: true with nothing else. */
+export function allowResponse(uid: string): AdmissionResponse {
+  return { uid, allowed: true };
+}
+
+/**
+ * The validating answer for a review result: allowed with warnings when there are no
+ * errors, otherwise allowed: false with a 422 Invalid status made like the API
+ * server's field-error aggregate (status.details.causes holds every error).
+ */
+export function reviewResponse(uid: string, result: ReviewResult, target: DenialTarget): AdmissionResponse {
+  const res: AdmissionResponse = { uid, allowed: result.errors.length === 0 };
+  if (result.errors.length) {
+    res.status = {
+      status: 'Failure',
+      code: 422,
+      reason: 'Invalid',
+      message: aggregate(result.errors.map((f) => f.message)),
+      details: {
+        ...(target.name ? { name: target.name } : {}),
+        ...(target.group !== undefined ? { group: target.group } : {}),
+        ...(target.kind ? { kind: target.kind } : {}),
+        causes: result.errors.map(toCause),
+      },
+    };
+  }
+  if (result.warnings.length) res.warnings = result.warnings.map(warningText);
+  const audit = annotations(result);
+  if (audit) res.auditAnnotations = audit;
+  return res;
+}
+
+/** The default each patch operation comes from (for the log line and audit). */
+export function defaultIdOf(op: PatchOp): string {
+  if (op.path === '/spec/apply') return 'default-apply';
+  if (op.path === '/spec/timeout') return 'default-timeout';
+  if (op.path.endsWith('/issuerRef/apiGroup') || op.path.endsWith('/issuerRef')) return 'default-issuer-group';
+  return 'default';
+}
+
+export function encodePatch(patch: readonly PatchOp[]): string {
+  return Buffer.from(JSON.stringify(patch), 'utf8').toString('base64');
+}
+
+/**
+ * The mutating answer: always allowed; a JSONPatch only when there is something to
+ * patch. Extra warnings (e.g. "defaults not applied") may be attached.
+ */
+export function patchResponse(uid: string, patch: readonly PatchOp[], warnings: readonly string[] = []): AdmissionResponse {
+  const res: AdmissionResponse = { uid, allowed: true };
+  if (patch.length) {
+    res.patchType = 'JSONPatch';
+    res.patch = encodePatch(patch);
+    const ids = [...new Set(patch.map(defaultIdOf))];
+    res.auditAnnotations = { [AUDIT_DEFAULTED]: ids.join(',') };
+  }
+  if (warnings.length) res.warnings = [...warnings];
+  return res;
+}
+
+/**
+ * An exception inside the engine: the request is refused (fail closed) with HTTP 200
+ * on the wire and code 500 in the AdmissionReview status, so the API server shows the
+ * reason instead of a transport error.
+ */
+export function internalErrorResponse(uid: string, message: string): AdmissionResponse {
+  return {
+    uid,
+    allowed: false,
+    status: { status: 'Failure', code: 500, reason: 'InternalError', message },
+  };
+}

@@ -1,0 +1,169 @@
+// Prometheus metrics of one process. A Registry is made per call (no prom-client global
+// default registry), so tests and several apps in one process never share counters.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Webhook = 'validate' | 'mutate';
+/** allowed / denied: the verdict; error: the engine threw (answered allowed: false, code 500). */
+export type ReviewVerdict = 'allowed' | 'denied' | 'error';
+
+/** What a cache reports at scrape time (see InformerView.cacheStats). */
+export interface CacheStat {
+  /** Plural resource name, e.g. `singlestores`. */
+  resource: string;
+  objects: number;
+  synced: boolean;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** sdb_tls_guard_admission_reviews_total{webhook,verdict}: one per decodable review. */
+  readonly reviews: Counter<'webhook' | 'verdict'>;
+  /**
+   * sdb_tls_guard_admission_rule_reviews_total{webhook,rule,verdict}: reviews in which a
+   * rule (or a default, on mutate) fired; verdict `deny`, `warn` or `default`. Counted
+   * once per review and rule, so a review denied by two rules counts once in `reviews`
+   * and once under each rule here.
+   */
+  readonly ruleReviews: Counter<'webhook' | 'rule' | 'verdict'>;
+  /** sdb_tls_guard_admission_review_duration_seconds{webhook}: decode to answer. */
+  readonly reviewDuration: Histogram<'webhook'>;
+  /** sdb_tls_guard_admission_bad_requests_total{webhook,code}: 400/413/415 answers. */
+  readonly badRequests: Counter<'webhook' | 'code'>;
+  /** sdb_tls_guard_cache_objects{resource}: objects held by each informer cache. */
+  readonly cacheObjects: Gauge<'resource'>;
+  /** sdb_tls_guard_cache_synced{resource}: 1 when the cache is synced, else 0. */
+  readonly cacheSynced: Gauge<'resource'>;
+  /** sdb_tls_guard_reconcile_steps_total{step,result}: incremented by the reconciler. */
+  readonly reconcileSteps: Counter<'step' | 'result'>;
+  /** sdb_tls_guard_reconcile_step_duration_seconds{step}: observed by the reconciler. */
+  readonly reconcileStepDuration: Histogram<'step'>;
+  /** sdb_tls_guard_tls_reloads_total{result}: serving certificate reloads (success|failure). */
+  readonly tlsReloads: Counter<'result'>;
+  /** sdb_tls_guard_tls_certificate_expiry_timestamp_seconds: notAfter of the served certificate. */
+  readonly tlsCertificateExpiry: Gauge;
+  /** Register the function the cache gauges read at scrape time (the informer view). */
+  setCacheSource(source: (() => readonly CacheStat[]) | undefined): void;
+  /** Count one decodable review: its verdict and every rule id it reports. */
+  recordReview(webhook: Webhook, verdict: ReviewVerdict, rules: { deny?: readonly string[]; warn?: readonly string[]; default?: readonly string[] }, seconds: number): void;
+}
+
+export interface MetricsOptions {
+  /** Also collect prom-client's process and Node.js metrics (main turns this on). */
+  processMetrics?: boolean;
+  /** Value of the `version` label of sdb_tls_guard_build_info. */
+  version?: string;
+}
+
+const PREFIX = 'sdb_tls_guard_';
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  let cacheSource: (() => readonly CacheStat[]) | undefined;
+
+  const reviews = new Counter({
+    name: `${PREFIX}admission_reviews_total`,
+    help: 'Admission reviews answered, by webhook and verdict.',
+    labelNames: ['webhook', 'verdict'] as const,
+    registers: [registry],
+  });
+  const ruleReviews = new Counter({
+    name: `${PREFIX}admission_rule_reviews_total`,
+    help: 'Admission reviews in which a rule or default fired, by webhook, rule id and verdict (deny, warn, default).',
+    labelNames: ['webhook', 'rule', 'verdict'] as const,
+    registers: [registry],
+  });
+  const reviewDuration = new Histogram({
+    name: `${PREFIX}admission_review_duration_seconds`,
+    help: 'Time from a decoded AdmissionReview to its answer.',
+    labelNames: ['webhook'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const badRequests = new Counter({
+    name: `${PREFIX}admission_bad_requests_total`,
+    help: 'Requests to the admission endpoints answered 400, 413 or 415.',
+    labelNames: ['webhook', 'code'] as const,
+    registers: [registry],
+  });
+  const cacheObjects = new Gauge({
+    name: `${PREFIX}cache_objects`,
+    help: 'Objects held by each informer cache.',
+    labelNames: ['resource'] as const,
+    registers: [registry],
+    collect() {
+      if (!cacheSource) return;
+      for (const s of cacheSource()) this.set({ resource: s.resource }, s.objects);
+    },
+  });
+  const cacheSynced = new Gauge({
+    name: `${PREFIX}cache_synced`,
+    help: '1 when the informer cache of a resource is synced, else 0.',
+    labelNames: ['resource'] as const,
+    registers: [registry],
+    collect() {
+      if (!cacheSource) return;
+      for (const s of cacheSource()) this.set({ resource: s.resource }, s.synced ? 1 : 0);
+    },
+  });
+  const reconcileSteps = new Counter({
+    name: `${PREFIX}reconcile_steps_total`,
+    help: 'Reconcile steps run, by step and result.',
+    labelNames: ['step', 'result'] as const,
+    registers: [registry],
+  });
+  const reconcileStepDuration = new Histogram({
+    name: `${PREFIX}reconcile_step_duration_seconds`,
+    help: 'Duration of one reconcile step.',
+    labelNames: ['step'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const tlsReloads = new Counter({
+    name: `${PREFIX}tls_reloads_total`,
+    help: 'Serving certificate reloads from files, by result.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  const tlsCertificateExpiry = new Gauge({
+    name: `${PREFIX}tls_certificate_expiry_timestamp_seconds`,
+    help: 'notAfter of the serving certificate in use, as a Unix timestamp.',
+    registers: [registry],
+  });
+  const buildInfo = new Gauge({
+    name: `${PREFIX}build_info`,
+    help: 'Always 1; the version label names the running build.',
+    labelNames: ['version'] as const,
+    registers: [registry],
+  });
+  buildInfo.set({ version: opts.version ?? 'unknown' }, 1);
+
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry });
+
+  return {
+    registry,
+    reviews,
+    ruleReviews,
+    reviewDuration,
+    badRequests,
+    cacheObjects,
+    cacheSynced,
+    reconcileSteps,
+    reconcileStepDuration,
+    tlsReloads,
+    tlsCertificateExpiry,
+    setCacheSource(source) {
+      cacheSource = source;
+    },
+    recordReview(webhook, verdict, rules, seconds) {
+      reviews.inc({ webhook, verdict });
+      for (const [v, ids] of [
+        ['deny', rules.deny],
+        ['warn', rules.warn],
+        ['default', rules.default],
+      ] as const) {
+        for (const rule of new Set(ids ?? [])) ruleReviews.inc({ webhook, rule, verdict: v });
+      }
+      reviewDuration.observe({ webhook }, seconds);
+    },
+  };
+}

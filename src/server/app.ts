@@ -1,0 +1,262 @@
+// The HTTP(S) application, built WITHOUT listening: main listens, tests use inject()
+// (fastify's Testing guide). Routes: POST /validate, POST /mutate, GET /healthz,
+// GET /readyz, GET /metrics.
+import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { pino } from 'pino';
+import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../core/engine.js';
+import type { Policy } from '../core/policy.js';
+import type { ClusterView } from '../core/view.js';
+import { decodeAdmissionReview, encodeAdmissionReview, type AdmissionRequest } from '../admission/review.js';
+import type { Metrics, Webhook } from '../metrics.js';
+import { mutateRequest, validateRequest, type AdmissionEngine, type DecisionContext, type Outcome } from './decisions.js';
+import { defaultEngine } from './engine.js';
+
+/** 3 MiB: the API server's own limit on a request body. */
+export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
+
+/** Socket-level limits, in milliseconds (see docs/serving.md). */
+export interface ServerTimeouts {
+  /** Time allowed to receive a request's headers (slow-loris cut-off). */
+  headersTimeout: number;
+  /** Time allowed to receive a whole request (the API server waits at most 30 s). */
+  requestTimeout: number;
+  /** Idle time kept on a keep-alive connection between requests. Longer than Go's 90 s idle timeout so the API server closes first. */
+  keepAliveTimeout: number;
+  /** Inactivity on a socket at any time; must exceed keepAliveTimeout. */
+  connectionTimeout: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 95_000,
+  connectionTimeout: 120_000,
+};
+
+/** One informer cache as /readyz reports it. */
+export interface CacheReadiness {
+  resource: string;
+  synced: boolean;
+  objects: number;
+  /** Set while the cache is not synced: why (CRD missing, watch error, ...). */
+  reason?: string;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  /** `evaluated` with a kubeconfig; `not-evaluated` without one. */
+  clusterRules: 'evaluated' | 'not-evaluated';
+  message: string;
+  caches?: CacheReadiness[];
+}
+
+export interface AppDeps {
+  metrics: Metrics;
+  /** A pino logger; decisions are logged at info. Default: silent. */
+  logger?: FastifyBaseLogger;
+  /** Default: the real engine (src/core/engine.ts decide). */
+  engine?: AdmissionEngine;
+  engineOptions?: EngineOptions;
+  /** Absent: cluster rules are not evaluated. */
+  view?: ClusterView;
+  policy?: Policy;
+  /** What /readyz answers. Default: ready, cluster rules evaluated iff a view is given. */
+  readiness?: () => ReadinessReport;
+  /** Largest accepted request body in bytes. Default DEFAULT_BODY_LIMIT. */
+  bodyLimit?: number;
+  /** When given the app serves HTTPS with these options (main); tests leave it out. */
+  https?: HttpsServerOptions;
+  timeouts?: Partial<ServerTimeouts>;
+}
+
+interface HttpError extends Error {
+  statusCode?: number;
+  code?: string;
+}
+
+function httpError(statusCode: number, message: string): HttpError {
+  const e: HttpError = new Error(message);
+  e.statusCode = statusCode;
+  return e;
+}
+
+/** Fastify's own request/response lines go to debug; decisions are logged by the routes. */
+class QuietLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+  }
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime, ...(error ? { err: error.message } : {}) }, 'request completed');
+  }
+}
+
+const WEBHOOK_BY_PATH: Record<string, Webhook> = { '/validate': 'validate', '/mutate': 'mutate' };
+
+function webhookOf(url: string): Webhook | undefined {
+  const path = url.split('?')[0] ?? url;
+  return WEBHOOK_BY_PATH[path];
+}
+
+export function defaultReadiness(view: ClusterView | undefined): () => ReadinessReport {
+  return () =>
+    view
+      ? { ready: true, clusterRules: 'evaluated', message: 'ready' }
+      : { ready: true, clusterRules: 'not-evaluated', message: 'ready; no kubeconfig: cluster rules are not evaluated' };
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const bodyLimit = deps.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const metrics = deps.metrics;
+  const readiness = deps.readiness ?? defaultReadiness(deps.view);
+  const ctx: DecisionContext = {
+    engine: deps.engine ?? defaultEngine,
+    engineOptions: deps.engineOptions ?? DEFAULT_ENGINE_OPTIONS,
+    ...(deps.view ? { view: deps.view } : {}),
+    ...(deps.policy ? { policy: deps.policy } : {}),
+  };
+
+  const app = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
+    loggerInstance: logger,
+    logController: new QuietLogController(),
+    bodyLimit,
+    connectionTimeout: timeouts.connectionTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    requestTimeout: timeouts.requestTimeout,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  app.server.headersTimeout = timeouts.headersTimeout;
+
+  // Bodies: application/json only (415 for anything else), parsed by hand so the
+  // embedded object is never coerced or defaulted by a schema. The size limit is
+  // checked on the raw body (413) before parsing.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(httpError(400, `request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`), undefined);
+    }
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const hook = webhookOf(request.url);
+    let code = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 0;
+    let message = err.message;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      code = 413;
+      message = `request body is larger than the limit of ${bodyLimit} bytes`;
+    } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      code = 415;
+      const ct = request.headers['content-type'];
+      message = ct ? `unsupported content type ${JSON.stringify(ct)}: send application/json` : 'missing Content-Type: send application/json';
+    } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      code = 400;
+      message = 'request body is empty';
+    }
+    if (code === 0) {
+      // Not a client error: a bug. The admission routes catch everything themselves,
+      // so this is reached only from the plain GET routes.
+      request.log.error({ err: err.message, stack: err.stack, url: request.url }, 'unexpected error');
+      if (hook) {
+        code = 400;
+        message = 'request could not be processed';
+      } else {
+        code = 500;
+        message = 'internal error';
+      }
+    }
+    if (hook) metrics.badRequests.inc({ webhook: hook, code: String(code) });
+    void reply.code(code).send({ message });
+  });
+
+  const admissionRoute = (webhook: Webhook, decideFn: (req: AdmissionRequest, c: DecisionContext) => Outcome) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const start = performance.now();
+      if (request.body === undefined) {
+        metrics.badRequests.inc({ webhook, code: '400' });
+        return reply.code(400).send({ message: 'request body is empty: send an AdmissionReview as application/json' });
+      }
+      const decoded = decodeAdmissionReview(request.body);
+      if (!decoded.ok) {
+        metrics.badRequests.inc({ webhook, code: '400' });
+        request.log.info({ webhook, status: 400, reason: decoded.message }, 'admission request rejected');
+        return reply.code(400).send({ message: decoded.message });
+      }
+      const { apiVersion, request: req } = decoded.review;
+      let outcome: Outcome;
+      try {
+        outcome = decideFn(req, ctx);
+      } catch (err) {
+        // decisions.ts already catches engine errors; this is the last net.
+        outcome = {
+          response: { uid: req.uid, allowed: false, status: { status: 'Failure', code: 500, reason: 'InternalError', message: 'sdb-tls-guard: internal error' } },
+          verdict: 'error',
+          rules: { deny: [], warn: [], default: [] },
+          warnings: 0,
+          notEvaluated: [],
+          error: err,
+        };
+      }
+      const seconds = (performance.now() - start) / 1000;
+      metrics.recordReview(webhook, outcome.verdict, outcome.rules, seconds);
+      const fields = {
+        uid: req.uid,
+        user: req.userInfo?.username ?? '',
+        namespace: req.namespace ?? '',
+        name: objectNameForLog(req),
+        kind: req.kind.kind,
+        operation: req.operation,
+        webhook,
+        verdict: outcome.verdict === 'error' ? (outcome.response.allowed ? 'allowed' : 'denied') : outcome.verdict,
+        rules: webhook === 'mutate' ? outcome.rules.default : [...outcome.rules.deny, ...outcome.rules.warn],
+        warnings: outcome.warnings,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        ...(req.dryRun ? { dryRun: true } : {}),
+        ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+        ...(outcome.notEvaluated.length ? { notEvaluated: outcome.notEvaluated.length } : {}),
+      };
+      if (outcome.error !== undefined) {
+        const e = outcome.error;
+        request.log.error({ ...fields, error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }, 'admission decision failed: engine error');
+      } else {
+        request.log.info(fields, 'admission decision');
+      }
+      return reply.code(200).send(encodeAdmissionReview(apiVersion, outcome.response));
+    };
+
+  app.post('/validate', admissionRoute('validate', validateRequest));
+  app.post('/mutate', admissionRoute('mutate', mutateRequest));
+
+  app.get('/healthz', async (_request, reply) => reply.code(200).send({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const r = readiness();
+    return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', ...r });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.code(200).type(metrics.registry.contentType).send(text);
+  });
+
+  return app;
+}
+
+function objectNameForLog(req: AdmissionRequest): string {
+  const o = (req.object ?? req.oldObject) as { metadata?: { name?: unknown; generateName?: unknown } } | null | undefined;
+  const m = o && typeof o === 'object' ? o.metadata : undefined;
+  if (m && typeof m.name === 'string' && m.name) return m.name;
+  if (req.name) return req.name;
+  if (m && typeof m.generateName === 'string' && m.generateName) return `${m.generateName}*`;
+  return '';
+}
