@@ -1,0 +1,440 @@
+// The reconciler's pure planner (SPEC 5): from what was observed of one ReconfigureTLS
+// ops request and the objects it touches, and the current time, decide the single next
+// step. Every bit of progress is a condition on the request's status, so the plan is a
+// function of the cluster alone: a fresh process on any replica picks up where the last
+// one stopped. PURE: no I/O, no clock (now is passed in).
+import type {
+  Certificate,
+  Condition,
+  OpsRequestPhase,
+  PetSet,
+  Pod,
+  Singlestore,
+  SinglestoreOpsRequest,
+  TLSConfig,
+} from '../../api/types.js';
+import type { Finding } from '../findings.js';
+import { aggregate } from '../field/errors.js';
+import { getCondition, hasCondition, isPodReady, latestTransition, type NewCondition } from './conditions.js';
+import { parseGoDuration } from './duration.js';
+import {
+  checkPodReadyCondition,
+  Cond,
+  evictPodCondition,
+  PAUSED,
+  pauseReason,
+  petSetNames,
+  requestKey,
+} from './names.js';
+import {
+  certificatePatch,
+  deepEqual,
+  desiredCertificates,
+  newTLS,
+  petSetPatch,
+  tlsOperation,
+  type TLSOperation,
+} from './tls.js';
+
+export interface Observed {
+  request: SinglestoreOpsRequest;
+  /** Every other ops request (any type) for the same database; not the request itself. */
+  siblings: SinglestoreOpsRequest[];
+  database?: Singlestore;
+  /** Certificates of this database that exist (names `<db>-<alias>-cert`). */
+  certificates: Certificate[];
+  /** Names of this database's TLS Secrets that exist. */
+  secrets: string[];
+  petSets: PetSet[];
+  pods: Pod[];
+}
+
+export interface PreflightInput {
+  request: SinglestoreOpsRequest;
+  database: Singlestore | undefined;
+  /** Siblings as they will be once older Pending ReconfigureTLS requests are Skipped. */
+  siblings: SinglestoreOpsRequest[];
+}
+
+/** Runs the engine's review; returns the deny findings (empty: go ahead). */
+export type Preflight = (input: PreflightInput) => Finding[];
+
+export interface PlanOptions {
+  preflight?: Preflight;
+  /** Per-step timeout when spec.timeout is absent or unparsable (default 10m). */
+  defaultTimeoutMs?: number;
+  /** Requeue delay while apply: IfReady waits for the database (default 10s). */
+  notReadyRequeueMs?: number;
+  /** Requeue delay while waiting on cert-manager, PetSets or pods (default 2s). */
+  pollMs?: number;
+}
+
+export type Action =
+  | { kind: 'pauseDatabase'; reason: string; message: string }
+  | { kind: 'resumeDatabase'; reason: string }
+  | { kind: 'createCertificate'; certificate: Certificate }
+  | { kind: 'patchCertificate'; name: string; patch: Record<string, unknown> }
+  | { kind: 'markIssuing'; name: string; message: string }
+  | { kind: 'deleteCertificate'; name: string }
+  | { kind: 'deleteSecret'; name: string }
+  | { kind: 'patchPetSet'; name: string; patch: Record<string, unknown> }
+  | { kind: 'evictPod'; name: string; uid: string }
+  | { kind: 'patchDatabase'; patch: Record<string, unknown> };
+
+export interface StatusChange {
+  phase?: OpsRequestPhase;
+  condition?: NewCondition;
+}
+
+export interface PlanEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export type Plan =
+  | { type: 'done'; reason: string }
+  | { type: 'wait'; step: string; message: string; requeueAfterMs: number }
+  | { type: 'act'; step: string; actions: Action[]; status?: StatusChange; event: PlanEvent };
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+function creationKey(r: SinglestoreOpsRequest): [number, string] {
+  const t = r.metadata?.creationTimestamp ? Date.parse(r.metadata.creationTimestamp) : 0;
+  return [Number.isNaN(t) ? 0 : t, r.metadata?.name ?? ''];
+}
+
+/** Is a newer than b (creationTimestamp, then name)? */
+export function isNewer(a: SinglestoreOpsRequest, b: SinglestoreOpsRequest): boolean {
+  const [ta, na] = creationKey(a);
+  const [tb, nb] = creationKey(b);
+  return ta !== tb ? ta > tb : na > nb;
+}
+
+const isTLS = (r: SinglestoreOpsRequest): boolean => r.spec?.type === 'ReconfigureTLS';
+const isPendingPhase = (r: SinglestoreOpsRequest): boolean => !r.status?.phase || r.status.phase === 'Pending';
+
+export function timeoutMs(req: SinglestoreOpsRequest, opts: PlanOptions = {}): number {
+  const t = req.spec?.timeout ? parseGoDuration(req.spec.timeout) : undefined;
+  return t !== undefined && t > 0 ? t : (opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+}
+
+/** The Paused condition on the database, if this request put it there. */
+export function pausedByRequest(db: Singlestore | undefined, req: SinglestoreOpsRequest): Condition | undefined {
+  const c = getCondition(db?.status?.conditions, PAUSED);
+  return c && c.reason === pauseReason(req) ? c : undefined;
+}
+
+/** Pod names to restart, aggregators first, each PetSet by ordinal. */
+export function restartOrder(db: Singlestore, petSets: readonly PetSet[]): string[] {
+  const out: string[] = [];
+  for (const { name, role } of petSetNames(db)) {
+    const ps = petSets.find((p) => p.metadata?.name === name);
+    const topo = role === 'standalone' ? undefined : db.spec?.topology?.[role];
+    const n = ps?.spec?.replicas ?? topo?.replicas ?? (role === 'standalone' ? (db.spec?.replicas ?? 1) : 1);
+    for (let i = 0; i < n; i++) out.push(`${name}-${i}`);
+  }
+  return out;
+}
+
+/** The desired TLS the request leads to (null for remove). */
+export function targetTLS(obs: Observed): TLSConfig | null {
+  return newTLS(obs.database?.spec?.tls, obs.request.spec?.tls);
+}
+
+function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function act(step: string, actions: Action[], message: string, status?: StatusChange): Plan {
+  return {
+    type: 'act',
+    step,
+    actions,
+    ...(status ? { status } : {}),
+    event: { type: 'Normal', reason: step, message },
+  };
+}
+
+function record(step: string, message: string, actions: Action[] = []): Plan {
+  return act(step, actions, message, { condition: { type: step, status: 'True', reason: step, message } });
+}
+
+function wait(step: string, message: string, ms: number): Plan {
+  return { type: 'wait', step, message, requeueAfterMs: ms };
+}
+
+/** Fail the request; resume the database first if this request paused it. */
+export function failPlan(obs: Observed, message: string): Plan {
+  const actions: Action[] = [];
+  if (pausedByRequest(obs.database, obs.request)) actions.push({ kind: 'resumeDatabase', reason: pauseReason(obs.request) });
+  return {
+    type: 'act',
+    step: Cond.Failed,
+    actions,
+    status: { phase: 'Failed', condition: { type: Cond.Failed, status: 'True', reason: Cond.Failed, message } },
+    event: { type: 'Warning', reason: Cond.Failed, message },
+  };
+}
+
+/** The one next step for the request. */
+export function plan(obs: Observed, now: number, opts: PlanOptions = {}): Plan {
+  const req = obs.request;
+  if (!isTLS(req)) return { type: 'done', reason: 'not a ReconfigureTLS request' };
+  const phase = req.status?.phase ?? '';
+  switch (phase) {
+    case '':
+      return act('Pending', [], `SinglestoreOpsRequest ${requestKey(req)} is pending`, { phase: 'Pending' });
+    case 'Pending':
+      return planPending(obs, opts);
+    case 'Progressing':
+      return planProgressing(obs, now, opts);
+    default: {
+      // Terminal (or a phase another controller owns). Safety net: never leave the
+      // database paused by this request.
+      if (pausedByRequest(obs.database, req)) {
+        return act(Cond.DatabaseResumeSucceeded, [{ kind: 'resumeDatabase', reason: pauseReason(req) }], `Resumed database paused by ${requestKey(req)}`);
+      }
+      return { type: 'done', reason: `phase ${phase}` };
+    }
+  }
+}
+
+function planPending(obs: Observed, opts: PlanOptions): Plan {
+  const req = obs.request;
+  const ns = req.metadata?.namespace ?? 'default';
+  const pendingTLS = [req, ...obs.siblings].filter((r) => isTLS(r) && isPendingPhase(r));
+  let newest = req;
+  for (const r of pendingTLS) if (isNewer(r, newest)) newest = r;
+  if (newest !== req) {
+    const message = `Skipped in favour of the newer SinglestoreOpsRequest ${ns}/${newest.metadata?.name ?? ''}`;
+    return act(Cond.Skipped, [], message, {
+      phase: 'Skipped',
+      condition: { type: Cond.Skipped, status: 'True', reason: Cond.Skipped, message },
+    });
+  }
+  const running = obs.siblings.find((r) => r.status?.phase === 'Progressing');
+  if (running) {
+    return wait(
+      'Pending',
+      `waiting for SinglestoreOpsRequest ${ns}/${running.metadata?.name ?? ''} (${running.spec?.type ?? 'unknown type'}) to finish`,
+      opts.notReadyRequeueMs ?? 10_000,
+    );
+  }
+  // Older Pending ReconfigureTLS requests will be Skipped; review against that future.
+  const overlay = obs.siblings.map((r) =>
+    isTLS(r) && isPendingPhase(r) ? { ...r, status: { ...(r.status ?? {}), phase: 'Skipped' as const } } : r,
+  );
+  if (opts.preflight) {
+    const denied = opts.preflight({ request: req, database: obs.database, siblings: overlay });
+    if (denied.length) return failPlan(obs, aggregate(denied.map((f) => f.message)));
+  } else if (!obs.database) {
+    return failPlan(obs, `spec.databaseRef.name: Not found: "${req.spec?.databaseRef?.name ?? ''}"`);
+  }
+  const apply = req.spec?.apply ?? 'IfReady';
+  if (apply === 'IfReady' && obs.database?.status?.phase !== 'Ready') {
+    return wait(
+      'Pending',
+      `waiting for Singlestore ${ns}/${obs.database?.metadata?.name ?? ''} to be Ready (phase ${obs.database?.status?.phase ?? 'unknown'}; apply: IfReady)`,
+      opts.notReadyRequeueMs ?? 10_000,
+    );
+  }
+  const message = 'Singlestore ops-request has started to reconfigure TLS for the Singlestore nodes';
+  return act(Cond.ReconfigureTLS, [], message, {
+    phase: 'Progressing',
+    condition: { type: Cond.ReconfigureTLS, status: 'True', reason: Cond.ReconfigureTLS, message },
+  });
+}
+
+function planProgressing(obs: Observed, now: number, opts: PlanOptions): Plan {
+  const req = obs.request;
+  const next = nextProgressingStep(obs, opts);
+  const limit = timeoutMs(req, opts);
+  const started = latestTransition(req.status?.conditions);
+  if (started !== undefined && now - started > limit) {
+    const what = next.type === 'wait' ? `: ${next.message}` : '';
+    const step = next.type === 'done' ? 'Successful' : next.step;
+    return failPlan(obs, `step ${step} did not finish within spec.timeout ${formatMs(limit)}${what}`);
+  }
+  return next;
+}
+
+function nextProgressingStep(obs: Observed, opts: PlanOptions): Plan {
+  const req = obs.request;
+  const conds = req.status?.conditions;
+  const done = (t: string): boolean => hasCondition(conds, t, 'True');
+  const poll = opts.pollMs ?? 2000;
+  const db = obs.database;
+  const ns = req.metadata?.namespace ?? 'default';
+  const dbName = req.spec?.databaseRef?.name ?? '';
+
+  if (!db) return wait(Cond.DatabasePauseSucceeded, `Singlestore ${ns}/${dbName} not found`, poll);
+
+  // 3. pause
+  if (!done(Cond.DatabasePauseSucceeded)) {
+    const paused = getCondition(db.status?.conditions, PAUSED);
+    const reason = pauseReason(req);
+    if (paused && paused.reason !== reason && paused.status !== 'False') {
+      return wait(Cond.DatabasePauseSucceeded, `Singlestore ${ns}/${dbName} is paused by ${paused.reason ?? 'someone else'}`, poll);
+    }
+    return record(Cond.DatabasePauseSucceeded, `Successfully paused Singlestore ${ns}/${dbName}`, [
+      { kind: 'pauseDatabase', reason, message: `Paused by sdb-tls-guard while it carries out SinglestoreOpsRequest ${requestKey(req)}` },
+    ]);
+  }
+
+  const op = tlsOperation(req.spec?.tls);
+  const tls = targetTLS(obs);
+
+  // 4. certificates
+  if (!done(Cond.CertificateSynced)) {
+    const p = planCertificates(obs, op, tls, done, poll);
+    if (p) return p;
+  }
+
+  // 5. PetSets
+  if (!done(Cond.UpdatePetSets)) {
+    const patches: { name: string; patch: Record<string, unknown> }[] = [];
+    const lagging: string[] = [];
+    for (const { name } of petSetNames(db)) {
+      const ps = obs.petSets.find((x) => x.metadata?.name === name);
+      if (!ps) return wait(Cond.UpdatePetSets, `PetSet ${ns}/${name} not found`, poll);
+      const patch = petSetPatch(ps, dbName, tls);
+      if (patch) patches.push({ name, patch });
+      else if ((ps.status?.observedGeneration ?? 0) < (ps.metadata?.generation ?? 0)) lagging.push(name);
+    }
+    if (patches.length) {
+      const verb = tls ? 'add' : 'remove';
+      return act(
+        Cond.UpdatePetSets,
+        patches.map((p) => ({ kind: 'patchPetSet', name: p.name, patch: p.patch })),
+        `Updating PetSets ${patches.map((p) => p.name).join(', ')} to ${verb} the tls-volume`,
+      );
+    }
+    if (lagging.length) return wait(Cond.UpdatePetSets, `waiting for the PetSet controller to observe ${lagging.join(', ')}`, poll);
+    return record(Cond.UpdatePetSets, 'Successfully updated PetSets');
+  }
+
+  // 6. restart, one pod at a time
+  if (!done(Cond.RestartNodes)) {
+    for (const podName of restartOrder(db, obs.petSets)) {
+      const pod = obs.pods.find((p) => p.metadata?.name === podName);
+      const evictType = evictPodCondition(podName);
+      const evicted = getCondition(conds, evictType);
+      if (!evicted || evicted.status !== 'True') {
+        if (!pod) return record(evictType, `Pod ${ns}/${podName} was not running (uid none); its PetSet recreates it`);
+        const uid = pod.metadata?.uid ?? '';
+        if (pod.metadata?.deletionTimestamp) return record(evictType, `Pod ${ns}/${podName} was already terminating (uid ${uid})`);
+        return record(evictType, `Successfully evicted pod ${ns}/${podName} (uid ${uid})`, [{ kind: 'evictPod', name: podName, uid }]);
+      }
+      const readyType = checkPodReadyCondition(podName);
+      if (!done(readyType)) {
+        const oldUid = /\(uid ([^)]*)\)/.exec(evicted.message ?? '')?.[1] ?? '';
+        const replaced = pod && pod.metadata?.uid !== oldUid && !pod.metadata?.deletionTimestamp;
+        if (replaced && isPodReady(pod.status?.conditions)) return record(readyType, `Pod ${ns}/${podName} is Ready`);
+        return wait(readyType, `waiting for pod ${ns}/${podName} to be recreated and Ready`, poll);
+      }
+    }
+    return record(Cond.RestartNodes, 'Successfully restarted all nodes');
+  }
+
+  // 7. database spec, resume, done
+  if (!done(Cond.UpdateDatabase)) {
+    const current = db.spec?.tls ?? null;
+    const actions: Action[] = deepEqual(current, tls) ? [] : [{ kind: 'patchDatabase', patch: { spec: { tls } } }];
+    return record(Cond.UpdateDatabase, tls ? 'Successfully updated the TLS spec of the database' : 'Successfully removed TLS from the database', actions);
+  }
+  if (!done(Cond.DatabaseResumeSucceeded)) {
+    return record(Cond.DatabaseResumeSucceeded, `Successfully resumed Singlestore ${ns}/${dbName}`, [
+      { kind: 'resumeDatabase', reason: pauseReason(req) },
+    ]);
+  }
+  const message = 'Successfully completed reconfigureTLS for Singlestore';
+  return act(Cond.Successful, [], message, {
+    phase: 'Successful',
+    condition: { type: Cond.Successful, status: 'True', reason: Cond.Successful, message },
+  });
+}
+
+/** Ready for its current generation and not (being) re-issued. */
+export function certificateReady(c: Certificate): boolean {
+  const ready = getCondition(c.status?.conditions, 'Ready');
+  if (ready?.status !== 'True') return false;
+  const gen = c.metadata?.generation;
+  if (gen !== undefined && ready.observedGeneration !== undefined && ready.observedGeneration < gen) return false;
+  return !hasCondition(c.status?.conditions, 'Issuing', 'True');
+}
+
+const REVISION_RE = /([a-z0-9.-]+) \(revision (\d+)\)/g;
+
+/** Baseline revisions recorded in the IssueCertificatesSucceeded message. */
+export function recordedRevisions(message: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of (message ?? '').matchAll(REVISION_RE)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+function planCertificates(
+  obs: Observed,
+  op: TLSOperation,
+  tls: TLSConfig | null,
+  done: (t: string) => boolean,
+  poll: number,
+): Plan | undefined {
+  const db = obs.database!;
+  const req = obs.request;
+  if (op === 'remove' || tls === null) {
+    const actions: Action[] = [
+      ...obs.certificates.map((c): Action => ({ kind: 'deleteCertificate', name: c.metadata?.name ?? '' })),
+      ...obs.secrets.map((s): Action => ({ kind: 'deleteSecret', name: s })),
+    ];
+    if (actions.length) {
+      const names = [...obs.certificates.map((c) => c.metadata?.name ?? ''), ...obs.secrets];
+      return act(Cond.CertificateSynced, actions, `Deleting Certificates and Secrets ${[...new Set(names)].join(', ')}`);
+    }
+    return record(Cond.CertificateSynced, 'Successfully removed all certificates');
+  }
+  if (op === 'rotate' && !db.spec?.tls) {
+    return wait(Cond.IssueCertificatesSucceeded, `TLS is not enabled on Singlestore ${db.metadata?.namespace}/${db.metadata?.name}`, poll);
+  }
+  const desired = desiredCertificates(db, tls);
+  const byName = new Map(obs.certificates.map((c) => [c.metadata?.name ?? '', c]));
+  const actions: Action[] = [];
+  for (const d of desired) {
+    const name = d.metadata?.name ?? '';
+    const have = byName.get(name);
+    if (!have) actions.push({ kind: 'createCertificate', certificate: d });
+    else {
+      const patch = certificatePatch(have, d);
+      if (patch) actions.push({ kind: 'patchCertificate', name, patch });
+    }
+  }
+  if (actions.length) {
+    const names = actions.map((a) => (a.kind === 'createCertificate' ? a.certificate.metadata?.name : 'name' in a ? a.name : ''));
+    return act(Cond.CertificateSynced, actions, `Creating or updating Certificates ${names.join(', ')}`);
+  }
+  const current = desired.map((d) => byName.get(d.metadata?.name ?? '')!);
+  if (op === 'rotate') {
+    if (!done(Cond.IssueCertificatesSucceeded)) {
+      const list = current.map((c) => `${c.metadata?.name ?? ''} (revision ${c.status?.revision ?? 0})`).join(', ');
+      return record(
+        Cond.IssueCertificatesSucceeded,
+        `Successfully requested re-issue of Certificates ${list}`,
+        current.map((c) => ({ kind: 'markIssuing', name: c.metadata?.name ?? '', message: `Re-issue requested by SinglestoreOpsRequest ${requestKey(req)}` })),
+      );
+    }
+    const base = recordedRevisions(getCondition(req.status?.conditions, Cond.IssueCertificatesSucceeded)?.message);
+    const waiting = current.filter((c) => (c.status?.revision ?? 0) <= (base.get(c.metadata?.name ?? '') ?? -1) || !certificateReady(c));
+    if (waiting.length) {
+      return wait(Cond.CertificateSynced, `waiting for Certificates ${waiting.map((c) => c.metadata?.name).join(', ')} to be re-issued and Ready`, poll);
+    }
+    return record(Cond.CertificateSynced, 'Successfully synced all certificates');
+  }
+  const notReady = current.filter((c) => !certificateReady(c));
+  if (notReady.length) {
+    return wait(Cond.CertificateSynced, `waiting for Certificates ${notReady.map((c) => c.metadata?.name).join(', ')} to be Ready`, poll);
+  }
+  return record(Cond.CertificateSynced, 'Successfully synced all certificates');
+}
