@@ -4,6 +4,8 @@
 import type { Operation, PatchOp, ReviewResult } from './findings.js';
 import type { ClusterView } from './view.js';
 import type { Policy } from './policy.js';
+import { applyJsonPatch, defaultsFor } from './defaults.js';
+import { reviewObject } from './review.js';
 
 export interface EngineOptions {
   /** Value of spec.timeout written by default-timeout (SPEC 2). Default "10m". */
@@ -34,3 +36,30 @@ export interface Decision {
 // The functions below are the engine's public API; their bodies are being written.
 // Signatures are the contract the webhook, CLI and reconciler code against.
 // ---------------------------------------------------------------------------------
+
+
+/** SPEC 2: the default patch (RFC 6902) of a ReconfigureTLS request; [] for anything else. */
+export function defaultPatch(object: unknown, opts: EngineOptions = DEFAULT_ENGINE_OPTIONS): PatchOp[] {
+  return defaultsFor(object, opts.defaultTimeout);
+}
+
+/** Apply an RFC 6902 patch; pure, returns a copy (throws PatchError on a bad patch). */
+export function applyPatch(object: unknown, patch: PatchOp[]): unknown {
+  return applyJsonPatch(object, patch);
+}
+
+/** SPEC 3: every finding of every rule in scope. */
+export function review(input: ReviewInput): ReviewResult {
+  return reviewObject(input);
+}
+
+/**
+ * Defaults then review, as the API server orders them (mutate, then validate): on CREATE
+ * the object is defaulted and the defaulted object reviewed; otherwise the patch is [].
+ */
+export function decide(input: ReviewInput & { options?: EngineOptions }): Decision {
+  const patch = input.operation === 'CREATE' ? defaultPatch(input.object, input.options ?? DEFAULT_ENGINE_OPTIONS) : [];
+  const defaulted = patch.length > 0 ? applyPatch(input.object, patch) : input.object;
+  const { options: _options, ...rest } = input;
+  return { patch, defaulted, result: review({ ...rest, object: defaulted }) };
+}

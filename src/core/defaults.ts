@@ -1,0 +1,181 @@
+// SPEC 2: defaults of a ReconfigureTLS SinglestoreOpsRequest, as an RFC 6902 JSON Patch.
+// Runs before the schema check, so it never throws: on anything it cannot default safely
+// it emits nothing for that part. Idempotent: defaulting a defaulted object yields [].
+// A null counts as absent for the defaulted fields (the API server prunes such nulls and
+// then applies the CRD defaults); an `add` replaces an existing member, so the same op
+// serves both cases.
+// Also here: applyPatch, a pure RFC 6902 applier that copies only the containers it changes.
+import { CERT_MANAGER_GROUP } from '../api/types.js';
+import type { PatchOp } from './findings.js';
+
+export const DEFAULT_TIMEOUT = '10m';
+export const DEFAULT_APPLY = 'IfReady';
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function own(o: Record<string, unknown>, k: string): unknown {
+  return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
+}
+
+const absent = (v: unknown): boolean => v === undefined || v === null;
+
+/** Escape one JSON Pointer reference token (RFC 6901). */
+export function escapePointerToken(t: string): string {
+  return t.indexOf('~') < 0 && t.indexOf('/') < 0 ? t : t.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** JSON Pointer from reference tokens: pointer('spec', 'tls') -> `/spec/tls`. */
+export function pointer(...tokens: (string | number)[]): string {
+  let out = '';
+  for (const t of tokens) out += `/${typeof t === 'number' ? String(t) : escapePointerToken(t)}`;
+  return out;
+}
+
+/**
+ * The default patch for one object (SPEC 2), in a stable order: default-apply, then
+ * default-issuer-group (spec.tls.issuerRef, then certificates[0..n].issuerRef), then
+ * default-timeout. Empty for anything but a ReconfigureTLS SinglestoreOpsRequest.
+ */
+export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TIMEOUT): PatchOp[] {
+  if (!isObj(object)) return [];
+  const kind = own(object, 'kind');
+  if (kind !== undefined && kind !== 'SinglestoreOpsRequest') return [];
+  const spec = own(object, 'spec');
+  if (!isObj(spec) || own(spec, 'type') !== 'ReconfigureTLS') return [];
+  const ops: PatchOp[] = [];
+  // default-apply
+  if (absent(own(spec, 'apply'))) ops.push({ op: 'add', path: '/spec/apply', value: DEFAULT_APPLY });
+  // default-issuer-group
+  const tls = own(spec, 'tls');
+  if (isObj(tls)) {
+    const ref = own(tls, 'issuerRef');
+    if (isObj(ref) && absent(own(ref, 'apiGroup'))) {
+      ops.push({ op: 'add', path: '/spec/tls/issuerRef/apiGroup', value: CERT_MANAGER_GROUP });
+    }
+    const certs = own(tls, 'certificates');
+    if (Array.isArray(certs)) {
+      for (let i = 0; i < certs.length; i++) {
+        const c: unknown = certs[i];
+        if (!isObj(c)) continue;
+        const cref = own(c, 'issuerRef');
+        if (isObj(cref) && absent(own(cref, 'apiGroup'))) {
+          ops.push({ op: 'add', path: pointer('spec', 'tls', 'certificates', i, 'issuerRef', 'apiGroup'), value: CERT_MANAGER_GROUP });
+        }
+      }
+    }
+  }
+  // default-timeout
+  if (absent(own(spec, 'timeout'))) ops.push({ op: 'add', path: '/spec/timeout', value: defaultTimeout });
+  return ops;
+}
+
+// ---- RFC 6902 ------------------------------------------------------------------
+
+export class PatchError extends Error {
+  constructor(
+    message: string,
+    readonly op: PatchOp,
+  ) {
+    super(message);
+    this.name = 'PatchError';
+  }
+}
+
+function parsePointer(p: string, op: PatchOp): string[] {
+  if (p === '') return [];
+  if (p[0] !== '/') throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
+  return p
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function shallowCopy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.slice();
+  if (isObj(v)) return { ...v };
+  return v;
+}
+
+const ARRAY_INDEX_RE = /^(0|[1-9][0-9]*)$/;
+
+function arrayIndex(tok: string, len: number, allowEnd: boolean, op: PatchOp): number {
+  if (allowEnd && tok === '-') return len;
+  if (!ARRAY_INDEX_RE.test(tok)) throw new PatchError(`invalid array index ${JSON.stringify(tok)} in ${op.path}`, op);
+  const i = Number(tok);
+  if (i > len || (!allowEnd && i >= len)) throw new PatchError(`array index ${i} out of bounds in ${op.path}`, op);
+  return i;
+}
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao);
+  if (ak.length !== Object.keys(bo).length) return false;
+  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
+}
+
+function applyOne(doc: unknown, op: PatchOp): unknown {
+  const tokens = parsePointer(op.path, op);
+  if (op.op === 'test') {
+    let cur: unknown = doc;
+    for (const t of tokens) {
+      if (Array.isArray(cur)) cur = cur[arrayIndex(t, cur.length, false, op)];
+      else if (isObj(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
+      else throw new PatchError(`path ${op.path} does not exist`, op);
+    }
+    if (!jsonEqual(cur, op.value)) throw new PatchError(`test failed at ${op.path}`, op);
+    return doc;
+  }
+  if (tokens.length === 0) {
+    if (op.op === 'remove') throw new PatchError('cannot remove the whole document', op);
+    return op.value;
+  }
+  // Copy the containers along the path, then change the last one.
+  const root = shallowCopy(doc);
+  let parent: unknown = root;
+  for (let i = 0; i < tokens.length - 1; i++) {
+    const t = tokens[i]!;
+    if (Array.isArray(parent)) {
+      const idx = arrayIndex(t, parent.length, false, op);
+      const next = shallowCopy(parent[idx]);
+      parent[idx] = next;
+      parent = next;
+    } else if (isObj(parent) && Object.prototype.hasOwnProperty.call(parent, t)) {
+      const next = shallowCopy(parent[t]);
+      parent[t] = next;
+      parent = next;
+    } else {
+      throw new PatchError(`path ${op.path} does not exist`, op);
+    }
+  }
+  const last = tokens[tokens.length - 1]!;
+  if (Array.isArray(parent)) {
+    if (op.op === 'add') parent.splice(arrayIndex(last, parent.length, true, op), 0, op.value);
+    else if (op.op === 'replace') parent[arrayIndex(last, parent.length, false, op)] = op.value;
+    else parent.splice(arrayIndex(last, parent.length, false, op), 1);
+  } else if (isObj(parent)) {
+    const exists = Object.prototype.hasOwnProperty.call(parent, last);
+    if (op.op !== 'add' && !exists) throw new PatchError(`path ${op.path} does not exist`, op);
+    if (op.op === 'remove') delete parent[last];
+    else parent[last] = op.value;
+  } else {
+    throw new PatchError(`path ${op.path} does not exist`, op);
+  }
+  return root;
+}
+
+/** Apply an RFC 6902 patch; pure (the input is never changed). Throws PatchError. */
+export function applyJsonPatch(object: unknown, patch: readonly PatchOp[]): unknown {
+  let doc = object;
+  for (const op of patch) doc = applyOne(doc, op);
+  return doc;
+}

@@ -1,0 +1,192 @@
+// SPEC 3b: cluster rules. They read the ClusterView only; no I/O of their own.
+// "Another request": same namespace, same spec.databaseRef.name, different metadata.name.
+import { CERT_MANAGER_GROUP, NON_TERMINAL_PHASES, type Condition, type Issuer, type Singlestore, type SinglestoreOpsRequest } from '../../api/types.js';
+import { forbidden, notFound, required } from '../field/errors.js';
+import type { Finding, RuleId } from '../findings.js';
+import type { ClusterView } from '../view.js';
+import { deny, issuerRefsOf, nameOf, warn } from './common.js';
+import { ISSUER_KINDS } from './static.js';
+
+export interface ClusterInput {
+  object: SinglestoreOpsRequest;
+  /** The request's namespace ("default" when absent). */
+  namespace: string;
+  view: ClusterView;
+}
+
+export interface RuleOutcome {
+  errors: Finding[];
+  warnings: Finding[];
+  notEvaluated: { rule: RuleId; reason: string }[];
+}
+
+/** Cluster rules that need the database to exist (skipped when database-exists fails). */
+export const NEEDS_DATABASE: readonly RuleId[] = ['database-halted', 'database-paused', 'tls-not-enabled', 'database-not-ready', 'no-op'];
+/** Every cluster rule, in the order they report. */
+export const CLUSTER_RULE_IDS: readonly RuleId[] = [
+  'database-exists',
+  'database-halted',
+  'database-paused',
+  'tls-op-in-flight',
+  'op-in-flight',
+  'tls-not-enabled',
+  'issuer-exists',
+  'issuer-not-ready',
+  'database-not-ready',
+  'no-op',
+];
+
+function condition(conds: Condition[] | undefined, type: string): Condition | undefined {
+  if (!Array.isArray(conds)) return undefined;
+  for (const c of conds) if (c && c.type === type) return c;
+  return undefined;
+}
+
+function phaseText(phase: string | undefined): string {
+  return phase ? phase : 'not yet started (phase "")';
+}
+
+export function databaseHalted(db: Singlestore, dbRef: string): Finding[] {
+  if (db.spec?.halted === true || db.status?.phase === 'Halted') {
+    const why = db.spec?.halted === true ? 'spec.halted is true' : 'its phase is Halted';
+    return [deny('database-halted', forbidden('spec.databaseRef', `Singlestore ${dbRef} is halted (${why}); resume it before reconfiguring TLS`))];
+  }
+  return [];
+}
+
+export function databasePaused(db: Singlestore, dbRef: string): Finding[] {
+  const c = condition(db.status?.conditions, 'Paused');
+  if (!c || (c.status !== 'True' && c.status !== 'Unknown')) return [];
+  const who: string[] = [];
+  if (c.reason) who.push(`reason: ${c.reason}`);
+  if (c.message) who.push(`message: ${c.message}`);
+  const by = who.length ? `; ${who.join(', ')}` : '';
+  return [
+    deny('database-paused', forbidden('spec.databaseRef', `Singlestore ${dbRef} is paused (condition Paused is ${c.status}${by}); wait until it is resumed`)),
+  ];
+}
+
+/** Other requests for the same database that are still in flight, sorted by name. */
+function inFlight(input: ClusterInput, dbName: string): SinglestoreOpsRequest[] {
+  const self = nameOf(input.object);
+  const out: SinglestoreOpsRequest[] = [];
+  for (const r of input.view.listOpsRequests(input.namespace, dbName)) {
+    const name = nameOf(r);
+    if (name === undefined || name === self) continue;
+    if (r.spec?.databaseRef?.name !== dbName) continue;
+    const phase = r.status?.phase ?? '';
+    if (!NON_TERMINAL_PHASES.has(phase)) continue;
+    out.push(r);
+  }
+  out.sort((a, b) => (nameOf(a)! < nameOf(b)! ? -1 : nameOf(a)! > nameOf(b)! ? 1 : 0));
+  return out;
+}
+
+export function opsInFlight(input: ClusterInput, dbName: string): RuleOutcome {
+  const out: RuleOutcome = { errors: [], warnings: [], notEvaluated: [] };
+  const dbRef = `${input.namespace}/${dbName}`;
+  for (const r of inFlight(input, dbName)) {
+    const ref = `${input.namespace}/${nameOf(r)}`;
+    const phase = phaseText(r.status?.phase);
+    if (r.spec?.type === 'ReconfigureTLS') {
+      out.errors.push(
+        deny(
+          'tls-op-in-flight',
+          forbidden('spec.databaseRef', `SinglestoreOpsRequest ${ref} (ReconfigureTLS) for Singlestore ${dbRef} is ${phase}; wait until it finishes`),
+        ),
+      );
+    } else {
+      out.warnings.push(warn('op-in-flight', 'spec.databaseRef', `${String(r.spec?.type ?? 'ops')} request ${ref} is ${phase}; this one will wait`));
+    }
+  }
+  return out;
+}
+
+export function tlsNotEnabled(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Finding[] {
+  if (db.spec?.tls) return [];
+  const tls = object.spec?.tls;
+  if (!tls) return [];
+  const msg = `TLS is not enabled on Singlestore ${dbRef}`;
+  if (tls.remove === true) return [deny('tls-not-enabled', forbidden('spec.tls.remove', msg))];
+  if (tls.rotateCertificates === true) return [deny('tls-not-enabled', forbidden('spec.tls.rotateCertificates', msg))];
+  const certs = tls.certificates ?? [];
+  if (!tls.issuerRef && certs.some((c) => !c.issuerRef)) {
+    return [deny('tls-not-enabled', required('spec.tls.issuerRef', `${msg}: an issuerRef is needed to issue its certificates`))];
+  }
+  return [];
+}
+
+function lookupIssuer(view: ClusterView, namespace: string, kind: string, name: string): Issuer | undefined {
+  return kind === 'ClusterIssuer' ? view.getClusterIssuer(name) : view.getIssuer(namespace, name);
+}
+
+export function issuers(input: ClusterInput): RuleOutcome {
+  const out: RuleOutcome = { errors: [], warnings: [], notEvaluated: [] };
+  const tls = input.object.spec?.tls;
+  if (!tls) return out;
+  for (const { ref, path } of issuerRefsOf(tls)) {
+    const kind = ref.kind;
+    const name = ref.name;
+    if (kind === undefined || name === undefined || !(ISSUER_KINDS as readonly string[]).includes(kind)) continue;
+    if (ref.apiGroup !== undefined && ref.apiGroup !== CERT_MANAGER_GROUP) continue;
+    const shown = kind === 'ClusterIssuer' ? `ClusterIssuer ${name}` : `Issuer ${input.namespace}/${name}`;
+    const issuer = lookupIssuer(input.view, input.namespace, kind, name);
+    if (!issuer) {
+      out.errors.push(deny('issuer-exists', notFound(`${path}.name`, name, `${shown} does not exist`)));
+      continue;
+    }
+    const ready = condition(issuer.status?.conditions, 'Ready');
+    if (!ready || ready.status !== 'True') {
+      const why = ready ? `Ready is ${ready.status}${ready.reason ? ` (${ready.reason})` : ''}` : 'no Ready condition';
+      out.warnings.push(warn('issuer-not-ready', `${path}.name`, `${shown} is not ready: ${why}; certificates wait for it`));
+    }
+  }
+  return out;
+}
+
+export function databaseNotReady(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Finding[] {
+  const apply = object.spec?.apply ?? 'IfReady';
+  if (apply !== 'IfReady') return [];
+  const phase = db.status?.phase;
+  if (phase === 'Ready') return [];
+  const shown = phase ? `is ${phase}` : 'has no phase yet';
+  return [warn('database-not-ready', 'spec.apply', `Singlestore ${dbRef} ${shown}; with apply IfReady the request waits until it is Ready`)];
+}
+
+export function noOp(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Finding[] {
+  const tls = object.spec?.tls;
+  const want = tls?.issuerRef;
+  const have = db.spec?.tls?.issuerRef;
+  if (!want || !have || (tls?.certificates?.length ?? 0) > 0) return [];
+  const group = (g: string | undefined): string => (g === undefined || g === '' ? CERT_MANAGER_GROUP : g);
+  if (want.kind !== have.kind || want.name !== have.name || group(want.apiGroup) !== group(have.apiGroup)) return [];
+  return [warn('no-op', 'spec.tls.issuerRef', `Singlestore ${dbRef} already uses ${want.kind} ${want.name}; this request changes nothing`)];
+}
+
+/** Run every cluster rule against the view. */
+export function clusterRules(input: ClusterInput): RuleOutcome {
+  const out: RuleOutcome = { errors: [], warnings: [], notEvaluated: [] };
+  const object = input.object;
+  const dbName = object.spec?.databaseRef?.name ?? '';
+  const dbRef = `${input.namespace}/${dbName}`;
+  const db = input.view.getSinglestore(input.namespace, dbName);
+
+  if (!db) {
+    out.errors.push(deny('database-exists', notFound('spec.databaseRef.name', dbName, `Singlestore ${dbRef} does not exist`)));
+  } else {
+    out.errors.push(...databaseHalted(db, dbRef), ...databasePaused(db, dbRef));
+  }
+  const flight = opsInFlight(input, dbName);
+  out.errors.push(...flight.errors);
+  out.warnings.push(...flight.warnings);
+  if (db) out.errors.push(...tlsNotEnabled(object, db, dbRef));
+  const iss = issuers(input);
+  out.errors.push(...iss.errors);
+  out.warnings.push(...iss.warnings);
+  if (db) {
+    out.warnings.push(...databaseNotReady(object, db, dbRef), ...noOp(object, db, dbRef));
+  } else {
+    for (const rule of NEEDS_DATABASE) out.notEvaluated.push({ rule, reason: `Singlestore ${dbRef} does not exist` });
+  }
+  return out;
+}

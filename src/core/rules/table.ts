@@ -1,0 +1,51 @@
+// The rule table (SPEC 2 and 3): every rule id with its section, verdict and summary.
+// docs/rules.md lists the same ids; test/core/docs.test.ts keeps them in step.
+import type { DefaultId, RuleId } from '../findings.js';
+
+export interface RuleInfo {
+  id: RuleId;
+  section: '3a' | '3b' | '3c';
+  verdict: 'deny' | 'warn';
+  summary: string;
+}
+
+export const RULES: readonly RuleInfo[] = [
+  { id: 'schema', section: '3a', verdict: 'deny', summary: 'the object breaks the SinglestoreOpsRequest schema (types, enums, required fields, unknown fields under spec.tls)' },
+  { id: 'tls-required', section: '3a', verdict: 'deny', summary: 'a ReconfigureTLS request without spec.tls' },
+  { id: 'one-operation', section: '3a', verdict: 'deny', summary: 'not exactly one of remove, rotateCertificates, issuerRef and/or certificates' },
+  { id: 'issuer-ref', section: '3a', verdict: 'deny', summary: 'issuerRef kind not Issuer/ClusterIssuer, apiGroup not cert-manager.io, or name not a DNS-1123 subdomain' },
+  { id: 'certificate-alias', section: '3a', verdict: 'deny', summary: 'alias not server, client or metrics-exporter, or the same alias twice' },
+  { id: 'certificate-names', section: '3a', verdict: 'deny', summary: 'bad secretName, dnsName, ipAddress, uri or emailAddress' },
+  { id: 'certificate-duration', section: '3a', verdict: 'deny', summary: 'duration/renewBefore not a Go duration, duration < 1h, renewBefore < 5m or >= duration' },
+  { id: 'timeout', section: '3a', verdict: 'deny', summary: 'spec.timeout not a Go duration greater than zero' },
+  { id: 'database-ref', section: '3a', verdict: 'deny', summary: 'spec.databaseRef.name not a valid Singlestore name' },
+  { id: 'spec-immutable', section: '3a', verdict: 'deny', summary: 'an UPDATE changes spec' },
+  { id: 'tls-ignored', section: '3a', verdict: 'warn', summary: 'spec.tls set on a request whose type is not ReconfigureTLS' },
+  { id: 'database-exists', section: '3b', verdict: 'deny', summary: 'the Singlestore does not exist' },
+  { id: 'database-halted', section: '3b', verdict: 'deny', summary: 'the database is halted' },
+  { id: 'database-paused', section: '3b', verdict: 'deny', summary: 'the database has a Paused condition (True or Unknown)' },
+  { id: 'tls-op-in-flight', section: '3b', verdict: 'deny', summary: 'another ReconfigureTLS request for the database is not finished' },
+  { id: 'op-in-flight', section: '3b', verdict: 'warn', summary: 'another request of another type is not finished; this one will wait' },
+  { id: 'tls-not-enabled', section: '3b', verdict: 'deny', summary: 'remove/rotate on a database without TLS, or certificates without an issuer' },
+  { id: 'issuer-exists', section: '3b', verdict: 'deny', summary: 'a referenced Issuer or ClusterIssuer does not exist' },
+  { id: 'issuer-not-ready', section: '3b', verdict: 'warn', summary: "a referenced issuer's Ready condition is not True" },
+  { id: 'database-not-ready', section: '3b', verdict: 'warn', summary: 'apply IfReady and the database is not Ready: the request will wait' },
+  { id: 'no-op', section: '3b', verdict: 'warn', summary: 'the database already uses this issuerRef and no certificates are given' },
+  { id: 'allowed-issuers', section: '3c', verdict: 'deny', summary: 'an issuerRef matches no policy allowedIssuers entry' },
+  { id: 'tls-removal-protected', section: '3c', verdict: 'deny', summary: 'remove: true on a database policy protectTLS protects' },
+  { id: 'certificate-duration-bounds', section: '3c', verdict: 'deny', summary: 'a duration outside policy certificateDuration {min, max}' },
+  { id: 'private-key-encoding', section: '3c', verdict: 'deny', summary: 'a certificate sets an encoding other than policy privateKeyEncoding' },
+];
+
+export interface DefaultInfo {
+  id: DefaultId;
+  summary: string;
+}
+
+export const DEFAULTS: readonly DefaultInfo[] = [
+  { id: 'default-apply', summary: 'spec.apply: IfReady when absent' },
+  { id: 'default-issuer-group', summary: 'apiGroup: cert-manager.io on spec.tls.issuerRef and each certificates[i].issuerRef lacking one' },
+  { id: 'default-timeout', summary: 'spec.timeout: the configured default (10m) when absent' },
+];
+
+export const RULE_BY_ID: ReadonlyMap<RuleId, RuleInfo> = new Map(RULES.map((r) => [r.id, r]));
