@@ -5,3 +5,4 @@ export * from './conditions.js';
 export * from './tls.js';
 export * from './duration.js';
 export * from './status.js';
+export * from './preflight.js';

@@ -1,0 +1,336 @@
+// Carries out ReconfigureTLS requests one step at a time: read → gather → plan (pure) →
+// act one step → write status only if it changed. Knows nothing of queues, timers or
+// leadership (see ./queue.ts, ./leader.ts, ./index.ts).
+import type { Certificate, PetSet, Pod, SinglestoreOpsRequest } from '../api/types.js';
+import {
+  Cond,
+  certificateName,
+  getCondition,
+  hasCondition,
+  latestTransition,
+  nextStatus,
+  PAUSED,
+  pausedConditions,
+  plan,
+  restartOrder,
+  resumedConditions,
+  secretNameOf,
+  setCondition,
+  tlsOperation,
+  type Action,
+  type Observed,
+  type Plan,
+  type PlanOptions,
+  type Preflight,
+  type PrefetchedIssuers,
+  type StatusChange,
+  referencedIssuers,
+  petSetNames,
+  deepEqual,
+} from '../core/reconcile/index.js';
+import { isConflict, isNotFound, isTooManyRequests, type Clock, type Ports } from '../kube/ports.js';
+import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
+
+export interface ReconcilerOptions {
+  ports: Ports;
+  clock: Clock;
+  logger?: Logger;
+  metrics?: ReconcileMetrics;
+  /** Builds the pre-flight review for one observation (issuers fetched for it). */
+  preflight?: (fetched: PrefetchedIssuers) => Preflight;
+  plan?: PlanOptions;
+  /** Checked before every step; false stops work at once (leadership lost, stopping). */
+  active?: () => boolean;
+  /** Max steps taken for one request in one pass before yielding (default 100). */
+  maxStepsPerPass?: number;
+  /** Requeue delay after an API error or a PDB-blocked eviction (default 5s). */
+  errorRequeueMs?: number;
+}
+
+export interface PassResult {
+  /** Come back after this long (undefined: nothing to wait for). */
+  requeueAfterMs?: number;
+  /** Steps acted on in this pass. */
+  steps: string[];
+}
+
+const ALIASES = ['server', 'client', 'metrics-exporter'];
+const CONFLICT_RETRIES = 5;
+
+function nameOf(o: { metadata?: { name?: string } }): string {
+  return o.metadata?.name ?? '';
+}
+
+function minDelay(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+export class Reconciler {
+  private readonly log: Logger;
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.log = o.logger ?? silentLogger;
+  }
+
+  private active(): boolean {
+    return this.o.active ? this.o.active() : true;
+  }
+
+  /** One pass over every ReconfigureTLS request of one database, oldest first, the
+   *  Progressing one before the rest. */
+  async reconcileDatabase(namespace: string, database: string): Promise<PassResult> {
+    const all = await this.o.ports.opsRequests.list(namespace);
+    const mine = all.filter((r) => r.spec?.databaseRef?.name === database && r.spec?.type === 'ReconfigureTLS');
+    const rank = (r: SinglestoreOpsRequest): number => (r.status?.phase === 'Progressing' ? 0 : !r.status?.phase || r.status.phase === 'Pending' ? 1 : 2);
+    mine.sort((a, b) => rank(a) - rank(b) || (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || nameOf(a).localeCompare(nameOf(b)));
+    const out: PassResult = { steps: [] };
+    const db = await this.o.ports.databases.get(namespace, database);
+    const pausedBy = getCondition(db?.status?.conditions, PAUSED)?.reason;
+    for (const r of mine) {
+      if (!this.active()) break;
+      if (rank(r) === 2 && pausedBy !== `SinglestoreOpsRequest ${namespace}/${nameOf(r)}`) continue;
+      const res = await this.reconcileRequest(namespace, nameOf(r));
+      out.steps.push(...res.steps);
+      out.requeueAfterMs = minDelay(out.requeueAfterMs, res.requeueAfterMs);
+    }
+    // A request deleted while it held the database paused: resume (only our own pause).
+    const paused = getCondition(db?.status?.conditions, PAUSED);
+    if (db && paused && this.active()) {
+      const m = /^SinglestoreOpsRequest ([^/]+)\/(.+)$/.exec(paused.reason ?? '');
+      if (m && m[1] === namespace && !all.some((r) => nameOf(r) === m[2]) && (paused.message ?? '').includes('sdb-tls-guard')) {
+        this.log.warn({ namespace, database, request: m[2] }, 'resuming database paused by a deleted ops request');
+        await this.resume(namespace, database, paused.reason ?? '');
+      }
+    }
+    return out;
+  }
+
+  /** Steps through one request until it must wait, is done, or the pass limit is hit. */
+  async reconcileRequest(namespace: string, name: string): Promise<PassResult> {
+    const steps: string[] = [];
+    const max = this.o.maxStepsPerPass ?? 100;
+    for (let i = 0; i < max; i++) {
+      if (!this.active()) return { steps };
+      const req = await this.o.ports.opsRequests.get(namespace, name);
+      if (!req) return { steps };
+      const { obs, fetched } = await this.observe(req);
+      const planOpts: PlanOptions = { ...(this.o.plan ?? {}) };
+      if (this.o.preflight) planOpts.preflight = this.o.preflight(fetched);
+      const p = plan(obs, this.o.clock.now(), planOpts);
+      if (p.type === 'done') return { steps };
+      if (p.type === 'wait') {
+        this.o.metrics?.reconcileSteps.inc({ step: p.step, result: 'wait' });
+        this.log.debug?.({ request: `${namespace}/${name}`, step: p.step, message: p.message }, 'waiting');
+        return { steps, requeueAfterMs: p.requeueAfterMs };
+      }
+      if (!this.active()) return { steps };
+      try {
+        await this.execute(obs, p);
+        steps.push(p.step);
+      } catch (err) {
+        const retryMs = this.o.errorRequeueMs ?? 5000;
+        this.o.metrics?.reconcileSteps.inc({ step: p.step, result: 'error' });
+        if (isConflict(err)) continue; // fresh read, plan again
+        const message = err instanceof Error ? err.message : String(err);
+        if (isTooManyRequests(err)) {
+          await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
+          return { steps, requeueAfterMs: retryMs };
+        }
+        this.log.error({ request: `${namespace}/${name}`, step: p.step, err: message }, 'reconcile step failed; will retry');
+        await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
+        return { steps, requeueAfterMs: retryMs };
+      }
+    }
+    return { steps, requeueAfterMs: 0 };
+  }
+
+  /** Gathers what the planner needs for the request's current stage (and no more). */
+  async observe(req: SinglestoreOpsRequest): Promise<{ obs: Observed; fetched: PrefetchedIssuers }> {
+    const p = this.o.ports;
+    const ns = req.metadata?.namespace ?? 'default';
+    const dbName = req.spec?.databaseRef?.name ?? '';
+    const conds = req.status?.conditions;
+    const phase = req.status?.phase ?? '';
+    const fetched: PrefetchedIssuers = { issuers: new Map(), clusterIssuers: new Map() };
+    const [all, database] = await Promise.all([
+      phase === '' || phase === 'Pending' ? p.opsRequests.list(ns) : Promise.resolve([] as SinglestoreOpsRequest[]),
+      p.databases.get(ns, dbName),
+    ]);
+    const siblings = all.filter((r) => r.spec?.databaseRef?.name === dbName && nameOf(r) !== nameOf(req));
+    const obs: Observed = { request: req, siblings, database, certificates: [], secrets: [], petSets: [], pods: [] };
+    if (phase === 'Pending') {
+      await Promise.all(
+        referencedIssuers(req).map(async (ref) => {
+          if (ref.kind === 'ClusterIssuer') fetched.clusterIssuers.set(ref.name, await p.issuers.getClusterIssuer(ref.name));
+          else if (ref.kind === 'Issuer') fetched.issuers.set(`${ns}/${ref.name}`, await p.issuers.getIssuer(ns, ref.name));
+        }),
+      );
+    }
+    if (phase !== 'Progressing' || !database) return { obs, fetched };
+    const done = (t: string): boolean => hasCondition(conds, t, 'True');
+    if (done(Cond.DatabasePauseSucceeded) && !done(Cond.CertificateSynced)) {
+      const aliases = new Set(ALIASES);
+      for (const c of database.spec?.tls?.certificates ?? []) if (c.alias) aliases.add(c.alias);
+      for (const c of req.spec?.tls?.certificates ?? []) if (c.alias) aliases.add(c.alias);
+      const certs = await Promise.all([...aliases].map((a) => p.certificates.get(ns, certificateName(dbName, a))));
+      obs.certificates = certs.filter((c): c is Certificate => c !== undefined);
+      if (tlsOperation(req.spec?.tls) === 'remove') {
+        const names = new Set<string>();
+        for (const a of aliases) names.add(secretNameOf(dbName, database.spec?.tls?.certificates?.find((c) => c.alias === a), a));
+        const exists = await Promise.all([...names].map(async (s) => ((await p.secrets.exists(ns, s)) ? s : undefined)));
+        obs.secrets = exists.filter((s): s is string => s !== undefined);
+      }
+    }
+    if (done(Cond.CertificateSynced) && !done(Cond.RestartNodes)) {
+      const sets = await Promise.all(petSetNames(database).map(({ name }) => p.petSets.get(ns, name)));
+      obs.petSets = sets.filter((s): s is PetSet => s !== undefined);
+      if (done(Cond.UpdatePetSets)) {
+        const pods = await Promise.all(restartOrder(database, obs.petSets).map((n) => p.pods.get(ns, n)));
+        obs.pods = pods.filter((x): x is Pod => x !== undefined);
+      }
+    }
+    return { obs, fetched };
+  }
+
+  /** Runs a plan's actions in order, then records its status change and its event. */
+  async execute(obs: Observed, p: Extract<Plan, { type: 'act' }>): Promise<void> {
+    const req = obs.request;
+    const ns = req.metadata?.namespace ?? 'default';
+    const started = latestTransition(req.status?.conditions);
+    for (const a of p.actions) await this.runAction(obs, a);
+    if (p.status) await this.writeStatus(req, p.status);
+    const now = this.o.clock.now();
+    this.o.metrics?.reconcileSteps.inc({ step: p.step, result: p.step === Cond.Failed ? 'failed' : 'success' });
+    if (p.status?.condition && started !== undefined) {
+      this.o.metrics?.reconcileStepDuration.observe({ step: p.step }, Math.max(0, (now - started) / 1000));
+    }
+    this.log.info({ request: `${ns}/${nameOf(req)}`, step: p.step, message: p.event.message }, 'reconcile step');
+    await this.event(req, p.event.type, p.event.reason, p.event.message);
+  }
+
+  private async event(req: SinglestoreOpsRequest, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.o.ports.events.emit(req, type, reason, message);
+    } catch (err) {
+      this.log.warn({ reason, err: err instanceof Error ? err.message : String(err) }, 'could not record event');
+    }
+  }
+
+  /** Writes the status change; only when it changes something; 409 → re-read, retry. */
+  async writeStatus(req: SinglestoreOpsRequest, change: StatusChange): Promise<void> {
+    const ns = req.metadata?.namespace ?? 'default';
+    const name = nameOf(req);
+    let cur: SinglestoreOpsRequest | undefined = req;
+    for (let i = 0; ; i++) {
+      if (!cur) return;
+      const next = nextStatus(cur, change, new Date(this.o.clock.now()).toISOString());
+      if (deepEqual(next, cur.status ?? {})) return;
+      try {
+        await this.o.ports.opsRequests.patchStatus(ns, name, {
+          metadata: { resourceVersion: cur.metadata?.resourceVersion },
+          status: next,
+        });
+        return;
+      } catch (err) {
+        if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
+        cur = await this.o.ports.opsRequests.get(ns, name);
+      }
+    }
+  }
+
+  private async pause(ns: string, db: string, reason: string, message: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      const cur = await this.o.ports.databases.get(ns, db);
+      if (!cur) throw Object.assign(new Error(`Singlestore ${ns}/${db} not found`), { code: 404 });
+      const conds = pausedConditions(cur, reason, message, new Date(this.o.clock.now()).toISOString());
+      if (!conds) return;
+      try {
+        await this.o.ports.databases.patchStatus(ns, db, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
+        return;
+      } catch (err) {
+        if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  private async resume(ns: string, db: string, reason: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      const cur = await this.o.ports.databases.get(ns, db);
+      if (!cur) return;
+      const conds = resumedConditions(cur, reason);
+      if (!conds) return;
+      try {
+        await this.o.ports.databases.patchStatus(ns, db, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
+        return;
+      } catch (err) {
+        if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  private async markIssuing(ns: string, name: string, message: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      const cur = await this.o.ports.certificates.get(ns, name);
+      if (!cur) return;
+      if (hasCondition(cur.status?.conditions, 'Issuing', 'True')) return;
+      const conds = setCondition(
+        cur.status?.conditions,
+        { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message, ...(cur.metadata?.generation !== undefined ? { observedGeneration: cur.metadata.generation } : {}) },
+        new Date(this.o.clock.now()).toISOString(),
+      );
+      try {
+        await this.o.ports.certificates.patchStatus(ns, name, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
+        return;
+      } catch (err) {
+        if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
+      }
+    }
+  }
+
+  async runAction(obs: Observed, a: Action): Promise<void> {
+    const p = this.o.ports;
+    const req = obs.request;
+    const ns = req.metadata?.namespace ?? 'default';
+    const db = req.spec?.databaseRef?.name ?? '';
+    switch (a.kind) {
+      case 'pauseDatabase':
+        return this.pause(ns, db, a.reason, a.message);
+      case 'resumeDatabase':
+        return this.resume(ns, db, a.reason);
+      case 'createCertificate':
+        try {
+          await p.certificates.create(ns, a.certificate);
+        } catch (err) {
+          if (!isConflict(err)) throw err; // AlreadyExists: the next plan patches it
+        }
+        return;
+      case 'patchCertificate':
+        await p.certificates.patch(ns, a.name, a.patch);
+        return;
+      case 'markIssuing':
+        return this.markIssuing(ns, a.name, a.message);
+      case 'deleteCertificate':
+        return p.certificates.delete(ns, a.name);
+      case 'deleteSecret':
+        return p.secrets.delete(ns, a.name);
+      case 'patchPetSet':
+        await p.petSets.patch(ns, a.name, a.patch);
+        return;
+      case 'evictPod':
+        try {
+          await p.pods.evict(ns, a.name, a.uid || undefined);
+        } catch (err) {
+          // Gone already, or the uid precondition failed (already replaced): done.
+          if (isNotFound(err) || isConflict(err)) return;
+          throw err;
+        }
+        return;
+      case 'patchDatabase':
+        await p.databases.patch(ns, db, a.patch);
+        return;
+    }
+  }
+}
+
