@@ -136,7 +136,6 @@ export type ApplySecureContext = (options: SecureContextOptions) => void;
 export interface ReloaderOptions {
   files: TlsFiles;
   settings: TlsSettings;
-  apply: ApplySecureContext;
   logger: FastifyBaseLogger;
   metrics?: Metrics;
   /** Quiet time after the last file event before reloading. Default 250 ms. */
@@ -160,6 +159,7 @@ export class CertificateReloader {
   private stopped = false;
   private readonly debounceMs: number;
   private readonly pollIntervalMs: number;
+  private apply: ApplySecureContext | undefined;
 
   constructor(private readonly opts: ReloaderOptions) {
     this.debounceMs = opts.debounceMs ?? 250;
@@ -175,7 +175,9 @@ export class CertificateReloader {
     return { material, info };
   }
 
-  start(): void {
+  /** Begin watching; new material goes to `apply` (main: server.setSecureContext). */
+  start(apply: ApplySecureContext): void {
+    this.apply = apply;
     this.stopped = false;
     this.arm();
     if (this.pollIntervalMs > 0) {
@@ -265,7 +267,8 @@ export class CertificateReloader {
       return false;
     }
     try {
-      this.opts.apply(secureContextOptions(material, this.opts.settings));
+      if (!this.apply) throw new Error('reloader not started');
+      this.apply(secureContextOptions(material, this.opts.settings));
     } catch (err) {
       this.opts.metrics?.tlsReloads.inc({ result: 'failure' });
       log.warn({ trigger, error: (err as Error).message }, 'serving certificate not reloaded; keeping the current one');
