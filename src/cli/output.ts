@@ -1,0 +1,110 @@
+// The two output formats of `check` (SPEC 4). Pure: results in, text out.
+import type { FieldErrorType } from '../core/field/errors.js';
+import type { PatchOp, RuleId } from '../core/findings.js';
+
+export interface CheckError {
+  rule: RuleId;
+  field: string;
+  type: FieldErrorType;
+  message: string;
+}
+
+export interface CheckWarning {
+  rule: RuleId;
+  field: string;
+  message: string;
+}
+
+/** One checked SinglestoreOpsRequest, exactly the JSON shape of SPEC 4. */
+export interface CheckResult {
+  source: string;
+  namespace: string;
+  name: string;
+  allowed: boolean;
+  errors: CheckError[];
+  warnings: CheckWarning[];
+  /** The JSON Patch the mutating webhook would send. */
+  patch: PatchOp[];
+  /** Ids of the rules that did not run, in the engine's order (no duplicates). */
+  notEvaluated: RuleId[];
+}
+
+export interface CheckReport {
+  results: CheckResult[];
+  summary: { checked: number; denied: number; warned: number };
+}
+
+/** Why rules were not evaluated, for the text output (engine reasons grouped). */
+export interface NotEvaluatedGroup {
+  reason: string;
+  rules: RuleId[];
+  /** True when these are cluster rules skipped for want of a state source. */
+  noState: boolean;
+}
+
+export interface TextResult extends CheckResult {
+  notEvaluatedGroups: NotEvaluatedGroup[];
+}
+
+export function summarize(results: readonly CheckResult[]): CheckReport['summary'] {
+  return {
+    checked: results.length,
+    denied: results.filter((r) => !r.allowed).length,
+    warned: results.filter((r) => r.warnings.length > 0).length,
+  };
+}
+
+export function formatJson(results: readonly CheckResult[]): string {
+  const report: CheckReport = {
+    results: results.map((r) => ({
+      source: r.source,
+      namespace: r.namespace,
+      name: r.name,
+      allowed: r.allowed,
+      errors: r.errors.map((e) => ({ rule: e.rule, field: e.field, type: e.type, message: e.message })),
+      warnings: r.warnings.map((w) => ({ rule: w.rule, field: w.field, message: w.message })),
+      patch: r.patch,
+      notEvaluated: r.notEvaluated,
+    })),
+    summary: summarize(results),
+  };
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+function showValue(v: unknown): string {
+  return v === undefined ? '' : `=${JSON.stringify(v)}`;
+}
+
+/**
+ * kubectl-like text, one line per finding:
+ *   dir/ops.yaml#1: SinglestoreOpsRequest demo/sdbops-rotate: denied: [database-paused] spec.databaseRef: Forbidden: ...
+ *   Warning: dir/ops.yaml#1: SinglestoreOpsRequest demo/x: [op-in-flight] spec.databaseRef: ...
+ *   dir/ops.yaml#1: SinglestoreOpsRequest demo/x: allowed (2 defaults: add /spec/apply="IfReady", add /spec/timeout="10m")
+ *   dir/ops.yaml#1 demo/x: 10 cluster rules not evaluated (no --state or --cluster)
+ * then one summary line.
+ */
+export function formatText(results: readonly TextResult[]): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const who = `${r.source}: SinglestoreOpsRequest ${r.namespace}/${r.name}`;
+    for (const e of r.errors) lines.push(`${who}: denied: [${e.rule}] ${e.message}`);
+    for (const w of r.warnings) lines.push(`Warning: ${who}: [${w.rule}] ${w.message}`);
+    if (r.allowed) {
+      const n = r.patch.length;
+      const ops = r.patch.map((p) => `${p.op} ${p.path}${showValue(p.value)}`).join(', ');
+      lines.push(`${who}: allowed (${n === 0 ? 'no defaults to apply' : `${n} default${n === 1 ? '' : 's'}: ${ops}`})`);
+    }
+    for (const g of r.notEvaluatedGroups) {
+      const n = g.rules.length;
+      if (g.noState) lines.push(`${r.source} ${r.namespace}/${r.name}: ${n} cluster rule${n === 1 ? '' : 's'} not evaluated (no --state or --cluster)`);
+      else lines.push(`${r.source} ${r.namespace}/${r.name}: ${n} rule${n === 1 ? '' : 's'} not evaluated (${g.reason}): ${g.rules.join(', ')}`);
+    }
+  }
+  const s = summarize(results);
+  const noState = results.some((r) => r.notEvaluatedGroups.some((g) => g.noState));
+  lines.push(
+    `${s.checked} SinglestoreOpsRequest${s.checked === 1 ? '' : 's'} checked: ${s.checked - s.denied} allowed, ${s.denied} denied, ${s.warned} with warnings` +
+      (noState ? '; cluster rules NOT evaluated (give --state or --cluster)' : ''),
+  );
+  return `${lines.join('\n')}\n`;
+}
