@@ -137,8 +137,8 @@ export function issuers(input: ClusterInput): RuleOutcome {
     }
     const ready = condition(issuer.status?.conditions, 'Ready');
     if (!ready || ready.status !== 'True') {
-      const why = ready ? `Ready is ${ready.status}${ready.reason ? ` (${ready.reason})` : ''}` : 'no Ready condition';
-      out.warnings.push(warn('issuer-not-ready', `${path}.name`, `${shown} is not ready: ${why}; certificates wait for it`));
+      const why = ready ? `Ready=${ready.status}${ready.reason ? ` ${ready.reason}` : ''}` : 'no Ready condition';
+      out.warnings.push(warn('issuer-not-ready', `${path}.name`, `${shown} is not ready (${why}); certificates wait`));
     }
   }
   return out;

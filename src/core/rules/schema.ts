@@ -2,8 +2,9 @@
 //   missing property      -> Required       (`spec.type: Required value`)
 //   enum                  -> NotSupported   (with the supported values)
 //   wrong JSON type       -> Invalid        (value: the JSON type given; `must be of type string`)
-//   unknown field         -> Forbidden      (`field not declared in schema`, the API server's
-//                                            strict-field-validation wording)
+//   unknown field         -> Forbidden      (`unknown field "spec.tls.foo"`: the wording of the
+//                                            API server's strict field validation, as in
+//                                            `strict decoding error: unknown field "spec.tls.foo"`)
 //   anything else         -> Invalid        (ajv's message)
 import { opsRequestSchemaErrors, type SchemaError } from '../../api/schema.js';
 import { forbidden, invalid, notSupported, required, type FieldError } from '../field/errors.js';
@@ -62,8 +63,10 @@ function toFieldError(e: SchemaError, data: unknown): FieldError {
   switch (e.keyword) {
     case 'required':
       return required(child(path, String(params['missingProperty'])));
-    case 'additionalProperties':
-      return forbidden(child(path, String(params['additionalProperty'])), 'field not declared in schema');
+    case 'additionalProperties': {
+      const field = child(path, String(params['additionalProperty']));
+      return forbidden(field, `unknown field ${JSON.stringify(field)}`);
+    }
     case 'enum':
       return notSupported(path, valueAt(data, e.instancePath), (params['allowedValues'] as unknown[]).map(String));
     case 'type': {
