@@ -73,7 +73,6 @@ t.test('Deployment: replicas, anti-affinity, probes, resources, restricted secur
     '--key=/certs/tls.key',
     '--policy=/policy/policy.yaml',
     '--reconcile=true',
-    '--lease-name=sdb-tls-guard-leader',
   ]);
   t.strictSame(c.env, [
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -183,7 +182,6 @@ t.test('bootstrap mode: no cert-manager objects, writable cert dir, bootstrap fl
     '--key=/tmp/certs/tls.key',
     '--policy=/policy/policy.yaml',
     '--reconcile=true',
-    '--lease-name=sdb-tls-guard-leader',
     '--bootstrap-certs',
     '--bootstrap-secret=sdb-tls-guard-bootstrap-certs',
     '--webhook-names=sdb-tls-guard,sdb-tls-guard',
@@ -203,7 +201,7 @@ t.test('bootstrap mode: no cert-manager objects, writable cert dir, bootstrap fl
   ]);
 });
 
-t.test('reconcile=false: read-only RBAC, no Role, no lease flag', async (t) => {
+t.test('reconcile=false: read-only RBAC, no Role', async (t) => {
   const objects = render({ set: ['reconcile=false'] });
   t.equal(find(objects, 'ClusterRole', 'sdb-tls-guard-reconciler'), undefined);
   t.equal(find(objects, 'Role'), undefined);
@@ -211,7 +209,7 @@ t.test('reconcile=false: read-only RBAC, no Role, no lease flag', async (t) => {
   t.ok(find(objects, 'ClusterRole', 'sdb-tls-guard-admission'));
   const c = get(objects, 'Deployment').spec.template.spec.containers[0] as Obj;
   t.equal(c.args.includes('--reconcile=false'), true);
-  t.equal((c.args as string[]).some((a) => a.startsWith('--lease-name')), false);
+  t.strictSame(get(objects, 'ClusterRole', 'sdb-tls-guard-admission').rules.flatMap((r: Obj) => r.verbs), ['list', 'watch', 'list', 'watch', 'list', 'watch'], 'read-only');
 });
 
 t.test('policy from values lands in the ConfigMap and rolls the pods', async (t) => {
@@ -255,6 +253,11 @@ t.test('NetworkPolicy: off by default; ingress to https from anywhere; optional 
     { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
     { ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
   ]);
+});
+
+t.test('ServiceMonitor in bootstrap mode trusts the bootstrap CA bundle', async (t) => {
+  const sm = get(render({ set: ['serviceMonitor.enabled=true', 'certificates.mode=bootstrap'], apiVersions: [SM] }), 'ServiceMonitor');
+  t.strictSame(sm.spec.endpoints[0].tlsConfig.ca, { secret: { name: 'sdb-tls-guard-bootstrap-certs', key: 'ca-bundle.crt' } });
 });
 
 t.test('ServiceMonitor only when enabled AND the CRD is served', async (t) => {

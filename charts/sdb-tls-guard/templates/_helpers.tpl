@@ -52,9 +52,8 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
-{{- define "sdb-tls-guard.leaseName" -}}
-{{- default (printf "%s-leader" (include "sdb-tls-guard.fullname" .)) .Values.leaderElection.leaseName -}}
-{{- end -}}
+{{/* The reconciler's leader-election Lease (src/controller DEFAULT_LEASE_NAME; not a flag). */}}
+{{- define "sdb-tls-guard.leaseName" -}}sdb-tls-guard-reconciler{{- end -}}
 
 {{/* Secret of the bootstrap mode (CA + serving certificate kept by the service). */}}
 {{- define "sdb-tls-guard.bootstrapSecretName" -}}
