@@ -1,5 +1,6 @@
 // `sdb-tls-guard serve` flags → Config. Besides main this is the only module that
 // reads the environment, and only through the `env` argument it is given.
+import { parseGoDuration } from './core/rules/duration.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -59,32 +60,6 @@ Cluster and rules:
   --reconcile[=true|false]    run the reconciler (default true)
   -h, --help                  show this help
 `;
-
-const GO_DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Milliseconds of a Go duration ("90m", "1h30m", "2.5s"), or undefined if it is not one. */
-export function parseGoDuration(text: string): number | undefined {
-  const re = /([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)/gy;
-  let s = text;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    sign = s.startsWith('-') ? -1 : 1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s === '') return undefined;
-  let total = 0;
-  let pos = 0;
-  re.lastIndex = 0;
-  while (pos < s.length) {
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m || m[1] === '' || m[1] === '.') return undefined;
-    total += Number(m[1]) * GO_DURATION_UNITS[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  return sign * total;
-}
 
 /** Bytes from "3145728", "3Mi", "512Ki", "1M". */
 export function parseByteSize(text: string): number | undefined {
@@ -183,8 +158,8 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   if (minVersion !== '1.2' && minVersion !== '1.3') throw new UsageError(`--tls-min-version must be 1.2 or 1.3, got ${JSON.stringify(minVersion)}`);
 
   const defaultTimeout = values.get('default-timeout') ?? '10m';
-  const ms = parseGoDuration(defaultTimeout);
-  if (ms === undefined || !(ms > 0)) throw new UsageError(`--default-timeout must be a positive Go duration such as 10m or 1h30m, got ${JSON.stringify(defaultTimeout)}`);
+  const parsedTimeout = parseGoDuration(defaultTimeout);
+  if (!parsedTimeout.ok || parsedTimeout.ns <= 0n) throw new UsageError(`--default-timeout must be a positive Go duration such as 10m or 1h30m, got ${JSON.stringify(defaultTimeout)}`);
 
   const logLevel = values.get('log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);

@@ -109,6 +109,7 @@ function describe(v: unknown): string {
 const fail = (message: string): DecodeResult => ({ ok: false, message });
 
 function decodeGVK(v: unknown, at: string): GroupVersionKind | string {
+  if (v === undefined || v === null) return `${at} is missing`;
   if (!isRecord(v)) return `${at} must be an object with group, version and kind, got ${describe(v)}`;
   const group = v['group'] ?? '';
   const version = v['version'] ?? '';

@@ -1,0 +1,86 @@
+// Shared helpers of the server tests: fixtures, an app with a captured log, inject shortcuts.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { parseAllDocuments } from 'yaml';
+import { buildApp, type AppDeps } from '../../src/server/app.js';
+import { createMetrics } from '../../src/metrics.js';
+import { MemoryView } from '../../src/core/memory-view.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const FIXTURES = join(HERE, '..', 'fixtures');
+export const ADMISSION_DIR = join(FIXTURES, 'admission');
+export const WORKED_DIR = join(FIXTURES, 'worked');
+
+export function loadYaml(path: string): unknown[] {
+  return parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((d) => d.toJS() as unknown)
+    .filter((d) => d !== null && d !== undefined);
+}
+
+export function admissionFixture(name: string): string {
+  return readFileSync(join(ADMISSION_DIR, name), 'utf8');
+}
+
+export function stateView(file: 'state.yaml' | 'state-tls.yaml'): MemoryView {
+  return MemoryView.from(loadYaml(join(WORKED_DIR, file)));
+}
+
+export type LogLine = Record<string, unknown>;
+
+export interface TestApp {
+  app: FastifyInstance;
+  logs: LogLine[];
+  deps: AppDeps;
+}
+
+/** buildApp with a fresh Metrics and a pino logger whose JSON lines land in `logs`. */
+export function makeApp(over: Partial<AppDeps> = {}): TestApp {
+  const logs: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+      cb();
+    },
+  });
+  const deps: AppDeps = { metrics: createMetrics(), logger: pino({ level: 'info' }, sink), ...over };
+  return { app: buildApp(deps), logs, deps };
+}
+
+export async function post(app: FastifyInstance, url: string, payload: string | object, contentType = 'application/json') {
+  const res = await app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': contentType },
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+  return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) as Record<string, any> };
+}
+
+/** Wrap an object in a v1 AdmissionReview as the API server would. */
+export function wrap(object: Record<string, any>, opts: { uid?: string; operation?: string; oldObject?: unknown; apiVersion?: string } = {}) {
+  const GVK = { group: 'ops.kubedb.com', version: 'v1alpha1', kind: 'SinglestoreOpsRequest' };
+  const GVR = { group: 'ops.kubedb.com', version: 'v1alpha1', resource: 'singlestoreopsrequests' };
+  return {
+    apiVersion: opts.apiVersion ?? 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: opts.uid ?? 'a1b2c3d4-0000-4000-8000-00000000beef',
+      kind: GVK,
+      resource: GVR,
+      requestKind: GVK,
+      requestResource: GVR,
+      name: object.metadata?.name,
+      namespace: object.metadata?.namespace,
+      operation: opts.operation ?? 'CREATE',
+      userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+      object,
+      oldObject: opts.oldObject ?? null,
+      dryRun: false,
+      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+    },
+  };
+}
