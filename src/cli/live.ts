@@ -8,6 +8,8 @@ import { GVK } from '../api/types.js';
 
 export interface LiveOptions {
   kubeconfig?: string;
+  /** Per list call, in milliseconds (default 30 s). */
+  timeoutMs?: number;
   context?: string;
   env: Record<string, string | undefined>;
   cwd: string;
@@ -82,10 +84,11 @@ export async function fetchClusterState(opts: LiveOptions): Promise<LiveResult> 
     do {
       let page: unknown;
       try {
-        page =
+        const call =
           namespace === undefined
-            ? await api.listClusterCustomObject({ group: res.group, version: res.version, plural: res.plural, ...(cont ? { _continue: cont } : {}) })
-            : await api.listNamespacedCustomObject({ group: res.group, version: res.version, namespace, plural: res.plural, ...(cont ? { _continue: cont } : {}) });
+            ? api.listClusterCustomObject({ group: res.group, version: res.version, plural: res.plural, ...(cont ? { _continue: cont } : {}) })
+            : api.listNamespacedCustomObject({ group: res.group, version: res.version, namespace, plural: res.plural, ...(cont ? { _continue: cont } : {}) });
+        page = await withTimeout(call, opts.timeoutMs ?? 30_000);
       } catch (e) {
         if (e instanceof ApiException && e.code === 404) {
           missing.add(res.plural);
@@ -114,7 +117,19 @@ export async function fetchClusterState(opts: LiveOptions): Promise<LiveResult> 
   return { objects, notes, target };
 }
 
+class TimeoutError extends Error {}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms / 1000} s`)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, expired]).finally(() => clearTimeout(timer));
+}
+
 function describe(e: unknown): string {
+  if (e instanceof TimeoutError) return e.message;
   if (e instanceof ApiException) {
     const reason = statusMessage(e.body);
     switch (e.code) {
