@@ -26,6 +26,15 @@ export interface ServeConfig {
   serviceName: string;
   /** Largest request body in bytes. */
   bodyLimit: number;
+  /** --bootstrap-certs: keep a CA and serving certificate in a Secret, write the pair to
+   *  --cert/--key and patch the caBundle of these webhook configurations. */
+  bootstrap?: BootstrapCertsConfig;
+}
+
+export interface BootstrapCertsConfig {
+  secretName: string;
+  validatingWebhook: string;
+  mutatingWebhook: string;
 }
 
 export class UsageError extends Error {
@@ -44,6 +53,11 @@ TLS (one of):
   --tls-min-version 1.2|1.3   lowest TLS version accepted (default 1.2)
   --namespace NS              namespace in the self-signed DNS names (default $POD_NAMESPACE or sdb-tls-guard)
   --service-name NAME         Service name in the self-signed DNS names (default sdb-tls-guard)
+  --bootstrap-certs           keep a CA and serving certificate in a Secret of --namespace, renew
+                              them, write the pair to --cert/--key and patch the webhooks' caBundle
+  --bootstrap-secret NAME     that Secret (default sdb-tls-guard-bootstrap-certs)
+  --webhook-names V,M         Validating,Mutating webhook configuration names to patch
+                              (default sdb-tls-guard,sdb-tls-guard)
 
 Serving:
   --port N                    HTTPS port (default 8443)
@@ -85,8 +99,10 @@ const VALUE_FLAGS = new Set([
   'namespace',
   'service-name',
   'body-limit',
+  'bootstrap-secret',
+  'webhook-names',
 ]);
-const BOOL_FLAGS = new Set(['self-signed', 'reconcile', 'help']);
+const BOOL_FLAGS = new Set(['self-signed', 'reconcile', 'help', 'bootstrap-certs']);
 
 function parseBool(flag: string, v: string): boolean {
   if (v === 'true' || v === '1') return true;
@@ -174,6 +190,21 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   if (!dns1123Label.test(namespace) || namespace.length > 63) throw new UsageError(`--namespace must be a DNS-1123 label, got ${JSON.stringify(namespace)}`);
   if (!dns1123Label.test(serviceName) || serviceName.length > 63) throw new UsageError(`--service-name must be a DNS-1123 label, got ${JSON.stringify(serviceName)}`);
 
+  let bootstrap: BootstrapCertsConfig | undefined;
+  if (bools.get('bootstrap-certs')) {
+    if (tls.mode !== 'files') throw new UsageError('--bootstrap-certs writes the serving certificate to --cert/--key; it cannot be combined with --self-signed');
+    const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+    const secretName = values.get('bootstrap-secret') ?? 'sdb-tls-guard-bootstrap-certs';
+    if (!dns1123Subdomain.test(secretName) || secretName.length > 253) throw new UsageError(`--bootstrap-secret must be a DNS-1123 subdomain, got ${JSON.stringify(secretName)}`);
+    const names = (values.get('webhook-names') ?? 'sdb-tls-guard,sdb-tls-guard').split(',');
+    if (names.length !== 2 || names.some((n) => !dns1123Subdomain.test(n) || n.length > 253)) {
+      throw new UsageError(`--webhook-names takes two names, validating then mutating webhook configuration, e.g. sdb-tls-guard,sdb-tls-guard; got ${JSON.stringify(values.get('webhook-names'))}`);
+    }
+    bootstrap = { secretName, validatingWebhook: names[0]!, mutatingWebhook: names[1]! };
+  } else if (values.has('bootstrap-secret') || values.has('webhook-names')) {
+    throw new UsageError('--bootstrap-secret and --webhook-names are only used with --bootstrap-certs');
+  }
+
   const opt = (k: string) => values.get(k);
   const config: ServeConfig = {
     port,
@@ -190,6 +221,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     ...(opt('kubeconfig') ? { kubeconfig: opt('kubeconfig')! } : {}),
     ...(opt('context') ? { context: opt('context')! } : {}),
     ...(opt('policy') ? { policyFile: opt('policy')! } : {}),
+    ...(bootstrap ? { bootstrap } : {}),
   };
   return { help: false, config };
 }

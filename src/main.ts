@@ -24,6 +24,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { buildApp, type ReadinessReport } from './server/app.js';
 import { caBundleBase64, generateSelfSigned } from './server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, TlsMaterialError, validateMaterial, type TlsMaterial } from './server/tls.js';
+import { clientNodeBootstrapPorts, fileWriter, startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap.js';
 
 export const USAGE = `Usage: sdb-tls-guard <command> [flags]
 
@@ -160,6 +161,31 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
   const engineOptions: EngineOptions = { defaultTimeout: config.defaultTimeout };
   const settings = { minVersion: config.tlsMinVersion };
 
+  // Bootstrap certificates (--bootstrap-certs): the serving pair is made/renewed through a
+  // Secret and written to --cert/--key before the files are loaded below.
+  let certBootstrap: CertBootstrap | undefined;
+  if (config.bootstrap && config.tls.mode === 'files') {
+    if (!kube) {
+      io.stderr.write('sdb-tls-guard serve: --bootstrap-certs needs a kubeconfig (--kubeconfig, KUBECONFIG or in-cluster) to keep its Secret\n');
+      return 2;
+    }
+    certBootstrap = startCertBootstrap({
+      namespace: config.namespace,
+      secretName: config.bootstrap.secretName,
+      webhookConfigurations: { validating: config.bootstrap.validatingWebhook, mutating: config.bootstrap.mutatingWebhook },
+      serviceName: config.serviceName,
+      ...clientNodeBootstrapPorts(kube.kubeConfig),
+      files: fileWriter(config.tls.certFile, config.tls.keyFile),
+      logger: logger.child({ component: 'cert-bootstrap' }),
+      now: () => Date.now(),
+      // loopback names too, for a webhook reached by URL (local runs, the e2e tier)
+      extraDnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1', '::1'],
+    });
+    logger.info({ namespace: config.namespace, secret: config.bootstrap.secretName }, 'bootstrap certificates: waiting for the serving certificate');
+    await certBootstrap.ready;
+  }
+
   // TLS material.
   let material: TlsMaterial;
   let reloader: CertificateReloader | undefined;
@@ -239,6 +265,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
     io.stderr.write(`sdb-tls-guard serve: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}\n`);
     reloader?.stop();
     await view?.stop();
+    await certBootstrap?.stop();
     return 1;
   }
   const addr = server.address();
@@ -279,6 +306,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
   await app.close();
   reloader?.stop();
   await view?.stop();
+  await certBootstrap?.stop();
   logger.info({}, 'stopped');
   return 0;
 }
