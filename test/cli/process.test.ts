@@ -2,7 +2,11 @@
 // table as check.test.ts. The build (tsc into dist/) runs once, here, before the cases.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { CASES } from './cases.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { CASES, checkJson, F, PATCH_APPLY, PATCH_TIMEOUT } from './cases.js';
+import { startFakeApiServer } from './fake-apiserver.js';
 import { builtExists, MAIN_JS, ROOT, runBuilt } from './harness.js';
 
 t.before(() => {
@@ -18,3 +22,30 @@ for (const c of CASES) {
     c.verify(t, out);
   });
 }
+
+t.test('the built bin with --cluster reads a (fake) API server through the kubeconfig', async (t) => {
+  const objects = parseAllDocuments(readFileSync(path.join(ROOT, F, 'cases/paused/state.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+  const api = await startFakeApiServer({ objects });
+  t.teardown(() => api.close());
+  const out = await runBuilt(['--cluster', '--kubeconfig', api.kubeconfig, '--output', 'json', `${F}/cases/paused/ops.yaml`]);
+  t.equal(out.code, 1, out.stderr);
+  checkJson(
+    t,
+    out.stdout,
+    [
+      {
+        source: `${F}/cases/paused/ops.yaml#1`,
+        namespace: 'demo',
+        name: 'sdbops-rotate',
+        allowed: false,
+        errors: [{ rule: 'database-paused', field: 'spec.databaseRef', type: 'Forbidden' }],
+        warnings: [{ rule: 'op-in-flight', field: 'spec.databaseRef' }],
+        patch: [PATCH_APPLY, PATCH_TIMEOUT],
+        notEvaluated: [],
+      },
+    ],
+    { checked: 1, denied: 1, warned: 1 },
+  );
+  t.equal(api.requests.length, 4, 'four list calls');
+  t.ok(api.requests.every((r) => r.startsWith('GET ')), 'read-only');
+});
