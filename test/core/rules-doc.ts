@@ -1,0 +1,205 @@
+// Renders docs/rules.md from the rule table and example inputs run through the engine, so
+// the examples in the docs are the engine's own output. docs.test.ts checks the file is
+// up to date; regenerate with `npx tsx test/core/gen-rules-doc.ts`.
+import { decide } from '../../src/core/engine.js';
+import type { DefaultId, RuleId } from '../../src/core/findings.js';
+import { MemoryView } from '../../src/core/memory-view.js';
+import type { Policy } from '../../src/core/policy.js';
+import { DEFAULTS, RULES } from '../../src/core/rules/table.js';
+import { issuer, opsRequest, request, singlestore } from './helpers.js';
+
+type Json = Record<string, unknown>;
+const REF = { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' };
+const DB_TLS = { issuerRef: REF, certificates: [{ alias: 'server' }, { alias: 'client' }] };
+
+interface Example {
+  object: unknown;
+  oldObject?: unknown;
+  operation?: 'CREATE' | 'UPDATE';
+  state?: unknown[];
+  policy?: Policy;
+}
+
+const tlsDb = (extra: Parameters<typeof singlestore>[1] = {}) => singlestore('sample-sdb', { tls: DB_TLS, ...extra });
+const bare = (spec: Json): Json => ({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name: 'sdbops-test', namespace: 'demo' }, spec: { type: 'ReconfigureTLS', databaseRef: { name: 'sample-sdb' }, ...spec } });
+
+/** One example input per rule id, chosen so that the rule fires. */
+export const RULE_EXAMPLES: Record<RuleId, Example> = {
+  schema: { object: request({ remove: true, sslMode: 'requireSSL' }) },
+  'tls-required': { object: request(undefined) },
+  'one-operation': { object: request({ remove: true, rotateCertificates: true }) },
+  'issuer-ref': { object: request({ issuerRef: { ...REF, kind: 'CertificateAuthority' } }) },
+  'certificate-alias': { object: request({ issuerRef: REF, certificates: [{ alias: 'client' }, { alias: 'client' }] }) },
+  'certificate-names': { object: request({ issuerRef: REF, certificates: [{ alias: 'server', dnsNames: ['localhost', 'sample-sdb', 'a.*.b'] }] }) },
+  'certificate-duration': { object: request({ issuerRef: REF, certificates: [{ alias: 'server', duration: '59m' }] }) },
+  timeout: { object: request({ remove: true }, { timeout: '0s' }) },
+  'database-ref': { object: request({ remove: true }, { databaseRef: { name: 'Sample_SDB' } }) },
+  'spec-immutable': { object: request({ remove: true }), oldObject: request({ rotateCertificates: true }), operation: 'UPDATE' },
+  'tls-ignored': { object: { ...request({ remove: true }), spec: { type: 'Restart', databaseRef: { name: 'sample-sdb' }, tls: { remove: true } } } },
+  'database-exists': { object: request({ rotateCertificates: true }), state: [] },
+  'database-halted': { object: request({ rotateCertificates: true }), state: [tlsDb({ halted: true })] },
+  'database-paused': {
+    object: request({ rotateCertificates: true }),
+    state: [tlsDb({ conditions: [{ type: 'Paused', status: 'True', reason: 'SinglestoreOpsRequest demo/sdbops-restart', message: 'paused for a restart' }] })],
+  },
+  'tls-op-in-flight': { object: request({ rotateCertificates: true }), state: [tlsDb(), opsRequest('sdbops-add-tls', 'ReconfigureTLS', 'Progressing')] },
+  'op-in-flight': { object: request({ rotateCertificates: true }), state: [tlsDb(), opsRequest('sdbops-scale', 'HorizontalScaling', 'Progressing')] },
+  'tls-not-enabled': { object: request({ remove: true }), state: [singlestore('sample-sdb')] },
+  'issuer-exists': { object: request({ issuerRef: { ...REF, name: 'sdb-new-issuer' } }), state: [tlsDb()] },
+  'issuer-not-ready': { object: request({ issuerRef: { ...REF, name: 'sdb-new-issuer' } }), state: [tlsDb(), issuer('sdb-new-issuer', 'False')] },
+  'database-not-ready': { object: request({ rotateCertificates: true }), state: [tlsDb({ phase: 'Provisioning' })] },
+  'no-op': { object: request({ issuerRef: REF }), state: [tlsDb(), issuer('sdb-issuer')] },
+  'allowed-issuers': {
+    object: request({ issuerRef: { ...REF, name: 'selfsigned' } }),
+    state: [tlsDb(), issuer('selfsigned')],
+    policy: { allowedIssuers: [{ kind: 'Issuer', name: 'sdb-issuer' }, { kind: 'ClusterIssuer', name: '*' }] },
+  },
+  'tls-removal-protected': { object: request({ remove: true }), state: [tlsDb({ labels: { tier: 'prod' } })], policy: { protectTLS: { databaseSelector: { matchLabels: { tier: 'prod' } } } } },
+  'certificate-duration-bounds': { object: request({ issuerRef: REF, certificates: [{ alias: 'server', duration: '2h' }] }), state: [tlsDb(), issuer('sdb-issuer')], policy: { certificateDuration: { min: '24h', max: '8760h' } } },
+  'private-key-encoding': { object: request({ issuerRef: REF, certificates: [{ alias: 'server', privateKey: { encoding: 'PKCS1' } }] }), state: [tlsDb(), issuer('sdb-issuer')], policy: { privateKeyEncoding: 'PKCS8' } },
+};
+
+export const DEFAULT_EXAMPLES: Record<DefaultId, unknown> = {
+  'default-apply': bare({ tls: { remove: true }, timeout: '10m' }),
+  'default-issuer-group': bare({ apply: 'IfReady', timeout: '10m', tls: { issuerRef: { kind: 'Issuer', name: 'sdb-issuer' }, certificates: [{ alias: 'client', issuerRef: { kind: 'ClusterIssuer', name: 'ca' } }] } }),
+  'default-timeout': bare({ tls: { remove: true }, apply: 'Always' }),
+};
+
+/** The engine's messages for a rule's example: the findings of that rule only. */
+export function exampleMessages(id: RuleId): string[] {
+  const ex = RULE_EXAMPLES[id];
+  const d = decide({
+    object: ex.object,
+    oldObject: ex.oldObject,
+    operation: ex.operation ?? 'CREATE',
+    ...(ex.state ? { view: MemoryView.from(ex.state) } : {}),
+    ...(ex.policy ? { policy: ex.policy } : {}),
+  });
+  return [...d.result.errors, ...d.result.warnings].filter((f) => f.rule === id).map((f) => f.message);
+}
+
+export function defaultExamplePatch(id: DefaultId): string[] {
+  return decide({ object: DEFAULT_EXAMPLES[id], operation: 'CREATE' }).patch.map((op) => JSON.stringify(op));
+}
+
+const SECTION_TITLES = {
+  '3a': 'Static rules (need nothing but the object)',
+  '3b': 'Cluster rules (need cluster state: informer caches, `--state` or `--cluster`)',
+  '3c': 'Policy rules (only when the policy file sets their key)',
+} as const;
+
+const FIELDS: Record<RuleId, string> = {
+  schema: 'the offending path',
+  'tls-required': '`spec.tls`',
+  'one-operation': '`spec.tls`',
+  'issuer-ref': '`…issuerRef.kind` / `.apiGroup` / `.name`',
+  'certificate-alias': '`spec.tls.certificates[i].alias`',
+  'certificate-names': 'the element, e.g. `…dnsNames[2]`',
+  'certificate-duration': '`…duration` / `…renewBefore`',
+  timeout: '`spec.timeout`',
+  'database-ref': '`spec.databaseRef.name`',
+  'spec-immutable': '`spec`',
+  'tls-ignored': '`spec.tls`',
+  'database-exists': '`spec.databaseRef.name`',
+  'database-halted': '`spec.databaseRef`',
+  'database-paused': '`spec.databaseRef`',
+  'tls-op-in-flight': '`spec.databaseRef`',
+  'op-in-flight': '`spec.databaseRef`',
+  'tls-not-enabled': '`spec.tls.remove` / `spec.tls.rotateCertificates` / `spec.tls.issuerRef`',
+  'issuer-exists': '`…issuerRef.name`',
+  'issuer-not-ready': '`…issuerRef.name`',
+  'database-not-ready': '`spec.apply`',
+  'no-op': '`spec.tls.issuerRef`',
+  'allowed-issuers': '`…issuerRef`',
+  'tls-removal-protected': '`spec.tls.remove`',
+  'certificate-duration-bounds': '`…duration`',
+  'private-key-encoding': '`…privateKey.encoding`',
+};
+
+export function renderRulesDoc(): string {
+  const out: string[] = [];
+  out.push('# Rules');
+  out.push('');
+  out.push('<!-- Generated by test/core/gen-rules-doc.ts from src/core/rules/table.ts and example inputs run');
+  out.push('     through the engine; test/core/docs.test.ts fails when this file is out of date. -->');
+  out.push('');
+  out.push('Every finding carries its rule id, a field path written like the API server\'s, a type');
+  out.push('(Required, Invalid, NotSupported, Forbidden, Duplicate, NotFound) and a message in the API');
+  out.push('server\'s words (`<field>: <type text>: <value>: <detail>`). A denial answers with all of');
+  out.push('them joined like the API server\'s aggregate (`[a, b]` when more than one).');
+  out.push('');
+  out.push('Scope: a `SinglestoreOpsRequest` on CREATE gets `schema` first; when `schema` fails nothing');
+  out.push('else runs. One whose `spec.type` is not `ReconfigureTLS` then gets only `tls-ignored`. UPDATE');
+  out.push('gets only `spec-immutable` (applied when the old or the new type is ReconfigureTLS; status and');
+  out.push('metadata updates always pass). DELETE is never blocked. Without cluster state every cluster');
+  out.push('rule is listed in `notEvaluated` with the reason — never passed silently; when');
+  out.push('`database-exists` fails, the rules that need the database are listed there too.');
+  out.push('');
+  out.push('Choices where the contract is silent:');
+  out.push('');
+  out.push('- Unknown fields under `spec.tls` are reported the way the API server\'s strict field');
+  out.push('  validation words them: `Forbidden: unknown field "spec.tls.foo"`.');
+  out.push('- A wrong JSON type is `Invalid` with the JSON type given as the value and');
+  out.push('  `must be of type <t>` as detail, like the API server\'s OpenAPI validation.');
+  out.push('- `one-operation`: an empty `certificates: []` counts as unset, like a `false` boolean.');
+  out.push('- `certificate-duration`: when `duration` is absent, `renewBefore` is compared with');
+  out.push('  cert-manager\'s default duration (2160h), as cert-manager does.');
+  out.push('- A null `spec.apply`, `spec.timeout` or `issuerRef.apiGroup` is defaulted like an absent one');
+  out.push('  (the API server prunes such nulls before defaulting).');
+  out.push('');
+  out.push('## Defaults (CREATE of a ReconfigureTLS request)');
+  out.push('');
+  out.push('Returned as an RFC 6902 JSON Patch in this order: `default-apply`, `default-issuer-group`');
+  out.push('(top-level issuerRef, then certificates by index), `default-timeout`. Idempotent: defaulting a');
+  out.push('defaulted object gives `[]`. Validation sees the defaulted object.');
+  out.push('');
+  for (const d of DEFAULTS) {
+    out.push(`### \`${d.id}\``);
+    out.push('');
+    out.push(`${d.summary}. Example patch:`);
+    out.push('');
+    out.push('```json');
+    for (const line of defaultExamplePatch(d.id)) out.push(line);
+    out.push('```');
+    out.push('');
+  }
+  for (const section of ['3a', '3b', '3c'] as const) {
+    out.push(`## ${section}. ${SECTION_TITLES[section]}`);
+    out.push('');
+    out.push('| id | verdict | field | when |');
+    out.push('|---|---|---|---|');
+    for (const r of RULES.filter((x) => x.section === section)) out.push(`| \`${r.id}\` | ${r.verdict} | ${FIELDS[r.id]} | ${r.summary} |`);
+    out.push('');
+    for (const r of RULES.filter((x) => x.section === section)) {
+      out.push(`### \`${r.id}\``);
+      out.push('');
+      out.push(`Example ${r.verdict === 'deny' ? 'denial' : 'warning'}:`);
+      out.push('');
+      out.push('```text');
+      for (const m of exampleMessages(r.id)) out.push(m);
+      out.push('```');
+      out.push('');
+    }
+  }
+  out.push('## Policy file');
+  out.push('');
+  out.push('YAML, checked against its schema at start-up (unknown keys rejected, durations must be Go');
+  out.push('durations, `min` ≤ `max`); a bad policy stops the process with a message naming the file, the');
+  out.push('path and the problem, e.g.');
+  out.push('`invalid policy policy.yaml: certificateDuration: min "48h" is greater than max "24h"`.');
+  out.push('');
+  out.push('```yaml');
+  out.push('allowedIssuers:            # allowed-issuers');
+  out.push('  - {kind: Issuer, name: sdb-issuer}');
+  out.push('  - {kind: ClusterIssuer, name: "*"}');
+  out.push('protectTLS:                # tls-removal-protected (namespaces AND selector, when both set)');
+  out.push('  namespaces: [prod]');
+  out.push('  databaseSelector: {matchLabels: {tier: prod}}');
+  out.push('certificateDuration:       # certificate-duration-bounds');
+  out.push('  min: 24h');
+  out.push('  max: 8760h');
+  out.push('privateKeyEncoding: PKCS8  # private-key-encoding');
+  out.push('```');
+  out.push('');
+  return out.join('\n');
+}
