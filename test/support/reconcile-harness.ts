@@ -1,0 +1,161 @@
+// Test harness for the reconciler against the in-memory ports: seeds the docs' worked
+// example (test/fixtures/worked) with PetSets, pods and — for the TLS state — issued
+// Certificates, builds Reconcilers the way startReconciler does, and drives one request
+// to a terminal phase with the cert-manager and PetSet stand-ins and a fake clock.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject, PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
+import { applyPatch, decide, defaultPatch } from '../../src/core/engine.js';
+import { desiredCertificates, makePreflight, petSetPatch, getCondition, PAUSED, type PlanOptions } from '../../src/core/reconcile/index.js';
+import { Reconciler, type ReconcilerOptions } from '../../src/controller/reconciler.js';
+import type { Ports } from '../../src/kube/ports.js';
+import { FakeCertManager, FakeClock, FakePetSetController, MemoryStore, memoryPorts, mergePatch } from './memory-ports.js';
+
+const WORKED = fileURLToPath(new URL('../fixtures/worked/', import.meta.url));
+
+export function loadDocs(file: string): KubeObject[] {
+  const text = readFileSync(file.startsWith('/') ? file : WORKED + file, 'utf8');
+  return parseAllDocuments(text)
+    .map((d) => d.toJSON() as KubeObject | null)
+    .filter((d): d is KubeObject => d !== null);
+}
+
+export interface Harness {
+  store: MemoryStore;
+  clock: FakeClock;
+  ports: Ports;
+  certManager: FakeCertManager;
+  petSets: FakePetSetController;
+}
+
+export function newHarness(clock = new FakeClock()): Harness {
+  const store = new MemoryStore(clock);
+  return { store, clock, ports: memoryPorts(store), certManager: new FakeCertManager(store), petSets: new FakePetSetController(store) };
+}
+
+/** The two PetSets of the worked database, with the tls-volume when TLS is on. */
+function petSetsFor(db: Singlestore): PetSet[] {
+  const ns = db.metadata?.namespace ?? 'default';
+  const name = db.metadata?.name ?? '';
+  const mk = (role: 'aggregator' | 'leaf', replicas: number): PetSet => {
+    const ps: PetSet = {
+      apiVersion: 'apps.k8s.appscode.com/v1',
+      kind: 'PetSet',
+      metadata: { name: `${name}-${role}`, namespace: ns, labels: { 'app.kubernetes.io/instance': name } },
+      spec: {
+        replicas,
+        selector: { matchLabels: { 'app.kubernetes.io/instance': name } },
+        template: {
+          metadata: { labels: { 'app.kubernetes.io/instance': name, 'kubedb.com/role': role } },
+          spec: {
+            containers: [
+              { name: 'singlestore', image: 'ghcr.io/appscode-images/singlestore-node:alma-8.7.10', volumeMounts: [{ name: 'data', mountPath: '/var/lib/memsql' }] },
+              { name: 'singlestore-coordinator', image: 'ghcr.io/kubedb/singlestore-coordinator:v0.3.0' },
+            ],
+            volumes: [{ name: 'data', emptyDir: {} }],
+          },
+        },
+      },
+    };
+    const tls = db.spec?.tls;
+    if (!tls) return ps;
+    const patch = petSetPatch(ps, name, tls);
+    return (patch ? mergePatch(ps, patch) : ps) as PetSet;
+  };
+  return [mk('aggregator', db.spec?.topology?.aggregator?.replicas ?? 1), mk('leaf', db.spec?.topology?.leaf?.replicas ?? 1)];
+}
+
+/** Seeds a state file (state.yaml / state-tls.yaml) with everything KubeDB would have made. */
+export function seedState(h: Harness, stateFile: string, rename?: { namespace?: string; name?: string }): Singlestore {
+  let db: Singlestore | undefined;
+  for (const o of loadDocs(stateFile)) {
+    const obj = structuredClone(o);
+    if (obj.kind === 'Singlestore') {
+      if (rename?.name) obj.metadata = { ...obj.metadata, name: rename.name };
+      if (rename?.namespace) obj.metadata = { ...obj.metadata, namespace: rename.namespace };
+      h.store.put('Singlestore', obj);
+      db = h.store.get<Singlestore>('Singlestore', obj.metadata?.namespace, obj.metadata?.name ?? '');
+    } else if (obj.kind === 'Issuer') {
+      if (rename?.namespace) obj.metadata = { ...obj.metadata, namespace: rename.namespace };
+      h.store.put('Issuer', obj);
+    } else if (obj.kind === 'ClusterIssuer') h.store.put('ClusterIssuer', obj);
+  }
+  if (!db) throw new Error(`${stateFile}: no Singlestore`);
+  for (const ps of petSetsFor(db)) h.store.put('PetSet', ps);
+  if (db.spec?.tls) for (const c of desiredCertificates(db, db.spec.tls)) h.store.put('Certificate', c);
+  settle(h);
+  return db;
+}
+
+/** Lets the stand-ins run until nothing changes (pods created and Ready, certs issued). */
+export function settle(h: Harness, rounds = 3): void {
+  for (let i = 0; i < rounds; i++) {
+    h.certManager.step();
+    h.petSets.step();
+  }
+}
+
+/** Adds a worked request as the mutating webhook would have admitted it (defaults applied). */
+export function addRequest(h: Harness, file: string, o: { name?: string; namespace?: string; database?: string; spec?: Record<string, unknown> } = {}): SinglestoreOpsRequest {
+  const [raw] = loadDocs(file);
+  let req = structuredClone(raw) as SinglestoreOpsRequest;
+  req = applyPatch(req, defaultPatch(req)) as SinglestoreOpsRequest;
+  req.metadata = { ...req.metadata, ...(o.name ? { name: o.name } : {}), ...(o.namespace ? { namespace: o.namespace } : {}) };
+  if (o.database) req.spec = { ...req.spec, databaseRef: { name: o.database } };
+  if (o.spec) req.spec = { ...req.spec, ...o.spec };
+  h.store.put('SinglestoreOpsRequest', req);
+  return h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', req.metadata?.namespace, req.metadata?.name ?? '')!;
+}
+
+export const FAST_PLAN: PlanOptions = { pollMs: 1000, notReadyRequeueMs: 10_000 };
+
+export function makeReconciler(h: Harness, extra: Partial<ReconcilerOptions> = {}): Reconciler {
+  return new Reconciler({
+    ports: h.ports,
+    clock: h.clock,
+    preflight: (fetched) => makePreflight({ decide, fetched }),
+    plan: FAST_PLAN,
+    errorRequeueMs: 1000,
+    ...extra,
+  });
+}
+
+export function getRequest(h: Harness, ns: string, name: string): SinglestoreOpsRequest | undefined {
+  return h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', ns, name);
+}
+
+export function isPaused(h: Harness, ns: string, db: string): boolean {
+  return getCondition(h.store.get<Singlestore>('Singlestore', ns, db)?.status?.conditions, PAUSED) !== undefined;
+}
+
+const TERMINAL = new Set(['Successful', 'Failed', 'Skipped']);
+
+export interface DriveOptions {
+  maxRounds?: number;
+  /** Run the cert-manager / PetSet stand-ins between passes (default true). */
+  standIns?: boolean;
+  /** Called after every pass (e.g. to inject trouble). */
+  afterPass?: (round: number) => void;
+}
+
+/** Runs passes over the database until the request is terminal and the database resumed. */
+export async function drive(h: Harness, rec: Reconciler, ns: string, db: string, reqName: string, o: DriveOptions = {}): Promise<SinglestoreOpsRequest> {
+  const max = o.maxRounds ?? 500;
+  for (let i = 0; i < max; i++) {
+    const res = await rec.reconcileDatabase(ns, db);
+    o.afterPass?.(i);
+    if (o.standIns !== false) {
+      h.certManager.step();
+      h.petSets.step();
+    }
+    const r = getRequest(h, ns, reqName);
+    if (r && TERMINAL.has(r.status?.phase ?? '') && !isPaused(h, ns, db) && res.requeueAfterMs === undefined) return r;
+    h.clock.advance(Math.max(res.requeueAfterMs ?? 1000, 1));
+  }
+  throw new Error(`request ${ns}/${reqName} did not finish in ${max} rounds: ${JSON.stringify(getRequest(h, ns, reqName)?.status)}`);
+}
+
+export function conditionTypes(r: SinglestoreOpsRequest | undefined): string[] {
+  return (r?.status?.conditions ?? []).map((c) => c.type);
+}
