@@ -1,6 +1,7 @@
 // --self-signed: a throw-away CA and a serving certificate it signs, made with the
 // `selfsigned` package, for local use and first installs. The CA bundle is what the
 // webhook configurations' caBundle (base64) and `curl --cacert` need.
+import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 
 export interface SelfSignedOptions {
@@ -42,7 +43,8 @@ export async function generateSelfSigned(opts: SelfSignedOptions): Promise<SelfS
   // Back-dated an hour so a client whose clock runs a little behind still accepts it.
   const notBeforeDate = new Date(now.getTime() - 3600 * 1000);
   const notAfterDate = new Date(now.getTime() + (opts.days ?? 365) * 24 * 3600 * 1000);
-  const ca = await generate([{ name: 'commonName', value: 'sdb-tls-guard self-signed CA' }], {
+  // A unique CA name: a bundle holding several of these CAs (old and new) stays unambiguous.
+  const ca = await generate([{ name: 'commonName', value: `sdb-tls-guard self-signed CA ${randomBytes(6).toString('hex')}` }], {
     keyType: 'ec',
     curve: 'P-256',
     algorithm: 'sha256',
