@@ -217,6 +217,14 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
     else if (lo.object.kind === GVK.opsRequest.kind) notes.push(`${lo.source}: ${lo.object.kind} of apiVersion ${String(lo.object.apiVersion)} is not ${GVK.opsRequest.group}: skipped`);
   }
 
+  const firstSeen = new Map<string, string>();
+  for (const req of requests) {
+    const key = `${namespaceOf(req.object)}/${nameOf(req.object)}`;
+    const prev = firstSeen.get(key);
+    if (prev !== undefined) notes.push(`${req.source}: ${GVK.opsRequest.kind} ${key} also appears in ${prev}; the last one is what the cluster will hold`);
+    else firstSeen.set(key, req.source);
+  }
+
   // 3. The view: --cluster, then --state, then the inputs on top.
   let view: ClusterView | undefined;
   const hasState = flags.state.length > 0 || flags.cluster;

@@ -216,6 +216,21 @@ export const CASES: Case[] = [
     verify: (t, out) => checkJson(t, out.stdout, [{ ...rotateAllowed('-#3'), notEvaluated: CLUSTER_RULES }], { checked: 1, denied: 0, warned: 0 }),
   },
   {
+    name: 'the same request twice: both checked, a note names both sources',
+    argv: ['--output', 'json', '-'],
+    opts: {
+      stdin:
+        'apiVersion: ops.kubedb.com/v1alpha1\nkind: SinglestoreOpsRequest\nmetadata: {name: a}\nspec: {type: Restart, databaseRef: {name: x}}\n---\n' +
+        'apiVersion: ops.kubedb.com/v1alpha1\nkind: SinglestoreOpsRequest\nmetadata: {name: a}\nspec: {type: Restart, databaseRef: {name: x}}\n',
+    },
+    code: 0,
+    verify: (t, out) => {
+      const restart = (source: string): Expected => ({ source, namespace: 'default', name: 'a', allowed: true, errors: [], warnings: [], patch: [], notEvaluated: [] });
+      checkJson(t, out.stdout, [restart('-#1'), restart('-#2')], { checked: 2, denied: 0, warned: 0 });
+      t.equal(out.stderr, 'note: -#2: SinglestoreOpsRequest default/a also appears in -#1; the last one is what the cluster will hold\n');
+    },
+  },
+  {
     name: 'List input: kind List and a typed *List (items without kind), sorted files, List items share the List document index',
     argv: ['--output', 'json', `${F}/list`],
     code: 0,
