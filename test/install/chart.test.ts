@@ -1,6 +1,8 @@
 // helm lint, helm template with default and non-default values, and values.schema.json.
 import t from 'tap';
 import { runHelm, template, render, get, find, kinds, CHART, type Obj } from './helm.js';
+import { parseServeArgs } from '../../src/config.js';
+import { parsePolicy } from '../../src/core/policy-load.js';
 
 const SM = 'monitoring.coreos.com/v1/ServiceMonitor';
 
@@ -306,4 +308,51 @@ t.test('values.schema.json rejects bad values: helm template exits non-zero with
     t.match(r.stderr, /values don't meet the specifications of the schema/, `${c.name}: schema failure`);
     t.match(r.stderr, c.message, `${c.name}: message`);
   }
+});
+
+t.test('the Deployment args are flags the service accepts (parsed by src/config.ts)', async (t) => {
+  for (const set of [[], ['certificates.mode=bootstrap'], ['reconcile=false'], ['certificates.mode=bootstrap', 'reconcile=false']]) {
+    const objects = render({ release: 'prod', namespace: 'guard', set });
+    const c = get(objects, 'Deployment').spec.template.spec.containers[0] as Obj;
+    t.equal(c.args[0], 'serve');
+    const parsed = parseServeArgs(c.args.slice(1), { POD_NAMESPACE: 'guard', POD_NAME: 'prod-sdb-tls-guard-0' });
+    t.ok(parsed.config, `${set.join(',') || 'defaults'}: parsed`);
+    t.equal(parsed.config?.port, 8443);
+    t.equal(parsed.config?.policyFile, '/policy/policy.yaml');
+    t.equal(parsed.config?.reconcile, !set.includes('reconcile=false'));
+    if (set.includes('certificates.mode=bootstrap')) {
+      t.strictSame(parsed.config?.bootstrap, {
+        secretName: 'prod-sdb-tls-guard-bootstrap-certs',
+        validatingWebhook: 'prod-sdb-tls-guard',
+        mutatingWebhook: 'prod-sdb-tls-guard',
+      });
+      t.equal(parsed.config?.serviceName, 'prod-sdb-tls-guard');
+      // the bootstrap Secret name and the webhook names are the ones RBAC allows
+      t.strictSame(get(objects, 'ClusterRole', 'prod-sdb-tls-guard-bootstrap').rules[0].resourceNames, ['prod-sdb-tls-guard']);
+      t.ok(get(objects, 'Role').rules.some((r: Obj) => (r.resourceNames ?? []).includes('prod-sdb-tls-guard-bootstrap-certs')));
+      t.ok(find(objects, 'ValidatingWebhookConfiguration', 'prod-sdb-tls-guard'));
+      t.ok(find(objects, 'MutatingWebhookConfiguration', 'prod-sdb-tls-guard'));
+    } else {
+      t.equal(parsed.config?.bootstrap, undefined);
+    }
+  }
+});
+
+t.test('the policy ConfigMap is a policy the service accepts (parsed by src/core/policy-load.ts)', async (t) => {
+  t.strictSame(parsePolicy(get(render(), 'ConfigMap').data['policy.yaml'], 'policy.yaml'), {});
+  const rich = render({
+    set: [
+      'policy.allowedIssuers[0].kind=Issuer',
+      'policy.allowedIssuers[0].name=sdb-issuer',
+      'policy.protectTLS.namespaces={prod}',
+      'policy.certificateDuration.min=24h',
+      'policy.privateKeyEncoding=PKCS8',
+    ],
+  });
+  t.strictSame(parsePolicy(get(rich, 'ConfigMap').data['policy.yaml'], 'policy.yaml'), {
+    allowedIssuers: [{ kind: 'Issuer', name: 'sdb-issuer' }],
+    protectTLS: { namespaces: ['prod'] },
+    certificateDuration: { min: '24h' },
+    privateKeyEncoding: 'PKCS8',
+  });
 });
