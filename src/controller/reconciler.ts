@@ -45,6 +45,8 @@ export interface ReconcilerOptions {
   maxStepsPerPass?: number;
   /** Requeue delay after an API error or a PDB-blocked eviction (default 5s). */
   errorRequeueMs?: number;
+  /** Called after every step carried out (its actions done and its status written). */
+  onStep?: (step: string, request: SinglestoreOpsRequest) => void;
 }
 
 export interface PassResult {
@@ -129,6 +131,7 @@ export class Reconciler {
       try {
         await this.execute(obs, p);
         steps.push(p.step);
+        this.o.onStep?.(p.step, req);
       } catch (err) {
         const retryMs = this.o.errorRequeueMs ?? 5000;
         this.o.metrics?.reconcileSteps.inc({ step: p.step, result: 'error' });

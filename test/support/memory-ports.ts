@@ -406,6 +406,8 @@ export class FakeCertManager {
 
 /** TEST STAND-IN for the PetSet controller (and the kubelet making pods Ready). */
 export class FakePetSetController {
+  /** Pods this stand-in will not recreate (a node that never comes back). */
+  readonly holdBack = new Set<string>();
   constructor(private readonly store: MemoryStore) {}
 
   step(): void {
@@ -419,6 +421,7 @@ export class FakePetSetController {
         const name = `${ps.metadata?.name}-${i}`;
         const pod = this.store.get<Pod>('Pod', ns, name);
         if (!pod) {
+          if (this.holdBack.has(name)) continue;
           this.store.create('Pod', ns, {
             apiVersion: 'v1',
             kind: 'Pod',
