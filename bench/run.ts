@@ -1,0 +1,232 @@
+// `npm run bench`: the admission benchmark and the reconciler scale figure, in one run.
+//
+// The servers run in a child process (bench/server.ts) so autocannon, here in the
+// parent, does not steal their event loop. All three targets share one TLS
+// configuration (the production httpsServerOptions: TLS 1.2+, modern AEAD suites, an
+// ECDSA P-256 certificate) and one process:
+//   (a) bare Fastify HTTPS route answering a constant AdmissionReview
+//   (b) POST /validate and (c) POST /mutate of buildApp with the docs' add-TLS request
+//       against a MemoryView of 1,000 Singlestores, 5,000 ops requests, 100 issuers.
+// Two regimes, each with a, b and c measured back to back:
+//   saturation — 50 connections, as fast as it goes: targets b/a and c/a throughput
+//                >= 0.85 and p99 ratio <= 1.2 (queueing sets latency there);
+//   fixed rate — 1,000 req/s offered over 10 connections: target p99 < 5 ms.
+// Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_WARMUP
+// (seconds, default 3), BENCH_SERVER_ARGS (extra node flags for the server child, e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_SKIP_SCALE=1.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { request as httpsRequest } from 'node:https';
+import { cpus, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runLoad, type LoadResult } from './load.js';
+import { addTlsObject, admissionReview, SIZES } from './scenario.js';
+import type { ScaleResult } from './reconcile-scale.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
+
+export const TARGETS = { saturationThroughputRatio: 0.85, saturationP99Ratio: 1.2, fixedRateP99Ms: 5 } as const;
+
+interface Ready {
+  type: 'ready';
+  barePort: number;
+  appPort: number;
+  caCert: string;
+  view: Record<string, number>;
+  pid: number;
+}
+
+function machine(): Record<string, string> {
+  let model = cpus()[0]?.model ?? 'unknown';
+  try {
+    const m = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m?.[1]) model = m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return {
+    nproc: String(cpus().length),
+    cpu: model,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMsg = (m: { type?: string }) => {
+      if (m?.type === type) {
+        child.off('message', onMsg);
+        child.off('exit', onExit);
+        resolve(m as T);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before sending ${type}`));
+    child.on('message', onMsg);
+    child.once('exit', onExit);
+  });
+}
+
+function post(port: number, path: string, body: string, ca: string): Promise<{ status: number; json: Record<string, any> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, any> }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
+
+function row(name: string, r: LoadResult): string {
+  const bad = r.errors + r.timeouts + r.non2xx;
+  return `| ${name} | ${Math.round(r.reqPerSec)} | ${f3(r.p50)} | ${f3(r.p99)} | ${f2(r.max)} | ${r.requests} | ${bad} |`;
+}
+
+const HEADER = '| target | req/s | p50 ms | p99 ms | max ms | requests | failed |\n|---|---:|---:|---:|---:|---:|---:|';
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const out = (s = '') => {
+    lines.push(s);
+    process.stdout.write(`${s}\n`);
+  };
+  const m = machine();
+  out(`# sdb-tls-guard benchmark — ${new Date().toISOString()}`);
+  out();
+  out(`machine: ${m.nproc} CPUs (${m.cpu}), ${m.memory}, node ${m.node}, ${m.platform}`);
+
+  const extra = (process.env['BENCH_SERVER_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+  const server = fork(join(HERE, 'server.js'), [], { execArgv: [...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ready = await nextMessage<Ready>(server, 'ready');
+  out(`server child pid ${ready.pid}; view: ${JSON.stringify(ready.view)}; TLS: min TLSv1.2, modern AEAD suites, ECDSA P-256 (production httpsServerOptions)`);
+
+  const object = addTlsObject();
+  const body = JSON.stringify(admissionReview(object));
+  out(`request: test/fixtures/worked/add-tls.yaml as a v1 AdmissionReview CREATE, ${body.length} bytes`);
+
+  // Check the answers before measuring them: validate allows, mutate patches.
+  const v = await post(ready.appPort, '/validate', body, ready.caCert);
+  const mu = await post(ready.appPort, '/mutate', body, ready.caCert);
+  const a = await post(ready.barePort, '/admit', body, ready.caCert);
+  const patch = mu.json['response']?.patch ? (JSON.parse(Buffer.from(String(mu.json['response'].patch), 'base64').toString('utf8')) as { path: string }[]) : [];
+  const okV = v.status === 200 && v.json['response']?.allowed === true;
+  const okM = mu.status === 200 && patch.some((p) => p.path === '/spec/timeout');
+  const okA = a.status === 200 && a.json['response']?.allowed === true;
+  out(`check: validate ${v.status} allowed=${String(v.json['response']?.allowed)} warnings=${JSON.stringify(v.json['response']?.warnings ?? [])}; mutate ${mu.status} patch=${JSON.stringify(patch)}; bare ${a.status}`);
+  if (!okV || !okM || !okA) {
+    server.kill('SIGTERM');
+    throw new Error('the targets did not answer as expected; not measuring');
+  }
+
+  const urls = {
+    a: `https://127.0.0.1:${ready.barePort}/admit`,
+    b: `https://127.0.0.1:${ready.appPort}/validate`,
+    c: `https://127.0.0.1:${ready.appPort}/mutate`,
+  };
+
+  if (WARMUP > 0) {
+    for (const url of Object.values(urls)) await runLoad({ url, body, connections: 50, durationSec: WARMUP });
+  }
+
+  const regimes = [
+    { id: 'saturation', title: `Saturation: 50 connections, as fast as it goes, ${DURATION} s each`, connections: 50 },
+    { id: 'fixed', title: `Fixed offered rate: 1,000 req/s over 10 connections, ${DURATION} s each`, connections: 10, overallRate: 1000 },
+  ] as const;
+  const results: Record<string, Record<'a' | 'b' | 'c', LoadResult>> = {};
+  for (const rg of regimes) {
+    const r = {} as Record<'a' | 'b' | 'c', LoadResult>;
+    for (const k of ['a', 'b', 'c'] as const) {
+      r[k] = await runLoad({ url: urls[k], body, connections: rg.connections, durationSec: DURATION, ...('overallRate' in rg ? { overallRate: rg.overallRate } : {}) });
+    }
+    results[rg.id] = r;
+  }
+
+  server.send({ type: 'rss' });
+  const rss = await nextMessage<{ maxRSSKiB: number; rssNowBytes: number }>(server, 'rss');
+  server.send({ type: 'stop' });
+  await once(server, 'exit');
+
+  const verdicts: { name: string; pass: boolean; detail: string }[] = [];
+  for (const rg of regimes) {
+    const r = results[rg.id]!;
+    out();
+    out(`## ${rg.title}`);
+    out();
+    out(HEADER);
+    out(row('(a) bare Fastify HTTPS, constant AdmissionReview', r.a));
+    out(row('(b) /validate, add-TLS, 1k/5k/100 view', r.b));
+    out(row('(c) /mutate, add-TLS, 1k/5k/100 view', r.c));
+    out();
+    const tb = r.b.reqPerSec / r.a.reqPerSec;
+    const tc = r.c.reqPerSec / r.a.reqPerSec;
+    const pb = r.b.p99 / r.a.p99;
+    const pc = r.c.p99 / r.a.p99;
+    out(`ratios: throughput b/a ${f3(tb)}, c/a ${f3(tc)}; p99 b/a ${f3(pb)}, c/a ${f3(pc)}; p50 b/a ${f3(r.b.p50 / r.a.p50)}, c/a ${f3(r.c.p50 / r.a.p50)}`);
+    const failed = (x: LoadResult) => x.errors + x.timeouts + x.non2xx;
+    for (const k of ['a', 'b', 'c'] as const) {
+      verdicts.push({ name: `${rg.id}: (${k}) no failed requests`, pass: failed(r[k]) === 0, detail: `${failed(r[k])} failed of ${r[k].requests}` });
+    }
+    if (rg.id === 'saturation') {
+      verdicts.push({ name: `saturation: throughput b/a >= ${TARGETS.saturationThroughputRatio}`, pass: tb >= TARGETS.saturationThroughputRatio, detail: f3(tb) });
+      verdicts.push({ name: `saturation: throughput c/a >= ${TARGETS.saturationThroughputRatio}`, pass: tc >= TARGETS.saturationThroughputRatio, detail: f3(tc) });
+      verdicts.push({ name: `saturation: p99 b/a <= ${TARGETS.saturationP99Ratio}`, pass: pb <= TARGETS.saturationP99Ratio, detail: f3(pb) });
+      verdicts.push({ name: `saturation: p99 c/a <= ${TARGETS.saturationP99Ratio}`, pass: pc <= TARGETS.saturationP99Ratio, detail: f3(pc) });
+    } else {
+      for (const k of ['b', 'c'] as const) {
+        verdicts.push({ name: `fixed rate: (${k}) p99 < ${TARGETS.fixedRateP99Ms} ms`, pass: r[k].p99 < TARGETS.fixedRateP99Ms, detail: `${f3(r[k].p99)} ms` });
+      }
+      for (const k of ['a', 'b', 'c'] as const) {
+        const achieved = r[k].reqPerSec;
+        verdicts.push({ name: `fixed rate: (${k}) achieved the offered 1,000 req/s (within 5%)`, pass: achieved >= 950, detail: `${Math.round(achieved)} req/s` });
+      }
+    }
+  }
+  out();
+  out(`server process peak RSS (process.resourceUsage().maxRSS): ${f1(rss.maxRSSKiB / 1024)} MiB (RSS at the end ${f1(rss.rssNowBytes / 2 ** 20)} MiB); load generator peak RSS ${f1(process.resourceUsage().maxRSS / 1024)} MiB`);
+
+  if (process.env['BENCH_SKIP_SCALE'] !== '1') {
+    const child = fork(join(HERE, 'reconcile-scale.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_SCALE_N: '200' } });
+    const msg = await nextMessage<{ result: ScaleResult }>(child, 'scale');
+    await once(child, 'exit');
+    const s = msg.result;
+    out();
+    out('## Reconciler scale: 200 add-TLS requests on 200 databases, in-memory ports');
+    out();
+    out(`databases ${s.databases} (2 aggregators + 1 leaf each), concurrency 4, fake clock advanced 5 s per round (stand-ins for cert-manager and the PetSet controller step once per round)`);
+    out();
+    out('| requests | Successful | Failed | other | rounds | wall time | API calls | API calls / request | evictions | databases left paused | peak RSS | heap used |');
+    out('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out(`| ${s.requests} | ${s.successful} | ${s.failed} | ${s.other} | ${s.rounds} | ${f1(s.wallMs)} ms | ${s.apiCalls} | ${f1(s.apiCallsPerRequest)} | ${s.evictions} | ${s.pausedAtEnd} | ${f1(s.maxRSSKiB / 1024)} MiB | ${f1(s.heapUsedMiB)} MiB |`);
+    out();
+    out(`most frequent calls: ${Object.entries(s.topCalls).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    verdicts.push({ name: 'reconciler scale: every request Successful, no database left paused', pass: s.successful === s.requests && s.pausedAtEnd === 0, detail: `${s.successful}/${s.requests}, ${s.pausedAtEnd} paused` });
+  }
+
+  out();
+  out('## Targets');
+  out();
+  for (const x of verdicts) out(`- ${x.pass ? 'PASS' : 'FAIL'} ${x.name}: ${x.detail}`);
+  const allPass = verdicts.every((x) => x.pass);
+  out();
+  out(`${allPass ? 'ALL PASS' : 'SOME FAIL'} (view ${SIZES.singlestores}/${SIZES.opsRequests}/${SIZES.issuers})`);
+  process.exitCode = allPass ? 0 : 1;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,60 @@
+// The benchmark's server process (a child of bench/run.ts, so the load generator does
+// not share its event loop). It listens on 127.0.0.1 with one TLS configuration for all
+// three targets:
+//   bare     — a bare Fastify HTTPS app with one POST route answering a constant
+//              AdmissionReview (the ceiling of the stack: TLS + HTTP + JSON in and out);
+//   app      — the real application (buildApp) with the production logger (one JSON
+//              line per decision, written to /dev/null) over the benchmark cluster view.
+// It tells the parent the ports over IPC and answers {type:'rss'} with its peak RSS.
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { buildApp } from '../src/server/app.js';
+import { createMetrics } from '../src/metrics.js';
+import { generateSelfSigned } from '../src/server/selfsigned.js';
+import { httpsServerOptions } from '../src/server/tls.js';
+import { buildView } from './scenario.js';
+
+const CONSTANT_RESPONSE = {
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  response: { uid: '7d3c1b9e-5a0f-4c1e-9a47-000000000001', allowed: true },
+};
+
+function send(msg: unknown): void {
+  if (process.send) process.send(msg);
+}
+
+async function main(): Promise<void> {
+  const tls = await generateSelfSigned({ namespace: 'bench' });
+  const https = httpsServerOptions({ cert: tls.cert, key: tls.key }, { minVersion: '1.2' });
+
+  const bare = Fastify({ https, logger: false });
+  bare.post('/admit', async () => CONSTANT_RESPONSE);
+
+  const { view, counts } = buildView();
+  const logger = pino({ level: 'info', base: { app: 'sdb-tls-guard' } }, pino.destination({ dest: '/dev/null', sync: true }));
+  const app = buildApp({ metrics: createMetrics(), logger, view, https });
+
+  const barePort = await listen(bare);
+  const appPort = await listen(app);
+  send({ type: 'ready', barePort, appPort, caCert: tls.caCert, view: counts, pid: process.pid });
+
+  process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'rss') send({ type: 'rss', maxRSSKiB: process.resourceUsage().maxRSS, rssNowBytes: process.memoryUsage().rss });
+    if (m?.type === 'stop') {
+      void Promise.all([bare.close(), app.close()]).then(() => process.exit(0));
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function listen(f: { listen(o: { port: number; host: string }): Promise<string>; server: { address(): unknown } }): Promise<number> {
+  await f.listen({ port: 0, host: '127.0.0.1' });
+  const a = f.server.address() as { port: number };
+  return a.port;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
