@@ -36,7 +36,11 @@ export function reviewObject(input: ReviewArgs): ReviewResult {
   const result: ReviewResult = { errors: [], warnings: [], notEvaluated: [] };
   if (input.operation === 'UPDATE') {
     if (typeOf(input.object) === 'ReconfigureTLS' || typeOf(input.oldObject) === 'ReconfigureTLS') {
-      result.errors.push(...specImmutable(input.object, input.oldObject));
+      if (input.oldObject === undefined || input.oldObject === null) {
+        result.notEvaluated.push({ rule: 'spec-immutable', reason: 'UPDATE without oldObject: the spec cannot be compared' });
+      } else {
+        result.errors.push(...specImmutable(input.object, input.oldObject));
+      }
     }
     return result;
   }

@@ -131,7 +131,8 @@ export function renderRulesDoc(): string {
   out.push('Scope: a `SinglestoreOpsRequest` on CREATE gets `schema` first; when `schema` fails nothing');
   out.push('else runs. One whose `spec.type` is not `ReconfigureTLS` then gets only `tls-ignored`. UPDATE');
   out.push('gets only `spec-immutable` (applied when the old or the new type is ReconfigureTLS; status and');
-  out.push('metadata updates always pass). DELETE is never blocked. Without cluster state every cluster');
+  out.push('metadata updates always pass; without an `oldObject` it is listed as not evaluated). DELETE is');
+  out.push('never blocked. Without cluster state every cluster');
   out.push('rule is listed in `notEvaluated` with the reason — never passed silently; when');
   out.push('`database-exists` fails, the rules that need the database are listed there too.');
   out.push('');
@@ -200,6 +201,19 @@ export function renderRulesDoc(): string {
   out.push('  max: 8760h');
   out.push('privateKeyEncoding: PKCS8  # private-key-encoding');
   out.push('```');
+  out.push('');
+  out.push('## Engine API (src/core, pure)');
+  out.push('');
+  out.push('- `defaultPatch(object, opts?)` → RFC 6902 ops (SPEC 2); never throws; `[]` for anything but a');
+  out.push('  ReconfigureTLS SinglestoreOpsRequest. `opts.defaultTimeout` defaults to `10m`.');
+  out.push('- `applyPatch(object, patch)` → a patched copy (only the containers on changed paths are');
+  out.push('  copied); throws `PatchError` on a patch that does not apply.');
+  out.push('- `review({object, oldObject?, operation, view?, policy?})` → `{errors, warnings, notEvaluated}`.');
+  out.push('- `decide({..., options?})` → `{patch, defaulted, result}`: on CREATE defaults then reviews the');
+  out.push('  defaulted object; otherwise `patch: []`. A denial message is');
+  out.push('  `aggregate(result.errors.map((f) => f.message))`.');
+  out.push('- `MemoryView` (a `ClusterView` indexed by namespace/name and namespace/database),');
+  out.push('  `parsePolicy(text, source)` (throws `PolicyError`), `RULES` / `DEFAULTS` (the table above).');
   out.push('');
   return out.join('\n');
 }

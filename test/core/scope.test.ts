@@ -76,3 +76,8 @@ t.test('ReconfigureTLS without tls: tls-required only, cluster rules not run', a
   t.same(r.errors.map((f) => f.rule), ['tls-required']);
   t.same(r.notEvaluated, []);
 });
+
+t.test('UPDATE without oldObject: spec-immutable is notEvaluated, not a blind denial', async (t) => {
+  const r = review({ object: request({ remove: true }), operation: 'UPDATE' });
+  t.same(r, { errors: [], warnings: [], notEvaluated: [{ rule: 'spec-immutable', reason: 'UPDATE without oldObject: the spec cannot be compared' }] });
+});
