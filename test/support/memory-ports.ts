@@ -95,6 +95,11 @@ export class MemoryStore {
     this.faults.push({ op, code, times });
   }
 
+  /** Injected faults not yet triggered. */
+  pendingFaults(): number {
+    return this.faults.reduce((n, f) => n + f.times, 0);
+  }
+
   totalCalls(): number {
     let n = 0;
     for (const v of this.calls.values()) n += v;
