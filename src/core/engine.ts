@@ -63,3 +63,5 @@ export function decide(input: ReviewInput & { options?: EngineOptions }): Decisi
   const { options: _options, ...rest } = input;
   return { patch, defaulted, result: review({ ...rest, object: defaulted }) };
 }
+
+export { PatchError } from './defaults.js';
