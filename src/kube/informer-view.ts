@@ -286,7 +286,6 @@ export class InformerView implements ClusterView {
       st.timer = undefined;
       void this.run(st);
     }, delay);
-    st.timer.unref();
   }
 
   private apply(st: ResourceState, type: ChangeType, obj: KubernetesObject): void {

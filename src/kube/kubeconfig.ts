@@ -5,7 +5,8 @@
 // ~/.kube/config is deliberately NOT read: a webhook started on a laptop should not
 // quietly judge requests against whatever cluster that file points at.
 import { existsSync } from 'node:fs';
-import { delimiter } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { isIPv6 } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export const IN_CLUSTER_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -53,6 +54,23 @@ function merge(into: KubeConfig, from: KubeConfig): void {
 }
 
 /**
+ * What client-node's loadFromCluster builds, but from the environment we were given
+ * (not process.env). The token is re-read from its file, so rotated service-account
+ * tokens keep working.
+ */
+function inClusterConfig(host: string, port: string, tokenPath: string): KubeConfig {
+  const kc = new KubeConfig();
+  const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
+  kc.loadFromOptions({
+    clusters: [{ name: 'inCluster', server, caFile: join(dirname(tokenPath), 'ca.crt'), skipTLSVerify: false }],
+    users: [{ name: 'inClusterUser', authProvider: { name: 'tokenFile', config: { tokenFile: tokenPath } } }],
+    contexts: [{ name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser' }],
+    currentContext: 'inClusterContext',
+  });
+  return kc;
+}
+
+/**
  * Load the kubeconfig, or undefined when none is configured. Throws KubeConfigError
  * for a configured one that cannot be used (missing file, bad YAML, unknown context).
  */
@@ -70,8 +88,7 @@ export function loadKubeConfig(req: KubeConfigRequest): LoadedKubeConfig | undef
     for (const f of present.slice(1)) merge(kc, loadFile(f, 'KUBECONFIG'));
     source = `KUBECONFIG=${present.join(delimiter)}`;
   } else if (req.env['KUBERNETES_SERVICE_HOST'] && req.env['KUBERNETES_SERVICE_PORT'] && existsSync(req.tokenPath ?? IN_CLUSTER_TOKEN_PATH)) {
-    kc = new KubeConfig();
-    kc.loadFromCluster();
+    kc = inClusterConfig(req.env['KUBERNETES_SERVICE_HOST'], req.env['KUBERNETES_SERVICE_PORT'], req.tokenPath ?? IN_CLUSTER_TOKEN_PATH);
     source = 'in-cluster service account';
   }
   if (!kc) return undefined;
