@@ -1,7 +1,7 @@
 // The reconciler's composition: leader election → (when leading) watch ops requests →
 // per-database serial queue → Reconciler passes. `startReconciler` is what main calls.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { SinglestoreOpsRequest } from '../api/types.js';
+import type { KubeObject, SinglestoreOpsRequest } from '../api/types.js';
 import { decide } from '../core/engine.js';
 import type { EngineOptions } from '../core/engine.js';
 import type { Policy } from '../core/policy.js';
@@ -178,4 +178,29 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
  *  `<hostname>_<pid>`. main passes the values in; this reads no environment itself. */
 export function reconcilerIdentity(podName: string | undefined, hostname: string, pid: number): string {
   return podName && podName.trim() !== '' ? podName.trim() : `${hostname}_${pid}`;
+}
+
+/** The bits of the shared informer caches (src/kube/informer-view.ts) a watch needs. */
+export interface OpsRequestCache {
+  subscribe(listener: (resource: string, type: 'add' | 'update' | 'delete', obj: KubeObject) => void): () => void;
+  list(resource: 'singlestoreopsrequests'): KubeObject[];
+}
+
+/** An OpsRequestSource over the informer caches the webhook already keeps (no second watch). */
+export function cacheOpsSource(cache: OpsRequestCache): OpsRequestSource {
+  let off: (() => void) | undefined;
+  const TYPES = { add: 'ADDED', update: 'MODIFIED', delete: 'DELETED' } as const;
+  return {
+    async start(onEvent) {
+      off?.();
+      off = cache.subscribe((resource, type, obj) => {
+        if (resource === 'singlestoreopsrequests') onEvent(TYPES[type], obj as SinglestoreOpsRequest);
+      });
+      for (const o of cache.list('singlestoreopsrequests')) onEvent('ADDED', o as SinglestoreOpsRequest);
+    },
+    async stop() {
+      off?.();
+      off = undefined;
+    },
+  };
 }
