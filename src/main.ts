@@ -94,8 +94,22 @@ export type StopReconciler = () => Promise<void>;
  * HTTPS server listens, and awaits the returned stop function on shutdown.
  */
 export async function startReconcilerHook(deps: ReconcilerHookDeps): Promise<StopReconciler | undefined> {
-  deps.logger.warn({}, 'reconciler is not wired into this build; serving admission only');
-  return undefined;
+  const { startReconciler, cacheOpsSource, reconcilerIdentity } = await import('./controller/index.js');
+  const { clientPorts } = await import('./kube/client-ports.js');
+  // Without POD_NAME the host name alone is not unique (two processes on one host).
+  const identity = deps.identity === hostname() ? reconcilerIdentity(undefined, hostname(), process.pid) : deps.identity;
+  const running = startReconciler({
+    ports: clientPorts(deps.kubeConfig),
+    source: cacheOpsSource(deps.view),
+    view: deps.view,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    ...(deps.policy ? { policy: deps.policy } : {}),
+    engineOptions: deps.engineOptions,
+    namespace: deps.namespace,
+    identity,
+  });
+  return () => running.stop();
 }
 
 // ---- serve ------------------------------------------------------------------------------
