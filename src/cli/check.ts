@@ -219,6 +219,7 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
 
   const firstSeen = new Map<string, string>();
   for (const req of requests) {
+    if (nameOf(req.object) === '') continue; // nameless: the schema rule reports it
     const key = `${namespaceOf(req.object)}/${nameOf(req.object)}`;
     const prev = firstSeen.get(key);
     if (prev !== undefined) notes.push(`${req.source}: ${GVK.opsRequest.kind} ${key} also appears in ${prev}; the last one is what the cluster will hold`);

@@ -86,7 +86,8 @@ function showValue(v: unknown): string {
 export function formatText(results: readonly TextResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
-    const who = `${r.source}: SinglestoreOpsRequest ${r.namespace}/${r.name}`;
+    const id = `${r.namespace}/${r.name === '' ? '<no name>' : r.name}`;
+    const who = `${r.source}: SinglestoreOpsRequest ${id}`;
     for (const e of r.errors) lines.push(`${who}: denied: [${e.rule}] ${e.message}`);
     for (const w of r.warnings) lines.push(`Warning: ${who}: [${w.rule}] ${w.message}`);
     if (r.allowed) {
@@ -96,8 +97,8 @@ export function formatText(results: readonly TextResult[]): string {
     }
     for (const g of r.notEvaluatedGroups) {
       const n = g.rules.length;
-      if (g.noState) lines.push(`${r.source} ${r.namespace}/${r.name}: ${n} cluster rule${n === 1 ? '' : 's'} not evaluated (no --state or --cluster)`);
-      else lines.push(`${r.source} ${r.namespace}/${r.name}: ${n} rule${n === 1 ? '' : 's'} not evaluated (${g.reason}): ${g.rules.join(', ')}`);
+      if (g.noState) lines.push(`${r.source} ${id}: ${n} cluster rule${n === 1 ? '' : 's'} not evaluated (no --state or --cluster)`);
+      else lines.push(`${r.source} ${id}: ${n} rule${n === 1 ? '' : 's'} not evaluated (${g.reason}): ${g.rules.join(', ')}`);
     }
   }
   const s = summarize(results);
