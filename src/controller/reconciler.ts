@@ -63,6 +63,12 @@ function nameOf(o: { metadata?: { name?: string } }): string {
   return o.metadata?.name ?? '';
 }
 
+/** Metric label for a step: per-pod steps collapse to their kind (bounded cardinality). */
+export function stepLabel(step: string): string {
+  const i = step.indexOf('--');
+  return i < 0 ? step : step.slice(0, i);
+}
+
 function minDelay(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
@@ -123,7 +129,7 @@ export class Reconciler {
       const p = plan(obs, this.o.clock.now(), planOpts);
       if (p.type === 'done') return { steps };
       if (p.type === 'wait') {
-        this.o.metrics?.reconcileSteps.inc({ step: p.step, result: 'wait' });
+        this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'wait' });
         this.log.debug?.({ request: `${namespace}/${name}`, step: p.step, message: p.message }, 'waiting');
         return { steps, requeueAfterMs: p.requeueAfterMs };
       }
@@ -134,7 +140,7 @@ export class Reconciler {
         this.o.onStep?.(p.step, req);
       } catch (err) {
         const retryMs = this.o.errorRequeueMs ?? 5000;
-        this.o.metrics?.reconcileSteps.inc({ step: p.step, result: 'error' });
+        this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'error' });
         if (isConflict(err)) continue; // fresh read, plan again
         const message = err instanceof Error ? err.message : String(err);
         if (isTooManyRequests(err)) {
@@ -205,9 +211,9 @@ export class Reconciler {
     for (const a of p.actions) await this.runAction(obs, a);
     if (p.status) await this.writeStatus(req, p.status);
     const now = this.o.clock.now();
-    this.o.metrics?.reconcileSteps.inc({ step: p.step, result: p.step === Cond.Failed ? 'failed' : 'success' });
+    this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: p.step === Cond.Failed ? 'failed' : 'success' });
     if (p.status?.condition && started !== undefined) {
-      this.o.metrics?.reconcileStepDuration.observe({ step: p.step }, Math.max(0, (now - started) / 1000));
+      this.o.metrics?.reconcileStepDuration.observe({ step: stepLabel(p.step) }, Math.max(0, (now - started) / 1000));
     }
     this.log.info({ request: `${ns}/${nameOf(req)}`, step: p.step, message: p.event.message }, 'reconcile step');
     await this.event(req, p.event.type, p.event.reason, p.event.message);

@@ -116,3 +116,35 @@ t.test('remove: Certificates, Secrets, tls-volume and spec.tls gone', async (t) 
   t.strictSame(h.store.evictions, PODS);
   t.notOk(isPaused(h, NS, DB));
 });
+
+t.test('metrics: step counts by kind (per-pod steps collapsed) and durations', async (t) => {
+  const h = newHarness();
+  seedState(h, 'state-tls.yaml');
+  addRequest(h, 'rotate.yaml');
+  const counts = new Map<string, number>();
+  const observed: string[] = [];
+  const rec = makeReconciler(h, {
+    metrics: {
+      reconcileSteps: { inc: (l) => counts.set(`${l.step}/${l.result}`, (counts.get(`${l.step}/${l.result}`) ?? 0) + 1) },
+      reconcileStepDuration: { observe: (l, s) => void (s >= 0 && observed.push(l.step)) },
+    },
+  });
+  await drive(h, rec, NS, DB, 'sdbops-rotate');
+  const success = Object.fromEntries([...counts].filter(([k]) => k.endsWith('/success')).map(([k, v]) => [k.replace('/success', ''), v]));
+  t.strictSame(success, {
+    Pending: 1,
+    ReconfigureTLS: 1,
+    DatabasePauseSucceeded: 1,
+    IssueCertificatesSucceeded: 1,
+    CertificateSynced: 1,
+    UpdatePetSets: 1,
+    EvictPod: 3,
+    CheckPodReady: 3,
+    RestartNodes: 1,
+    UpdateDatabase: 1,
+    DatabaseResumeSucceeded: 1,
+    Successful: 1,
+  });
+  t.ok((counts.get('CertificateSynced/wait') ?? 0) >= 1, 'waits are counted');
+  t.strictSame([...new Set(observed)], ['DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', 'UpdatePetSets', 'EvictPod', 'CheckPodReady', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful']);
+});
