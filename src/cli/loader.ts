@@ -133,7 +133,7 @@ export function parseText(text: string, shown: string, strictJson: boolean, out:
     try {
       value = JSON.parse(text);
     } catch (e) {
-      out.errors.push(`${shown}:${jsonErrorPosition(text, e)} JSON syntax error: ${errText(e)}`);
+      out.errors.push(`${shown}:${jsonErrorPosition(text, e)} JSON syntax error: ${jsonMessage(e)}`);
       return;
     }
     addDocument(value, `${shown}#1`, out);
@@ -218,20 +218,50 @@ function jsonErrorPosition(text: string, e: unknown): string {
   if (!m) {
     // V8 reports an unexpected end without a position: point at the end of the text.
     if (/end of JSON input/i.test(errText(e))) return `${lineOf(text, text.length)}:${colOf(text, text.length)}:`;
-    // V8 names no position for an unexpected token: the YAML parser (a JSON superset) can.
-    for (const doc of parseAllDocuments(text)) {
-      const pos = doc.errors[0]?.linePos?.[0];
-      if (pos) return `${pos.line}:${pos.col}:`;
-    }
-    return '';
+    // V8 names no position for an unexpected token: find the shortest prefix that
+    // fails for a reason other than ending early; its last character is the culprit.
+    const off = firstBadOffset(text);
+    return off === undefined ? '' : `${lineOf(text, off)}:${colOf(text, off)}:`;
   }
   const off = Number(m[1]);
   return `${lineOf(text, off)}:${colOf(text, off)}:`;
 }
 
+/** Does JSON.parse of `prefix` fail for a reason other than running out of input? */
+function failsBeforeEnd(prefix: string): boolean {
+  try {
+    JSON.parse(prefix);
+    return false;
+  } catch (e) {
+    const msg = errText(e);
+    if (/end of JSON input/i.test(msg)) return false;
+    const m = /position (\d+)/.exec(msg);
+    return !(m && Number(m[1]) >= prefix.length);
+  }
+}
+
+function firstBadOffset(text: string): number | undefined {
+  if (!failsBeforeEnd(text)) return undefined;
+  let lo = 1;
+  let hi = text.length; // failsBeforeEnd(text.slice(0, hi)) holds
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (failsBeforeEnd(text.slice(0, mid))) hi = mid;
+    else lo = mid + 1;
+  }
+  return hi - 1;
+}
+
 function colOf(text: string, offset: number): number {
   const nl = text.lastIndexOf('\n', offset - 1);
   return offset - nl;
+}
+
+/** V8's message without the quoted copy of the text it sometimes appends, on one line. */
+function jsonMessage(e: unknown): string {
+  const msg = errText(e);
+  const m = /^(Unexpected token .+?), "[\s\S]*" is not valid JSON$/.exec(msg);
+  return (m ? m[1]! : msg).replace(/\s*\n\s*/g, ' ');
 }
 
 function errText(e: unknown): string {
