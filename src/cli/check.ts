@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GVK } from '../api/types.js';
-import { decide } from '../core/engine.js';
+import { decide, DEFAULT_ENGINE_OPTIONS } from '../core/engine.js';
 import type { EngineOptions } from '../core/engine.js';
 import type { Finding, RuleId } from '../core/findings.js';
 import type { Policy } from '../core/policy.js';
@@ -203,7 +203,7 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
   const state = await loadSources(flags.state, { cwd: io.cwd, readStdin });
   problems.push(...inputs.errors, ...state.errors.map((m) => `--state ${m}`));
   notes.push(...inputs.notes, ...state.notes.map((m) => `--state ${m}`));
-  const options: EngineOptions = { defaultTimeout: flags.defaultTimeout ?? '10m' };
+  const options: EngineOptions = { defaultTimeout: flags.defaultTimeout ?? DEFAULT_ENGINE_OPTIONS.defaultTimeout };
   if (flags.defaultTimeout !== undefined) {
     const bad = defaultTimeoutProblem(options);
     if (bad !== undefined) problems.push(`--default-timeout ${flags.defaultTimeout}: ${bad}`);
