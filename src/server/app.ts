@@ -28,6 +28,14 @@ export interface ServerTimeouts {
   connectionTimeout: number;
 }
 
+/**
+ * How often Node checks open connections against headersTimeout and requestTimeout.
+ * Node's default is 30 s, which would let a slow-loris client hold a connection for up
+ * to headersTimeout + 30 s; checked every second, the cut-off lands within 1 s of the
+ * limit (test/fault/slow-clients.test.ts).
+ */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
 export const DEFAULT_TIMEOUTS: ServerTimeouts = {
   headersTimeout: 10_000,
   requestTimeout: 30_000,
@@ -120,7 +128,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   };
 
   const app = Fastify({
-    ...(deps.https ? { https: deps.https } : {}),
+    ...(deps.https ? { https: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS, ...deps.https } } : {}),
     loggerInstance: logger,
     logController: new QuietLogController(),
     bodyLimit,
