@@ -114,3 +114,14 @@ t.test('bad requests are counted by webhook and code', async (t) => {
   t.match(m, /sdb_tls_guard_admission_bad_requests_total\{webhook="validate",code="415"\} 1/);
   t.match(m, /sdb_tls_guard_admission_bad_requests_total\{webhook="mutate",code="400"\} 1/);
 });
+
+t.test('slow clients are cut off: socket limits are set on the server', async (t) => {
+  const { app } = makeApp();
+  t.equal(app.server.headersTimeout, 10_000, 'headers within 10 s');
+  t.equal(app.server.requestTimeout, 30_000, 'whole request within 30 s');
+  t.equal(app.server.keepAliveTimeout, 95_000, 'keep-alive idle longer than Go clients');
+  t.equal(app.server.timeout, 120_000, 'socket inactivity');
+  const custom = makeApp({ timeouts: { headersTimeout: 2_000, requestTimeout: 5_000 } });
+  t.equal(custom.app.server.headersTimeout, 2_000);
+  t.equal(custom.app.server.requestTimeout, 5_000);
+});
