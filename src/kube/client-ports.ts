@@ -145,7 +145,12 @@ export function clientPorts(kc: KubeConfig): Ports {
         await core.createNamespacedEvent({
           namespace: ns,
           body: {
-            metadata: { namespace: ns, generateName: `${involved.metadata?.name ?? 'sdbops'}.` },
+            metadata: {
+              namespace: ns,
+              generateName: `${involved.metadata?.name ?? 'sdbops'}.`,
+              // KubeDB's offshoot labels of an ops request (apis/ops/v1alpha1 constants.go).
+              labels: { 'ops.kubedb.com/kind': 'singlestoreopsrequest', 'ops.kubedb.com/name': involved.metadata?.name ?? '' },
+            },
             involvedObject: {
               apiVersion: involved.apiVersion ?? `${GVK.opsRequest.group}/${GVK.opsRequest.version}`,
               kind: involved.kind ?? GVK.opsRequest.kind,

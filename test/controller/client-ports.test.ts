@@ -128,7 +128,7 @@ t.test('Lease: MicroTime with six digits; Event on the request', async (t) => {
       const ev = seen[1]!;
       t.equal(ev.url.split('?')[0], '/api/v1/namespaces/demo/events');
       t.match(ev.body, {
-        metadata: { generateName: 'sdbops-rotate.' },
+        metadata: { generateName: 'sdbops-rotate.', labels: { 'ops.kubedb.com/kind': 'singlestoreopsrequest', 'ops.kubedb.com/name': 'sdbops-rotate' } },
         involvedObject: { apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', name: 'sdbops-rotate', namespace: 'demo', uid: 'u1' },
         type: 'Normal',
         reason: 'DatabasePauseSucceeded',
