@@ -26,6 +26,8 @@ export interface ServeConfig {
   serviceName: string;
   /** Largest request body in bytes. */
   bodyLimit: number;
+  /** After SIGTERM: keep serving (with /readyz 503) this long before closing, in ms. */
+  shutdownDelayMs: number;
   /** --bootstrap-certs: keep a CA and serving certificate in a Secret, write the pair to
    *  --cert/--key and patch the caBundle of these webhook configurations. */
   bootstrap?: BootstrapCertsConfig;
@@ -63,6 +65,8 @@ Serving:
   --port N                    HTTPS port (default 8443)
   --host ADDR                 listen address (default 0.0.0.0)
   --body-limit BYTES          largest request body, e.g. 3Mi (default 3Mi)
+  --shutdown-delay DURATION   after SIGTERM keep serving, /readyz failing, this long before
+                              closing, so endpoints drop the pod first (default 0s; 5s in a cluster)
   --log-level LEVEL           fatal|error|warn|info|debug|trace|silent (default info)
 
 Cluster and rules:
@@ -99,6 +103,7 @@ const VALUE_FLAGS = new Set([
   'namespace',
   'service-name',
   'body-limit',
+  'shutdown-delay',
   'bootstrap-secret',
   'webhook-names',
 ]);
@@ -180,6 +185,12 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
   const logLevel = values.get('log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
 
+  const shutdownDelayText = values.get('shutdown-delay') ?? '0s';
+  const shutdownDelay = parseGoDuration(shutdownDelayText);
+  if (!shutdownDelay.ok || shutdownDelay.ns < 0n || shutdownDelay.ns > 300_000_000_000n) {
+    throw new UsageError(`--shutdown-delay must be a Go duration from 0s to 5m such as 5s, got ${JSON.stringify(shutdownDelayText)}`);
+  }
+
   const bodyLimitText = values.get('body-limit') ?? '3Mi';
   const bodyLimit = parseByteSize(bodyLimitText);
   if (bodyLimit === undefined || bodyLimit < 1024) throw new UsageError(`--body-limit must be a byte size of at least 1024 such as 3Mi, got ${JSON.stringify(bodyLimitText)}`);
@@ -217,6 +228,7 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     namespace,
     serviceName,
     bodyLimit,
+    shutdownDelayMs: Number(shutdownDelay.ns / 1_000_000n),
     ...(opt('client-ca') ? { clientCaFile: opt('client-ca')! } : {}),
     ...(opt('kubeconfig') ? { kubeconfig: opt('kubeconfig')! } : {}),
     ...(opt('context') ? { context: opt('context')! } : {}),

@@ -130,6 +130,23 @@ function signalShutdown(): Promise<string> {
   });
 }
 
+/** Wait `ms`; with `signals`, a second SIGTERM/SIGINT cuts the wait short. */
+function drain(ms: number, signals: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (signals) {
+      process.on('SIGTERM', done);
+      process.on('SIGINT', done);
+    }
+  });
+}
+
 async function loadPolicy(path: string): Promise<Policy> {
   let text: string;
   try {
@@ -246,6 +263,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
   // Cluster view.
   let view: InformerView | undefined;
   let readiness: () => ReadinessReport;
+  let draining: string | undefined;
   if (kube) {
     view = InformerView.fromKubeConfig(kube.kubeConfig, { logger: logger.child({ component: 'informers' }) });
     const v = view;
@@ -264,7 +282,8 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
     engineOptions,
     ...(view ? { view } : {}),
     ...(policy ? { policy } : {}),
-    readiness,
+    // While draining after SIGTERM, /readyz fails so the Service drops this pod first.
+    readiness: () => (draining ? { ...readiness(), ready: false, message: draining } : readiness()),
     bodyLimit: config.bodyLimit,
     https: httpsServerOptions(material, settings),
   });
@@ -311,7 +330,11 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
   }
 
   const sig = await (io.shutdown ?? signalShutdown());
-  logger.info({ signal: sig }, 'shutting down');
+  logger.info({ signal: sig, drainMs: config.shutdownDelayMs }, 'shutting down');
+  if (config.shutdownDelayMs > 0) {
+    draining = `shutting down: draining for ${config.shutdownDelayMs / 1000}s`;
+    await drain(config.shutdownDelayMs, !io.shutdown);
+  }
   try {
     await stopReconciler?.();
   } catch (err) {

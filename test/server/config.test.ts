@@ -20,6 +20,7 @@ t.test('defaults', async (t) => {
     namespace: 'sdb-tls-guard',
     serviceName: 'sdb-tls-guard',
     bodyLimit: 3 * 1024 * 1024,
+    shutdownDelayMs: 0,
   });
 });
 
@@ -53,6 +54,7 @@ t.test('every flag, in both spellings', async (t) => {
         'webhook',
         '--body-limit',
         '512Ki',
+        '--shutdown-delay=5s',
       ],
       { POD_NAMESPACE: 'ignored' },
     ),
@@ -67,6 +69,7 @@ t.test('every flag, in both spellings', async (t) => {
       namespace: 'guard',
       serviceName: 'webhook',
       bodyLimit: 512 * 1024,
+      shutdownDelayMs: 5000,
       clientCaFile: '/tls/ca.crt',
       kubeconfig: '/k/config',
       context: 'kind-dev',
@@ -109,6 +112,8 @@ const BAD: [string, string[], string][] = [
   ['bad bool', ['--self-signed', '--reconcile=maybe'], '--reconcile takes true or false, got "maybe"'],
   ['tiny body limit', ['--self-signed', '--body-limit', '10'], '--body-limit must be a byte size of at least 1024 such as 3Mi, got "10"'],
   ['bad body limit', ['--self-signed', '--body-limit', '3MB'], '--body-limit must be a byte size of at least 1024 such as 3Mi, got "3MB"'],
+  ['negative shutdown delay', ['--self-signed', '--shutdown-delay', '-1s'], '--shutdown-delay must be a Go duration from 0s to 5m such as 5s, got "-1s"'],
+  ['long shutdown delay', ['--self-signed', '--shutdown-delay', '10m'], '--shutdown-delay must be a Go duration from 0s to 5m such as 5s, got "10m"'],
   ['bad namespace', ['--self-signed', '--namespace', 'Demo_NS'], '--namespace must be a DNS-1123 label, got "Demo_NS"'],
   ['bad service name', ['--self-signed', '--service-name', 'a.b'], '--service-name must be a DNS-1123 label, got "a.b"'],
 ];

@@ -127,3 +127,22 @@ t.test('check is dispatched to the CLI', async (t) => {
   t.equal(doc.summary.checked, 1);
   t.equal(doc.results[0].name, 'sdbops-add-tls');
 });
+
+t.test('serve --shutdown-delay: /readyz fails while draining, requests are still answered, then it closes', async (t) => {
+  let stop!: (s: string) => void;
+  const shutdown = new Promise<string>((r) => (stop = r));
+  let listening!: (i: { port: number; caPem?: string }) => void;
+  const up = new Promise<{ port: number; caPem?: string }>((r) => (listening = r));
+  const c = io({ shutdown, onListening: (i) => listening(i) });
+  const done = run(['serve', '--self-signed', '--port', '0', '--host', '127.0.0.1', '--shutdown-delay', '400ms', '--reconcile=false'], c.io);
+  const { port, caPem } = await up;
+  t.equal((await get(port, '/readyz', caPem!)).status, 200);
+  stop('SIGTERM');
+  await new Promise((r) => setTimeout(r, 50));
+  const draining = await get(port, '/readyz', caPem!);
+  t.equal(draining.status, 503, 'not ready while draining');
+  t.match(JSON.parse(draining.body), { ready: false, message: 'shutting down: draining for 0.4s' });
+  t.equal((await get(port, '/healthz', caPem!)).status, 200, 'still serving while draining');
+  t.equal(await done, 0);
+  t.match(c.out(), /"drainMs":400/);
+});
