@@ -130,17 +130,21 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     log.info({ identity: deps.identity }, 'reconciler started');
   };
 
-  const end = async (): Promise<void> => {
-    if (!leading && !queue) return;
+  let ending: Promise<void> = Promise.resolve();
+  const end = (): Promise<void> => {
+    if (!leading && !queue) return ending;
     leading = false;
     generation++;
     if (resync) clearInterval(resync);
     resync = undefined;
     const q = queue;
     queue = undefined;
-    await theSource.stop().catch(() => undefined);
-    await q?.stop();
-    log.info({ identity: deps.identity }, 'reconciler stopped');
+    ending = (async () => {
+      await theSource.stop().catch(() => undefined);
+      await q?.stop();
+      log.info({ identity: deps.identity }, 'reconciler stopped');
+    })();
+    return ending;
   };
 
   let elector: LeaderElector | undefined;

@@ -132,3 +132,33 @@ t.test('scale helper: N requests on N databases all succeed; counts API calls', 
   t.equal(r.callsByOp['certificates.create'], 12, 'two Certificates per database');
   t.ok(r.steps >= 6 * 15, `${r.steps} steps`);
 });
+
+t.test('stop() waits for the step in flight and nothing runs afterwards', async (t) => {
+  const store = new MemoryStore(systemClock);
+  const base = memoryPorts(store);
+  let pauseStarted = false;
+  let pauseDone = false;
+  const ports = {
+    ...base,
+    databases: {
+      ...base.databases,
+      async patchStatus(ns: string, name: string, patch: Record<string, unknown>) {
+        pauseStarted = true;
+        await sleep(80);
+        const r = await base.databases.patchStatus(ns, name, patch);
+        pauseDone = true;
+        return r;
+      },
+    },
+  };
+  const h: Harness = { store, clock: undefined as never, ports, certManager: new FakeCertManager(store), petSets: new FakePetSetController(store) };
+  seedState(h, 'state-tls.yaml');
+  addRequest(h, 'rotate.yaml');
+  const running = startReconciler({ ports, source: memoryOpsSource(store), namespace: 'kubedb', identity: 'x', leaderElection: false, plan: { pollMs: 2, notReadyRequeueMs: 2 } });
+  t.ok(await until(() => pauseStarted));
+  await running.stop();
+  t.ok(pauseDone, 'the pause finished before stop() returned');
+  const calls = store.totalCalls();
+  await sleep(50);
+  t.equal(store.totalCalls(), calls, 'no API calls after stop');
+});

@@ -2,7 +2,7 @@
 // example (test/fixtures/worked) with PetSets, pods and — for the TLS state — issued
 // Certificates, builds Reconcilers the way startReconciler does, and drives one request
 // to a terminal phase with the cert-manager and PetSet stand-ins and a fake clock.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
@@ -12,7 +12,10 @@ import { Reconciler, type ReconcilerOptions } from '../../src/controller/reconci
 import type { Ports } from '../../src/kube/ports.js';
 import { FakeCertManager, FakeClock, FakePetSetController, MemoryStore, memoryPorts, mergePatch } from './memory-ports.js';
 
-const WORKED = fileURLToPath(new URL('../fixtures/worked/', import.meta.url));
+// From test/support (tsx, tap) or dist/test/support (compiled benchmarks).
+const WORKED = [new URL('../fixtures/worked/', import.meta.url), new URL('../../../test/fixtures/worked/', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((d) => existsSync(d)) ?? fileURLToPath(new URL('../fixtures/worked/', import.meta.url));
 
 export function loadDocs(file: string): KubeObject[] {
   const text = readFileSync(file.startsWith('/') ? file : WORKED + file, 'utf8');
