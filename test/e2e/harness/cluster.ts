@@ -1,0 +1,140 @@
+// Objects in the test API server: a fresh namespace per test (no controllers run, so
+// namespaces never finish deleting — never reuse one), the worked example's state seeded
+// the way it would be in a cluster (object first, then its status through the status
+// subresource), and typed paths for the resources of the project.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { GVK } from '../../../src/api/types.js';
+import { resourcePath, type ApiClient, type ApiResponse } from './api.js';
+import { REPO_ROOT } from './paths.js';
+
+export const WORKED_DIR = join(REPO_ROOT, 'test/fixtures/worked');
+
+export interface Obj {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; generation?: number; uid?: string; [k: string]: unknown };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export const R = {
+  ops: GVK.opsRequest,
+  db: GVK.singlestore,
+  issuer: GVK.issuer,
+  clusterIssuer: GVK.clusterIssuer,
+  certificate: GVK.certificate,
+  petSet: GVK.petSet,
+  pod: { group: '', version: 'v1', kind: 'Pod', plural: 'pods' },
+  secret: { group: '', version: 'v1', kind: 'Secret', plural: 'secrets' },
+  event: { group: '', version: 'v1', kind: 'Event', plural: 'events' },
+  namespace: { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces' },
+} as const;
+
+const KIND_TO_RESOURCE: Record<string, { group: string; version: string; plural: string }> = {
+  SinglestoreOpsRequest: R.ops,
+  Singlestore: R.db,
+  Issuer: R.issuer,
+  ClusterIssuer: R.clusterIssuer,
+  Certificate: R.certificate,
+  PetSet: R.petSet,
+  Pod: R.pod,
+  Secret: R.secret,
+};
+
+export function resourceOf(kind: string): { group: string; version: string; plural: string } {
+  const r = KIND_TO_RESOURCE[kind];
+  if (!r) throw new Error(`no resource known for kind ${kind}`);
+  return r;
+}
+
+const CLUSTER_SCOPED = new Set(['ClusterIssuer']);
+
+/** YAML documents of a worked fixture (test/fixtures/worked/<file>). */
+export function loadWorked(file: string): Obj[] {
+  return parseAllDocuments(readFileSync(join(WORKED_DIR, file), 'utf8'))
+    .map((d) => d.toJSON() as Obj | null)
+    .filter((d): d is Obj => d !== null);
+}
+
+/** A worked request moved to `namespace` (and optionally renamed), status dropped. */
+export function workedRequest(file: string, namespace: string, o: { name?: string; database?: string } = {}): Obj {
+  const [req] = loadWorked(file);
+  if (!req) throw new Error(`${file}: empty`);
+  const out = structuredClone(req);
+  delete out.status;
+  out.metadata = { ...out.metadata, namespace, ...(o.name ? { name: o.name } : {}) };
+  if (o.database) out.spec = { ...out.spec, databaseRef: { name: o.database } };
+  return out;
+}
+
+let counter = 0;
+
+/** Creates a namespace with a unique name starting with `prefix`. */
+export async function newNamespace(api: ApiClient, prefix: string): Promise<string> {
+  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'e2e';
+  const name = `${clean}-${(++counter).toString(36)}-${randomBytes(3).toString('hex')}`;
+  await api.must(api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'sdb-tls-guard.io/e2e': 'true' } } }), `creating namespace ${name}`);
+  return name;
+}
+
+export function objectPath(obj: Obj, sub?: string): string {
+  const kind = obj.kind ?? '';
+  const ns = CLUSTER_SCOPED.has(kind) ? undefined : obj.metadata?.namespace;
+  return resourcePath(resourceOf(kind), ns, obj.metadata?.name, sub);
+}
+
+/** Creates `obj` (its namespace taken from metadata), then writes its status, if any, through /status. */
+export async function createWithStatus<T extends Obj = Obj>(api: ApiClient, obj: Obj): Promise<T> {
+  const { status, ...rest } = structuredClone(obj);
+  const kind = obj.kind ?? '';
+  const ns = CLUSTER_SCOPED.has(kind) ? undefined : obj.metadata?.namespace;
+  let created = await api.must<T>(api.post<T>(resourcePath(resourceOf(kind), ns), rest), `creating ${kind} ${obj.metadata?.name}`);
+  if (status && Object.keys(status).length) {
+    created = await api.must<T>(api.patch<T>(objectPath(obj, 'status'), { status }, 'merge'), `writing the status of ${kind} ${obj.metadata?.name}`);
+  }
+  return created;
+}
+
+export interface SeededState {
+  namespace: string;
+  database: Obj;
+  issuers: Obj[];
+}
+
+/**
+ * Seeds a worked state file (state.yaml / state-tls.yaml) into `namespace`: the
+ * Singlestore and Issuers with their statuses; ClusterIssuers are created once.
+ */
+export async function seedState(api: ApiClient, namespace: string, stateFile: string, o: { dbPatch?: (db: Obj) => void } = {}): Promise<SeededState> {
+  let database: Obj | undefined;
+  const issuers: Obj[] = [];
+  for (const doc of loadWorked(stateFile)) {
+    const obj = structuredClone(doc);
+    if (CLUSTER_SCOPED.has(obj.kind ?? '')) {
+      const existing = await api.get(objectPath(obj));
+      if (existing.status !== 200) issuers.push(await createWithStatus(api, obj));
+      continue;
+    }
+    obj.metadata = { ...obj.metadata, namespace };
+    if (obj.kind === 'Singlestore') {
+      o.dbPatch?.(obj);
+      database = await createWithStatus(api, obj);
+    } else {
+      issuers.push(await createWithStatus(api, obj));
+    }
+  }
+  if (!database) throw new Error(`${stateFile}: no Singlestore`);
+  return { namespace, database, issuers };
+}
+
+export const opsPath = (ns: string, name?: string, sub?: string): string => resourcePath(R.ops, ns, name, sub);
+export const dbPath = (ns: string, name?: string, sub?: string): string => resourcePath(R.db, ns, name, sub);
+
+/** POST of an ops request; the response as the client sees it (status, body, warnings). */
+export function createOps(api: ApiClient, obj: Obj, query?: Record<string, string>): Promise<ApiResponse<Obj & { message?: string; reason?: string; code?: number }>> {
+  return api.post(opsPath(obj.metadata?.namespace ?? 'default'), obj, query);
+}
