@@ -90,7 +90,7 @@ t.test('two replicas: only the leader acts; after it stops, the other takes over
       namespace: 'kubedb',
       identity,
       metrics: c.m,
-      leaderElection: { leaseDurationMs: 300, renewDeadlineMs: 200, retryPeriodMs: 20 },
+      leaderElection: { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 50 },
       plan: { pollMs: 2, notReadyRequeueMs: 2 },
       errorRequeueMs: 5,
     });
