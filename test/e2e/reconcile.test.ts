@@ -1,0 +1,265 @@
+// E2E reconciler scenarios: `sdb-tls-guard serve --self-signed` with the reconciler on
+// (leader election through a Lease), registered from webhook-config/, against a real
+// kube-apiserver + etcd. cert-manager and the PetSet controller do not run here; the
+// TEST-ONLY stand-ins of ./harness/stand-ins.ts do their part through the API server.
+import t, { type Test } from 'tap';
+import type { PetSet, Singlestore, SinglestoreOpsRequest, TLSConfig } from '../../src/api/types.js';
+import { desiredCertificates, petSetPatch } from '../../src/core/reconcile/index.js';
+import {
+  createOps,
+  createWithStatus,
+  dbPath,
+  newNamespace,
+  opsPath,
+  R,
+  registerWebhooks,
+  resourcePath,
+  seedState,
+  sleep,
+  startControlPlane,
+  startWebhook,
+  waitFor,
+  workedRequest,
+  type ApiClient,
+  type ControlPlane,
+  type Obj,
+  type Webhook,
+} from './harness/index.js';
+import { TestOnlyCertManager, TestOnlyPetSetController } from './harness/stand-ins.js';
+
+let cp: ControlPlane;
+let wh: Webhook;
+
+t.before(async () => {
+  cp = await startControlPlane({ log: (l) => t.comment(l) });
+  // The reconciler's leader-election Lease lives in --namespace.
+  await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sdb-tls-guard' } }), 'namespace sdb-tls-guard');
+  wh = await startWebhook(cp, { reconcile: true });
+  await registerWebhooks(cp.api, wh);
+  t.comment(`API server version: ${cp.version} (etcd ${cp.etcdVersion}); webhook + reconciler at ${wh.url}`);
+});
+
+t.teardown(async () => {
+  await wh?.stop();
+  await cp?.stop();
+});
+
+/** PetSets (aggregator, leaf) of the seeded database, with the tls-volume when TLS is on. */
+async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void> {
+  const ns = db.metadata?.namespace ?? '';
+  const name = db.metadata?.name ?? '';
+  for (const role of ['aggregator', 'leaf'] as const) {
+    const replicas = db.spec?.topology?.[role]?.replicas ?? 1;
+    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
+    const ps: PetSet = {
+      apiVersion: 'apps.k8s.appscode.com/v1',
+      kind: 'PetSet',
+      metadata: { name: `${name}-${role}`, namespace: ns, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              { name: 'singlestore', image: 'ghcr.io/appscode-images/singlestore-node:alma-8.7.10', volumeMounts: [{ name: 'data', mountPath: '/var/lib/memsql' }] },
+              { name: 'singlestore-coordinator', image: 'ghcr.io/kubedb/singlestore-coordinator:v0.3.0' },
+            ],
+            volumes: [{ name: 'data', emptyDir: {} }],
+          },
+        },
+      },
+    };
+    const created = await createWithStatus<PetSet & Obj>(api, ps as Obj);
+    const tls = db.spec?.tls;
+    if (tls) {
+      const patch = petSetPatch(created, name, tls);
+      if (patch) await api.must(api.patch(resourcePath(R.petSet, ns, ps.metadata?.name), patch, 'merge'), 'petset tls-volume');
+    }
+  }
+  if (db.spec?.tls) {
+    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
+  }
+}
+
+interface Running {
+  ns: string;
+  db: Singlestore;
+  certManager: TestOnlyCertManager;
+  petSets: TestOnlyPetSetController;
+  stop(): Promise<void>;
+}
+
+async function cluster(prefix: string, state: string, patchDb?: (db: Obj) => void, patchIssuers?: (o: Obj) => void): Promise<Running> {
+  const ns = await newNamespace(cp.api, prefix);
+  const seeded = await seedState(cp.api, ns, state, patchDb ? { dbPatch: patchDb } : {});
+  for (const i of seeded.issuers) patchIssuers?.(i);
+  const db = seeded.database as Singlestore;
+  await seedPetSets(cp.api, db);
+  const certManager = new TestOnlyCertManager(cp.api, ns).start();
+  const petSets = new TestOnlyPetSetController(cp.api, ns).start();
+  // Settle: every pod Ready, every certificate issued.
+  await waitFor(
+    `${ns}: pods Ready and certificates issued`,
+    async () => {
+      const pods = await cp.api.must<{ items: Obj[] }>(cp.api.get(resourcePath(R.pod, ns)), 'pods');
+      const ready = pods.items.filter((p) => ((p.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+      const certs = await cp.api.must<{ items: Obj[] }>(cp.api.get(resourcePath(R.certificate, ns)), 'certs');
+      const issued = certs.items.filter((c) => ((c.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []).some((x) => x.type === 'Ready' && x.status === 'True'));
+      const wantCerts = db.spec?.tls?.certificates?.length ?? 0;
+      return ready.length === 3 && issued.length === wantCerts ? true : undefined;
+    },
+    30_000,
+  );
+  return {
+    ns,
+    db,
+    certManager,
+    petSets,
+    stop: async () => {
+      await certManager.stop();
+      await petSets.stop();
+    },
+  };
+}
+
+const TERMINAL = new Set(['Successful', 'Failed', 'Skipped']);
+
+async function until(ns: string, name: string, timeoutMs: number): Promise<{ req: SinglestoreOpsRequest; db: Singlestore }> {
+  return waitFor(
+    `${ns}/${name} terminal and the database resumed`,
+    async () => {
+      const req = await cp.api.must<SinglestoreOpsRequest>(cp.api.get(opsPath(ns, name)), 'request');
+      const db = await cp.api.must<Singlestore>(cp.api.get(dbPath(ns, 'sample-sdb')), 'database');
+      const paused = (db.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status !== 'False');
+      return TERMINAL.has(req.status?.phase ?? '') && !paused ? { req, db } : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+async function podUids(ns: string): Promise<Map<string, string>> {
+  const pods = await cp.api.must<{ items: Obj[] }>(cp.api.get(resourcePath(R.pod, ns)), 'pods');
+  return new Map(pods.items.map((p) => [p.metadata?.name ?? '', p.metadata?.uid ?? '']));
+}
+
+const tlsOf = (db: Singlestore): TLSConfig | undefined => db.spec?.tls;
+
+const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, before: Singlestore, run: Running) => Promise<void> | void }[] = [
+  {
+    file: 'add-tls.yaml',
+    state: 'state.yaml',
+    check: (t, db) => {
+      t.same(tlsOf(db)?.issuerRef, { apiGroup: 'cert-manager.io', kind: 'Issuer', name: 'sdb-issuer' }, 'TLS on with the issuer');
+    },
+  },
+  {
+    file: 'rotate.yaml',
+    state: 'state-tls.yaml',
+    check: async (t, db, before, run) => {
+      t.same(tlsOf(db), tlsOf(before), 'TLS settings unchanged');
+      t.ok(run.certManager.issued >= 4, `certificates re-issued (issued ${run.certManager.issued} in all)`);
+    },
+  },
+  {
+    file: 'update.yaml',
+    state: 'state-tls.yaml',
+    check: (t, db) => {
+      const server = tlsOf(db)?.certificates?.find((c) => c.alias === 'server');
+      t.same(server?.subject?.organizations, ['kubedb:server'], 'server certificate subject updated');
+      t.same(server?.emailAddresses, ['kubedb@appscode.com']);
+    },
+  },
+  {
+    file: 'change-issuer.yaml',
+    state: 'state-tls.yaml',
+    check: (t, db) => {
+      t.equal(tlsOf(db)?.issuerRef?.name, 'sdb-new-issuer', 'issuer changed');
+    },
+  },
+  {
+    file: 'remove.yaml',
+    state: 'state-tls.yaml',
+    check: (t, db) => {
+      t.equal(tlsOf(db), undefined, 'spec.tls removed');
+    },
+  },
+];
+
+t.test('the reconciler drives each worked request to Successful', async (t) => {
+  // All five at once, each in its own namespace: the reconciler handles databases independently.
+  await Promise.all(
+    WORKED.map((w) =>
+      t.test(w.file, async (t) => {
+        const run = await cluster(w.file.replace('.yaml', ''), w.state);
+        t.teardown(() => run.stop());
+        const before = await cp.api.must<Singlestore>(cp.api.get(dbPath(run.ns, 'sample-sdb')), 'database');
+        const uids = await podUids(run.ns);
+        const req = workedRequest(w.file, run.ns);
+        let created;
+        const deadline = Date.now() + 10_000;
+        do {
+          created = await createOps(cp.api, req);
+          if (created.status === 201) break;
+          await sleep(300); // the webhook's informer cache catching up with the seeded state
+        } while (Date.now() < deadline);
+        t.equal(created.status, 201, `admitted: ${JSON.stringify((created.body as { message?: string }).message ?? '')}`);
+        const { req: done, db } = await until(run.ns, req.metadata?.name ?? '', 180_000);
+        t.equal(done.status?.phase, 'Successful', `phase: ${JSON.stringify(done.status?.conditions?.slice(-1))}`);
+        const types = (done.status?.conditions ?? []).map((c) => c.type);
+        for (const c of ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', 'UpdatePetSets', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful']) {
+          t.ok(types.includes(c), `condition ${c}`);
+        }
+        const after = await podUids(run.ns);
+        t.equal(after.size, 3, 'three pods');
+        for (const [name, uid] of uids) t.not(after.get(name), uid, `pod ${name} was restarted`);
+        await w.check(t, db, before, run);
+        t.same(run.certManager.errors.concat(run.petSets.errors), [], 'the stand-ins saw no API errors');
+        t.comment(`${w.file}: ${done.status?.phase} with conditions ${types.join(', ')}`);
+      }),
+    ),
+  );
+});
+
+t.test('an issuer that never becomes Ready: Failed after spec.timeout, database resumed', async (t) => {
+  const notReady = (o: Obj): void => {
+    if (o.metadata?.name === 'sdb-new-issuer') o.status = { conditions: [{ type: 'Ready', status: 'False', reason: 'ErrGetKeyPair', message: 'secret sdb-new-ca not found' }] };
+  };
+  const ns = await newNamespace(cp.api, 'issuer-never-ready');
+  const seeded = await seedState(cp.api, ns, 'state-tls.yaml');
+  // The new issuer exists but is not Ready (cert-manager cannot find its CA secret).
+  const issuer = seeded.issuers.find((i) => i.metadata?.name === 'sdb-new-issuer')!;
+  notReady(issuer);
+  await cp.api.must(cp.api.patch(resourcePath(R.issuer, ns, 'sdb-new-issuer', 'status'), { status: issuer.status }, 'merge'), 'issuer not ready');
+  await seedPetSets(cp.api, seeded.database as Singlestore);
+  const certManager = new TestOnlyCertManager(cp.api, ns).start();
+  const petSets = new TestOnlyPetSetController(cp.api, ns).start();
+  t.teardown(async () => {
+    await certManager.stop();
+    await petSets.stop();
+  });
+  await sleep(2000);
+  const req = workedRequest('change-issuer.yaml', ns);
+  (req.spec as Record<string, unknown>)['timeout'] = '20s';
+  let created;
+  const deadline = Date.now() + 10_000;
+  do {
+    created = await createOps(cp.api, req);
+    if (created.status === 201) break;
+    await sleep(300);
+  } while (Date.now() < deadline);
+  t.equal(created.status, 201, 'admitted');
+  t.ok(
+    created.warnings.some((w) => w.includes('sdb-new-issuer')),
+    `warned that the issuer is not Ready: ${JSON.stringify(created.warnings)}`,
+  );
+  const { req: done, db } = await until(ns, req.metadata?.name ?? '', 120_000);
+  t.equal(done.status?.phase, 'Failed');
+  const failed = (done.status?.conditions ?? []).find((c) => c.type === 'Failed');
+  t.match(failed?.message ?? '', /spec\.timeout/, 'the Failed condition names the timeout');
+  t.comment(`failure path: ${failed?.message}`);
+  t.equal(db.spec?.tls?.issuerRef?.name, 'sdb-issuer', 'the database keeps its old issuer');
+  t.notOk((db.status?.conditions ?? []).some((c) => c.type === 'Paused'), 'database resumed (no Paused condition)');
+  t.ok(certManager.failedAttempts > 0, 'cert-manager stand-in refused to issue');
+});
