@@ -4,52 +4,13 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, render, type Obj } from './helm.js';
+import { parseRbacTable, type RbacRow, type When } from './rbac-table.js';
 
-type When = 'always' | 'reconcile' | 'bootstrap';
-
-interface Row {
-  role: string; // e.g. "ClusterRole sdb-tls-guard-admission"
-  when: When;
-  group: string;
-  resource: string;
-  verbs: string[];
-  resourceNames: string[];
-}
+type Row = RbacRow;
 
 const FULLNAME = 'sdb-tls-guard';
 const BOOTSTRAP_SECRET = 'sdb-tls-guard-bootstrap-certs';
-
-const unquote = (s: string) => s.replace(/`/g, '').trim();
-const expand = (s: string) => s.replace(/<fullname>/g, FULLNAME).replace(/<bootstrap secret>/g, BOOTSTRAP_SECRET);
-
-/** Rows of the table in the "## RBAC" section of docs/security.md. */
-export function parseTable(markdown: string): Row[] {
-  const start = markdown.indexOf('\n## RBAC\n');
-  if (start === -1) throw new Error('docs/security.md has no "## RBAC" section');
-  const rest = markdown.slice(start + 1);
-  const next = rest.indexOf('\n## ', 3);
-  const section = next === -1 ? rest : rest.slice(0, next);
-  const lines = section.split('\n').filter((l) => l.startsWith('|'));
-  const [header, sep, ...body] = lines;
-  if (!header || !sep) throw new Error('no table in the RBAC section');
-  const cols = header.split('|').slice(1, -1).map((c) => c.trim());
-  if (cols.join(',') !== 'Role,When,API group,Resource,Verbs,Resource names,Why') throw new Error(`unexpected RBAC table columns: ${cols.join(', ')}`);
-  return body.map((line) => {
-    const c = line.split('|').slice(1, -1).map((x) => x.trim());
-    if (c.length !== 7) throw new Error(`RBAC table row with ${c.length} cells: ${line}`);
-    const [role, when, group, resource, verbs, names, why] = c as [string, string, string, string, string, string, string];
-    if (why.length < 10) throw new Error(`RBAC row without a reason: ${line}`);
-    const w = unquote(when);
-    return {
-      role: expand(unquote(role)),
-      when: w === 'always' ? 'always' : w === 'reconcile: true' ? 'reconcile' : w === 'certificates.mode: bootstrap' ? 'bootstrap' : (() => { throw new Error(`unknown When "${w}"`); })(),
-      group: /^`""`/.test(group) ? '' : unquote(group),
-      resource: unquote(resource),
-      verbs: unquote(verbs).split(',').map((v) => v.trim()).filter(Boolean).sort(),
-      resourceNames: unquote(names) === '' ? [] : unquote(expand(names)).split(',').map((v) => v.trim()).sort(),
-    };
-  });
-}
+const parseTable = (md: string) => parseRbacTable(md, { fullname: FULLNAME, bootstrapSecret: BOOTSTRAP_SECRET });
 
 /** One row per (rule, apiGroup, resource) of every rendered ClusterRole and Role. */
 function renderedRows(objects: Obj[]): Omit<Row, 'when'>[] {
