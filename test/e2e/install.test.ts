@@ -1,0 +1,552 @@
+// E2E install tier: the Helm chart's `helm template` output against a real kube-apiserver.
+//   1. Every rendered object, in several value combinations, passes a server-side dry-run
+//      with strict field validation.
+//   2. The chart's webhook configurations, registered (URL rewritten to the local webhook),
+//      answer the API server; matchConditions, namespaceSelector and failurePolicy behave
+//      as docs/install.md says when the webhook is up and when it is down.
+//   3. Bootstrap mode under the chart's own RBAC: the service runs with the rendered
+//      Deployment's arguments and a token of the chart's ServiceAccount, keeps its CA and
+//      serving certificate in the Secret, fills the caBundle the API server then trusts,
+//      reviews requests and carries a ReconfigureTLS request to Successful; every row of
+//      the RBAC table in docs/security.md is allowed by the real RBAC authorizer and the
+//      verbs the chart leaves out are forbidden.
+import t from 'tap';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
+import { desiredCertificates, petSetPatch } from '../../src/core/reconcile/index.js';
+import { template, ROOT, type Obj as ChartObj } from '../install/helm.js';
+import { parseRbacTable } from '../install/rbac-table.js';
+import {
+  createOps,
+  createWithStatus,
+  dbPath,
+  freePort,
+  newNamespace,
+  opsPath,
+  R,
+  registerWebhooks,
+  resourcePath,
+  seedState,
+  startControlPlane,
+  startProcess,
+  startWebhook,
+  waitFor,
+  webhookCommand,
+  workedRequest,
+  type ApiClient,
+  type ControlPlane,
+  type ManagedProcess,
+  type Obj,
+} from './harness/index.js';
+import { TestOnlyCertManager, TestOnlyPetSetController } from './harness/stand-ins.js';
+
+const RELEASE = 'sdb-tls-guard';
+const VALIDATE = 'validate.sdb-tls-guard.io';
+const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
+
+let cp: ControlPlane;
+
+t.before(async () => {
+  cp = await startControlPlane({ log: (l) => t.comment(l) });
+  t.comment(`API server version: ${cp.version} (etcd ${cp.etcdVersion})`);
+});
+
+t.teardown(async () => {
+  await cp?.stop();
+});
+
+function renderChart(namespace: string, set: string[] = []): ChartObj[] {
+  const r = template({ release: RELEASE, namespace, set });
+  if (r.status !== 0) throw new Error(`helm template ${set.join(' ')} failed: ${r.stderr}`);
+  return r.objects;
+}
+
+// ---- REST paths from discovery ---------------------------------------------------------
+
+const discovery = new Map<string, { name: string; kind: string; namespaced: boolean }[]>();
+
+async function restPath(api: ApiClient, obj: ChartObj): Promise<string> {
+  const gv = String(obj.apiVersion);
+  if (!discovery.has(gv)) {
+    const base = gv.includes('/') ? `/apis/${gv}` : `/api/${gv}`;
+    const body = await api.must<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(api.get(base), `discovery ${gv}`);
+    discovery.set(gv, body.resources);
+  }
+  const res = discovery.get(gv)!.find((r) => r.kind === obj.kind && !r.name.includes('/'));
+  if (!res) throw new Error(`the API server does not serve ${gv} ${obj.kind}`);
+  const base = gv.includes('/') ? `/apis/${gv}` : `/api/${gv}`;
+  return res.namespaced ? `${base}/namespaces/${obj.metadata.namespace}/${res.name}` : `${base}/${res.name}`;
+}
+
+async function createObject(api: ApiClient, obj: ChartObj, dryRun: boolean): Promise<{ status: number; message: string }> {
+  const query: Record<string, string> = { fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) };
+  const r = await api.post<{ message?: string }>(await restPath(api, obj), obj, query);
+  return { status: r.status, message: r.body?.message ?? '' };
+}
+
+async function realNamespace(api: ApiClient, name: string): Promise<void> {
+  const r = await api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  if (r.status !== 201 && r.status !== 409) throw new Error(`namespace ${name}: HTTP ${r.status}`);
+}
+
+// ---- 1. server-side dry-run ---------------------------------------------------------------
+
+const COMBOS: { name: string; set: string[] }[] = [
+  { name: 'defaults (cert-manager mode)', set: [] },
+  { name: 'bootstrap mode, NetworkPolicy with egress', set: ['certificates.mode=bootstrap', 'networkPolicy.enabled=true', 'networkPolicy.egress.enabled=true'] },
+  { name: 'webhook only (reconcile=false), existing ClusterIssuer', set: ['reconcile=false', 'certificates.certManager.issuerRef.kind=ClusterIssuer', 'certificates.certManager.issuerRef.name=corp-ca'] },
+  {
+    name: 'three replicas, fail open, extra excluded namespace, policy, digest',
+    set: ['replicaCount=3', 'webhook.failurePolicy=Ignore', 'webhook.timeoutSeconds=3', 'webhook.excludeNamespaces={monitoring}', 'policy.privateKeyEncoding=PKCS8', `image.digest=sha256:${'0'.repeat(64)}`],
+  },
+];
+
+t.test('helm template output passes a server-side dry-run with strict field validation', async (t) => {
+  for (const c of COMBOS) {
+    const ns = await newNamespace(cp.api, 'dry-run');
+    const objects = renderChart(ns, c.set);
+    t.ok(objects.length >= 12, `${c.name}: ${objects.length} objects rendered`);
+    for (const o of objects) {
+      const r = await createObject(cp.api, o, true);
+      t.equal(r.status, 201, `${c.name}: ${o.kind}/${o.metadata.name}${r.message ? `: ${r.message}` : ''}`);
+    }
+  }
+});
+
+// ---- 2. the chart's webhooks answer the API server ----------------------------------------
+
+/** Writes the chart's two rendered webhook configurations where the harness's
+ *  registerWebhooks reads them (it rewrites clientConfig to url + caBundle). */
+function chartWebhookDir(objects: ChartObj[], label: string): string {
+  const dir = join(cp.dir, `chart-webhooks-${label}`);
+  mkdirSync(dir, { recursive: true });
+  for (const [kind, file] of [
+    ['ValidatingWebhookConfiguration', 'validating.yaml'],
+    ['MutatingWebhookConfiguration', 'mutating.yaml'],
+  ] as const) {
+    const o = objects.find((x) => x.kind === kind);
+    if (!o) throw new Error(`no ${kind} rendered`);
+    writeFileSync(join(dir, file), stringify(o));
+  }
+  return dir;
+}
+
+async function waitForDenial(api: ApiClient, ns: string): Promise<void> {
+  await waitFor(
+    'the chart webhooks to take effect',
+    async () => ((await createOps(api, workedRequest('add-tls.yaml', ns), { dryRun: 'All' })).status === 422 ? true : undefined),
+    30_000,
+    250,
+  );
+}
+
+t.test("the chart's webhook configurations answer the API server; matchConditions, namespaceSelector and failurePolicy hold", async (t) => {
+  const api = cp.api;
+  await realNamespace(api, RELEASE); // the release namespace the chart excludes
+  const wh = await startWebhook(cp, { reconcile: false });
+  t.teardown(() => wh.stop());
+  const objects = renderChart(RELEASE);
+  await registerWebhooks(api, wh, chartWebhookDir(objects, 'default'));
+  const ns = await newNamespace(api, 'chart-webhooks');
+  await waitForDenial(api, ns);
+
+  const denied = await createOps(api, workedRequest('add-tls.yaml', ns), { dryRun: 'All' });
+  t.equal(denied.status, 422);
+  t.match(String(denied.body.message), `admission webhook "${VALIDATE}" denied the request: spec.databaseRef.name: Not found`);
+
+  // Defaulting through the mutating webhook (spec.timeout is the webhook's, not the CRD's).
+  const seeded = await seedState(api, await newNamespace(api, 'chart-defaults'), 'state.yaml');
+  const okNs = seeded.namespace;
+  const admitted = await waitFor(
+    'the add request to be admitted',
+    async () => {
+      const r = await createOps(api, workedRequest('add-tls.yaml', okNs));
+      return r.status === 201 ? r : undefined;
+    },
+    15_000,
+    300,
+  );
+  t.equal((admitted.body.spec as { timeout?: string }).timeout, '10m', 'spec.timeout defaulted by the mutating webhook');
+
+  // Excluded namespaces are never reviewed (the same request with no database is admitted).
+  for (const excluded of [RELEASE, 'kube-system']) {
+    const r = await createOps(api, workedRequest('add-tls.yaml', excluded), { dryRun: 'All' });
+    t.equal(r.status, 201, `${excluded}: not reviewed`);
+    t.equal((r.body.spec as { timeout?: string }).timeout, undefined, `${excluded}: not defaulted`);
+  }
+
+  // A request of another type is never sent (checked below with the webhook down), and a
+  // Restart request created now is the object the down-webhook checks update.
+  const restart: Obj = { apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name: 'restart-1', namespace: ns }, spec: { type: 'Restart', databaseRef: { name: 'sample-sdb' } } };
+  t.equal((await createOps(api, restart)).status, 201, 'Restart request created');
+
+  // ---- the webhook goes away: failurePolicy Fail ----
+  await wh.stop();
+  const failing = await createOps(api, workedRequest('add-tls.yaml', ns, { name: 'while-down' }), { dryRun: 'All' });
+  t.equal(failing.status, 500, 'ReconfigureTLS CREATE fails closed');
+  t.match(String(failing.body.message), /failed calling webhook "default\.sdb-tls-guard\.io"|failed calling webhook "validate\.sdb-tls-guard\.io"/);
+
+  const restart2 = { ...structuredClone(restart), metadata: { name: 'restart-2', namespace: ns } };
+  t.equal((await createOps(api, restart2)).status, 201, 'another type is never sent to the webhook (matchConditions)');
+  t.equal((await api.patch(opsPath(ns, 'restart-1'), { metadata: { labels: { touched: 'yes' } } }, 'merge')).status, 200, 'UPDATE of another type passes');
+
+  const existing = admitted.body as SinglestoreOpsRequest & Obj;
+  const existingName = existing.metadata?.name ?? '';
+  t.equal(
+    (await api.patch(opsPath(okNs, existingName, 'status'), { status: { phase: 'Pending' } }, 'merge')).status,
+    200,
+    'status writes of a ReconfigureTLS request never pass through the webhook',
+  );
+  const metaUpdate = await api.patch(opsPath(okNs, existingName), { metadata: { labels: { touched: 'yes' } } }, 'merge');
+  t.equal(metaUpdate.status, 500, 'a metadata UPDATE of a ReconfigureTLS request waits for the webhook (documented)');
+  t.equal((await api.delete(opsPath(okNs, existingName))).status, 200, 'DELETE is never blocked');
+  for (const excluded of [RELEASE, 'kube-system']) {
+    t.equal((await createOps(api, workedRequest('add-tls.yaml', excluded, { name: 'excluded-while-down' }), { dryRun: 'All' })).status, 201, `${excluded}: unaffected while the webhook is down`);
+  }
+
+  // ---- the same, rendered with failurePolicy Ignore: fail open ----
+  await registerWebhooks(api, { url: wh.url, caPem: wh.caPem }, chartWebhookDir(renderChart(RELEASE, ['webhook.failurePolicy=Ignore']), 'ignore'));
+  await waitFor(
+    'failurePolicy Ignore to take effect',
+    async () => ((await createOps(api, workedRequest('add-tls.yaml', ns, { name: 'fail-open' }), { dryRun: 'All' })).status === 201 ? true : undefined),
+    30_000,
+    250,
+  );
+  t.pass('with failurePolicy Ignore a ReconfigureTLS CREATE is admitted while the webhook is down');
+
+  // Emergency removal as docs/install.md says.
+  for (const plural of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
+    t.equal((await api.delete(`${ADMISSION}/${plural}/${RELEASE}`)).status, 200, `kubectl delete ${plural} ${RELEASE}`);
+  }
+});
+
+// ---- 3. bootstrap mode with the chart's RBAC ---------------------------------------------
+
+/** A request made with a bearer token (the ServiceAccount's). */
+function tokenRequest(server: string, ca: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: { message?: string } }> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, server),
+      {
+        method,
+        ca,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          Accept: 'application/json',
+          ...(payload ? { 'Content-Type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+        },
+        timeout: 15_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let parsed: { message?: string } = {};
+          try {
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { message?: string };
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+/** The worked database's PetSets (with the tls-volume when TLS is on) and Certificates. */
+async function seedWorkload(api: ApiClient, db: Singlestore): Promise<void> {
+  const ns = db.metadata?.namespace ?? '';
+  const name = db.metadata?.name ?? '';
+  for (const role of ['aggregator', 'leaf'] as const) {
+    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
+    const ps = {
+      apiVersion: 'apps.k8s.appscode.com/v1',
+      kind: 'PetSet',
+      metadata: { name: `${name}-${role}`, namespace: ns, labels },
+      spec: {
+        replicas: db.spec?.topology?.[role]?.replicas ?? 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'singlestore', image: 'ghcr.io/appscode-images/singlestore-node:alma-8.7.10' }] } },
+      },
+    };
+    const created = await createWithStatus<PetSet & Obj>(api, ps as Obj);
+    if (db.spec?.tls) {
+      const patch = petSetPatch(created, name, db.spec.tls);
+      if (patch) await api.must(api.patch(resourcePath(R.petSet, ns, ps.metadata.name), patch, 'merge'), 'petset tls-volume');
+    }
+  }
+  if (db.spec?.tls) {
+    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
+  }
+}
+
+interface Sar {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+async function allowed(api: ApiClient, user: string, a: Sar): Promise<boolean> {
+  const body = await api.must<{ status?: { allowed?: boolean } }>(
+    api.post('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user,
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'],
+        resourceAttributes: {
+          verb: a.verb,
+          group: a.group,
+          resource: a.resource,
+          ...(a.subresource ? { subresource: a.subresource } : {}),
+          ...(a.namespace ? { namespace: a.namespace } : {}),
+          ...(a.name ? { name: a.name } : {}),
+        },
+      },
+    }),
+    'SubjectAccessReview',
+  );
+  return body.status?.allowed === true;
+}
+
+t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, a reconcile flow; forbidden verbs stay forbidden', async (t) => {
+  const api = cp.api;
+  const rns = await newNamespace(api, 'guard');
+  const objects = renderChart(rns, ['certificates.mode=bootstrap']);
+  // The chart's identity and RBAC, for real.
+  for (const o of objects.filter((x) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(x.kind)))) {
+    const r = await createObject(api, o, false);
+    t.equal(r.status, 201, `created ${o.kind}/${o.metadata.name}${r.message ? `: ${r.message}` : ''}`);
+  }
+  // The chart's webhook configurations, pointed at the port the service will listen on,
+  // with a caBundle the service's certificate does NOT chain to: bootstrap must replace it.
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  await registerWebhooks(api, { url, caPem: cp.caCert }, chartWebhookDir(objects, 'bootstrap'));
+
+  // A token of the chart's ServiceAccount.
+  const tr = await api.must<{ status: { token: string } }>(
+    api.post(`/api/v1/namespaces/${rns}/serviceaccounts/${RELEASE}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } }),
+    'TokenRequest',
+  );
+  const token = tr.status.token;
+  const kubeconfig = join(cp.dir, `sa-${rns}.kubeconfig`);
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'e2e', cluster: { server: cp.server, 'certificate-authority-data': Buffer.from(cp.caCert).toString('base64') } }],
+      users: [{ name: 'sa', user: { token } }],
+      contexts: [{ name: 'sa', context: { cluster: 'e2e', user: 'sa', namespace: rns } }],
+      'current-context': 'sa',
+    }),
+    { mode: 0o600 },
+  );
+
+  // The rendered Deployment's arguments, with paths and the port moved to this machine.
+  const deployment = objects.find((o) => o.kind === 'Deployment')!;
+  const container = deployment.spec.template.spec.containers[0] as ChartObj;
+  const policy = objects.find((o) => o.kind === 'ConfigMap')!.data['policy.yaml'] as string;
+  const work = join(cp.dir, `bootstrap-${rns}`);
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'policy.yaml'), policy);
+  const args = (container.args as string[]).map((a) =>
+    a
+      .replace(/^--port=\d+$/, `--port=${port}`)
+      .replace(/^--cert=\/tmp\/certs\//, `--cert=${work}/certs/`)
+      .replace(/^--key=\/tmp\/certs\//, `--key=${work}/certs/`)
+      .replace(/^--policy=\/policy\//, `--policy=${work}/`),
+  );
+  t.ok(args.includes('--bootstrap-certs'), `chart args: ${args.join(' ')}`);
+  const cmd = webhookCommand();
+  const logFile = join(work, 'service.log');
+  const proc: ManagedProcess = startProcess({
+    name: 'sdb-tls-guard (bootstrap, chart RBAC)',
+    command: cmd.command,
+    args: [...cmd.args, ...args, '--host=127.0.0.1', `--kubeconfig=${kubeconfig}`, '--log-level=debug'],
+    logFile,
+    cwd: ROOT,
+    env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAMESPACE: rns, POD_NAME: `${RELEASE}-0` },
+  });
+  t.teardown(() => proc.stop());
+  const logs = (): Record<string, unknown>[] =>
+    readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => {
+        try {
+          return JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          return {};
+        }
+      });
+
+  // The Secret, the files, the caBundle.
+  const secretName = `${RELEASE}-bootstrap-certs`;
+  const secret = await waitFor(
+    'the bootstrap Secret',
+    async () => {
+      if ((await Promise.race([proc.exited, Promise.resolve(undefined)])) !== undefined) throw new Error(`the service exited:\n${proc.tail()}`);
+      const r = await api.get<{ data?: Record<string, string> }>(resourcePath(R.secret, rns, secretName));
+      return r.status === 200 ? r.body : undefined;
+    },
+    60_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- service log ---\n${proc.tail(30)}`);
+  });
+  t.strictSame(Object.keys(secret.data ?? {}).sort(), ['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+  const bundleB64 = secret.data!['ca-bundle.crt']!;
+  const bundle = Buffer.from(bundleB64, 'base64').toString('utf8');
+  await waitFor(`${url}/readyz with the bootstrap CA`, async () => ((await httpsStatus(`${url}/readyz`, bundle)) === 200 ? true : undefined), 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- service log ---\n${proc.tail(30)}`);
+  });
+  t.equal(readFileSync(join(work, 'certs', 'tls.crt'), 'utf8'), Buffer.from(secret.data!['tls.crt']!, 'base64').toString('utf8'), 'serving file == Secret');
+  for (const plural of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
+    const cfg = await waitFor(
+      `${plural} caBundle`,
+      async () => {
+        const r = await api.get<{ webhooks: { clientConfig: { caBundle?: string } }[] }>(`${ADMISSION}/${plural}/${RELEASE}`);
+        return r.body.webhooks.every((w) => w.clientConfig.caBundle === bundleB64) ? r.body : undefined;
+      },
+      30_000,
+    );
+    t.equal(cfg.webhooks.length, 1, `${plural}: caBundle patched by the service`);
+  }
+
+  // The API server trusts it: a request that must be denied is denied by our webhook.
+  const ns = await newNamespace(api, 'bootstrap-admission');
+  await waitForDenial(api, ns);
+  const denied = await createOps(api, workedRequest('add-tls.yaml', ns), { dryRun: 'All' });
+  t.match(String(denied.body.message), `admission webhook "${VALIDATE}" denied the request: spec.databaseRef.name: Not found`);
+
+  // A rotate and a remove carried to Successful by the reconciler with nothing but the chart's RBAC.
+  const flows = ['rotate.yaml', 'remove.yaml'];
+  await Promise.all(
+    flows.map((file) =>
+      t.test(`${file} reaches Successful under the chart RBAC`, async (t) => {
+        const seeded = await seedState(api, await newNamespace(api, `rbac-${file.replace('.yaml', '')}`), 'state-tls.yaml');
+        const db = seeded.database as Singlestore;
+        await seedWorkload(api, db);
+        const certManager = new TestOnlyCertManager(api, seeded.namespace).start();
+        const petSets = new TestOnlyPetSetController(api, seeded.namespace).start();
+        t.teardown(async () => {
+          await certManager.stop();
+          await petSets.stop();
+        });
+        const ready = (o: Obj) => ((o.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+        await waitFor(
+          `${seeded.namespace}: pods Ready and certificates issued`,
+          async () => {
+            const pods = await api.must<{ items: Obj[] }>(api.get(resourcePath(R.pod, seeded.namespace)), 'pods');
+            const certs = await api.must<{ items: Obj[] }>(api.get(resourcePath(R.certificate, seeded.namespace)), 'certificates');
+            return pods.items.filter(ready).length === 3 && certs.items.length > 0 && certs.items.every(ready) ? true : undefined;
+          },
+          30_000,
+        );
+        const req = workedRequest(file, seeded.namespace);
+        const created = await waitFor(
+          `${file} admitted`,
+          async () => {
+            const r = await createOps(api, req);
+            return r.status === 201 ? r : undefined;
+          },
+          20_000,
+          300,
+        );
+        t.equal(created.status, 201);
+        const done = await waitFor(
+          `${file} terminal`,
+          async () => {
+            const r = await api.must<SinglestoreOpsRequest>(api.get(opsPath(seeded.namespace, req.metadata?.name)), 'request');
+            return ['Successful', 'Failed', 'Skipped'].includes(r.status?.phase ?? '') ? r : undefined;
+          },
+          180_000,
+          500,
+        );
+        t.equal(done.status?.phase, 'Successful', `phase: ${JSON.stringify(done.status?.conditions?.slice(-1))}`);
+        const after = await api.must<Singlestore>(api.get(dbPath(seeded.namespace, 'sample-sdb')), 'database');
+        t.notOk((after.status?.conditions ?? []).some((c) => c.type === 'Paused' && c.status !== 'False'), 'database resumed');
+      }),
+    ),
+  );
+  const forbiddenLogs = logs().filter((l) => /is forbidden: User/.test(JSON.stringify(l)));
+  t.strictSame(forbiddenLogs, [], 'the service met no RBAC "forbidden" answer');
+  const lease = await api.get<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${rns}/leases/sdb-tls-guard-reconciler`);
+  t.equal(lease.status, 200, 'the leader Lease lives in the release namespace');
+
+  // Every row of docs/security.md's RBAC table is granted by the real authorizer...
+  const user = `system:serviceaccount:${rns}:${RELEASE}`;
+  const rows = parseRbacTable(readFileSync(join(ROOT, 'docs/security.md'), 'utf8'), { fullname: RELEASE, bootstrapSecret: secretName });
+  const elsewhere = await newNamespace(api, 'rbac-elsewhere');
+  for (const row of rows) {
+    const [resource, subresource] = row.resource.split('/') as [string, string | undefined];
+    const clusterScoped = ['clusterissuers', 'validatingwebhookconfigurations', 'mutatingwebhookconfigurations'].includes(resource);
+    const namespace = row.role.startsWith('Role ') ? rns : clusterScoped ? undefined : elsewhere;
+    for (const verb of row.verbs) {
+      const a: Sar = { verb, group: row.group, resource, ...(subresource ? { subresource } : {}), ...(namespace ? { namespace } : {}), ...(row.resourceNames[0] && verb !== 'create' ? { name: row.resourceNames[0] } : {}) };
+      t.ok(await allowed(api, user, a), `allowed: ${verb} ${row.group || 'core'}/${row.resource}${a.name ? ` ${a.name}` : ''}${namespace ? ` in ${namespace === rns ? 'the release namespace' : 'another namespace'}` : ''}`);
+    }
+  }
+  // ...and what the chart leaves out is denied.
+  const FORBIDDEN: Sar[] = [
+    { verb: 'list', group: '', resource: 'secrets' },
+    { verb: 'list', group: '', resource: 'secrets', namespace: elsewhere },
+    { verb: 'watch', group: '', resource: 'secrets', namespace: rns },
+    { verb: 'update', group: '', resource: 'secrets', namespace: rns, name: 'someone-elses-secret' },
+    { verb: 'create', group: '', resource: 'secrets', namespace: elsewhere },
+    { verb: 'delete', group: '', resource: 'pods', namespace: elsewhere },
+    { verb: 'list', group: '', resource: 'pods', namespace: elsewhere },
+    { verb: 'update', group: 'ops.kubedb.com', resource: 'singlestoreopsrequests', namespace: elsewhere },
+    { verb: 'patch', group: 'ops.kubedb.com', resource: 'singlestoreopsrequests', namespace: elsewhere },
+    { verb: 'create', group: 'ops.kubedb.com', resource: 'singlestoreopsrequests', namespace: elsewhere },
+    { verb: 'delete', group: 'ops.kubedb.com', resource: 'singlestoreopsrequests', namespace: elsewhere },
+    { verb: 'delete', group: 'kubedb.com', resource: 'singlestores', namespace: elsewhere },
+    { verb: 'update', group: 'kubedb.com', resource: 'singlestores', namespace: elsewhere },
+    { verb: 'list', group: 'cert-manager.io', resource: 'certificates', namespace: elsewhere },
+    { verb: 'delete', group: 'apps.k8s.appscode.com', resource: 'petsets', namespace: elsewhere },
+    { verb: 'patch', group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations', name: 'someone-elses-webhook' },
+    { verb: 'list', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations' },
+    { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: rns, name: 'someone-elses-lease' },
+    { verb: 'create', group: 'coordination.k8s.io', resource: 'leases', namespace: elsewhere },
+    { verb: 'patch', group: '', resource: 'events', namespace: elsewhere },
+    { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'clusterrolebindings' },
+    { verb: 'escalate', group: 'rbac.authorization.k8s.io', resource: 'clusterroles' },
+    { verb: 'impersonate', group: '', resource: 'serviceaccounts' },
+    { verb: 'create', group: '', resource: 'serviceaccounts', subresource: 'token', namespace: rns, name: RELEASE },
+  ];
+  for (const a of FORBIDDEN) {
+    t.notOk(await allowed(api, user, a), `forbidden: ${a.verb} ${a.group || 'core'}/${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.name ? ` ${a.name}` : ''}`);
+  }
+  // And with the token itself, through the API server.
+  const asSa = (method: string, path: string, body?: unknown) => tokenRequest(cp.server, cp.caCert, token, method, path, body);
+  t.equal((await asSa('GET', '/api/v1/secrets')).status, 403, 'token: cannot list Secrets');
+  t.equal((await asSa('GET', `/api/v1/namespaces/${rns}/secrets/${secretName}`)).status, 200, 'token: reads its own bootstrap Secret');
+  t.equal((await asSa('PATCH', `${ADMISSION}/validatingwebhookconfigurations/${RELEASE}`, { metadata: { labels: { x: 'y' } } })).status, 200, 'token: patches its own webhook configuration');
+  t.equal((await asSa('DELETE', `${ADMISSION}/validatingwebhookconfigurations/${RELEASE}`)).status, 403, 'token: cannot delete it');
+  t.equal((await asSa('DELETE', `/api/v1/namespaces/${elsewhere}/pods/any`)).status, 403, 'token: cannot delete pods');
+});
