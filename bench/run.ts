@@ -91,12 +91,14 @@ const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
 
-function row(name: string, r: LoadResult): string {
+type Measured = LoadResult & { cpuMicrosPerRequest: number };
+
+function row(name: string, r: Measured): string {
   const bad = r.errors + r.timeouts + r.non2xx;
-  return `| ${name} | ${Math.round(r.reqPerSec)} | ${f3(r.p50)} | ${f3(r.p99)} | ${f2(r.max)} | ${r.requests} | ${bad} |`;
+  return `| ${name} | ${Math.round(r.reqPerSec)} | ${f3(r.p50)} | ${f3(r.p99)} | ${f2(r.max)} | ${r.requests} | ${bad} | ${f1(r.cpuMicrosPerRequest)} |`;
 }
 
-const HEADER = '| target | req/s | p50 ms | p99 ms | max ms | requests | failed |\n|---|---:|---:|---:|---:|---:|---:|';
+const HEADER = '| target | req/s | p50 ms | p99 ms | max ms | requests | failed | server CPU µs/request |\n|---|---:|---:|---:|---:|---:|---:|---:|';
 
 async function main(): Promise<void> {
   const lines: string[] = [];
@@ -147,11 +149,18 @@ async function main(): Promise<void> {
     { id: 'saturation', title: `Saturation: 50 connections, as fast as it goes, ${DURATION} s each`, connections: 50 },
     { id: 'fixed', title: `Fixed offered rate: 1,000 req/s over 10 connections, ${DURATION} s each`, connections: 10, overallRate: 1000 },
   ] as const;
-  const results: Record<string, Record<'a' | 'b' | 'c', LoadResult>> = {};
+  const cpu = async (): Promise<number> => {
+    server.send({ type: 'cpu' });
+    return (await nextMessage<{ micros: number }>(server, 'cpu')).micros;
+  };
+  const results: Record<string, Record<'a' | 'b' | 'c', Measured>> = {};
   for (const rg of regimes) {
-    const r = {} as Record<'a' | 'b' | 'c', LoadResult>;
+    const r = {} as Record<'a' | 'b' | 'c', Measured>;
     for (const k of ['a', 'b', 'c'] as const) {
-      r[k] = await runLoad({ url: urls[k], body, connections: rg.connections, durationSec: DURATION, ...('overallRate' in rg ? { overallRate: rg.overallRate } : {}) });
+      const c0 = await cpu();
+      const res = await runLoad({ url: urls[k], body, connections: rg.connections, durationSec: DURATION, ...('overallRate' in rg ? { overallRate: rg.overallRate } : {}) });
+      const c1 = await cpu();
+      r[k] = { ...res, cpuMicrosPerRequest: (c1 - c0) / Math.max(1, res.requests) };
     }
     results[rg.id] = r;
   }
@@ -177,6 +186,7 @@ async function main(): Promise<void> {
     const pb = r.b.p99 / r.a.p99;
     const pc = r.c.p99 / r.a.p99;
     out(`ratios: throughput b/a ${f3(tb)}, c/a ${f3(tc)}; p99 b/a ${f3(pb)}, c/a ${f3(pc)}; p50 b/a ${f3(r.b.p50 / r.a.p50)}, c/a ${f3(r.c.p50 / r.a.p50)}`);
+    out(`server CPU per request: b/a ${f3(r.b.cpuMicrosPerRequest / r.a.cpuMicrosPerRequest)}, c/a ${f3(r.c.cpuMicrosPerRequest / r.a.cpuMicrosPerRequest)} (capacity ratio if the server had a core to itself: b ${f3(r.a.cpuMicrosPerRequest / r.b.cpuMicrosPerRequest)}, c ${f3(r.a.cpuMicrosPerRequest / r.c.cpuMicrosPerRequest)})`);
     const failed = (x: LoadResult) => x.errors + x.timeouts + x.non2xx;
     for (const k of ['a', 'b', 'c'] as const) {
       verdicts.push({ name: `${rg.id}: (${k}) no failed requests`, pass: failed(r[k]) === 0, detail: `${failed(r[k])} failed of ${r[k].requests}` });

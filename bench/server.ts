@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   bare.post('/admit', async () => CONSTANT_RESPONSE);
 
   const { view, counts } = buildView();
-  const logger = pino({ level: 'info', base: { app: 'sdb-tls-guard' } }, pino.destination({ dest: '/dev/null', sync: true }));
+  // BENCH_APP_LOG_LEVEL (default info, as in production) exists to measure the log's cost.
+  const logger = pino({ level: process.env['BENCH_APP_LOG_LEVEL'] ?? 'info', base: { app: 'sdb-tls-guard' } }, pino.destination({ dest: '/dev/null', sync: true }));
   const app = buildApp({ metrics: createMetrics(), logger, view, https });
 
   const barePort = await listen(bare);
@@ -40,6 +41,10 @@ async function main(): Promise<void> {
   send({ type: 'ready', barePort, appPort, caCert: tls.caCert, view: counts, pid: process.pid });
 
   process.on('message', (m: { type?: string }) => {
+    if (m?.type === 'cpu') {
+      const u = process.cpuUsage();
+      send({ type: 'cpu', micros: u.user + u.system });
+    }
     if (m?.type === 'rss') send({ type: 'rss', maxRSSKiB: process.resourceUsage().maxRSS, rssNowBytes: process.memoryUsage().rss });
     if (m?.type === 'stop') {
       void Promise.all([bare.close(), app.close()]).then(() => process.exit(0));
