@@ -338,5 +338,6 @@ t.test('the API server prunes unknown fields before the webhook sees them', asyn
   const r = await createOps(cp.api, req);
   t.equal(r.status, 201, message(r));
   t.same(r.body.spec?.['tls'], { rotateCertificates: true }, 'the unknown field is gone');
+  t.same(r.warnings, ['unknown field "spec.tls.rotateEverything"'], 'the API server warns about the dropped field (fieldValidation Warn)');
   t.comment(`pruning: warnings ${JSON.stringify(r.warnings)}`);
 });

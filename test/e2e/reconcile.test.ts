@@ -187,8 +187,8 @@ const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, b
   },
 ];
 
-t.test('the reconciler drives each worked request to Successful', async (t) => {
-  // All five at once, each in its own namespace: the reconciler handles databases independently.
+t.test('the reconciler drives each worked request to Successful', { jobs: WORKED.length }, async (t) => {
+  // All five at once (jobs), each in its own namespace: the reconciler handles databases independently.
   await Promise.all(
     WORKED.map((w) =>
       t.test(w.file, async (t) => {
