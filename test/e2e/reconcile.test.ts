@@ -146,12 +146,30 @@ async function podUids(ns: string): Promise<Map<string, string>> {
 
 const tlsOf = (db: Singlestore): TLSConfig | undefined => db.spec?.tls;
 
-const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, before: Singlestore, run: Running) => Promise<void> | void }[] = [
+async function certificates(ns: string): Promise<Map<string, Obj>> {
+  const list = await cp.api.must<{ items: Obj[] }>(cp.api.get(resourcePath(R.certificate, ns)), 'certificates');
+  return new Map(list.items.map((c) => [c.metadata?.name ?? '', c]));
+}
+
+async function tlsVolumes(ns: string): Promise<string[]> {
+  const list = await cp.api.must<{ items: PetSet[] }>(cp.api.get(resourcePath(R.petSet, ns)), 'petsets');
+  return list.items
+    .filter((ps) => (ps.spec?.template?.spec?.volumes ?? []).some((v) => v.name === 'tls-volume'))
+    .map((ps) => ps.metadata?.name ?? '')
+    .sort();
+}
+
+const BOTH_PETSETS = ['sample-sdb-aggregator', 'sample-sdb-leaf'];
+
+const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, before: Singlestore, run: Running) => Promise<void> }[] = [
   {
     file: 'add-tls.yaml',
     state: 'state.yaml',
-    check: (t, db) => {
+    check: async (t, db, _before, run) => {
       t.same(tlsOf(db)?.issuerRef, { apiGroup: 'cert-manager.io', kind: 'Issuer', name: 'sdb-issuer' }, 'TLS on with the issuer');
+      const certs = await certificates(run.ns);
+      t.same([...certs.keys()].sort(), ['sample-sdb-client-cert', 'sample-sdb-server-cert'], 'server and client Certificates created');
+      t.same(await tlsVolumes(run.ns), BOTH_PETSETS, 'both PetSets mount the tls-volume');
     },
   },
   {
@@ -159,30 +177,42 @@ const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, b
     state: 'state-tls.yaml',
     check: async (t, db, before, run) => {
       t.same(tlsOf(db), tlsOf(before), 'TLS settings unchanged');
-      t.ok(run.certManager.issued >= 4, `certificates re-issued (issued ${run.certManager.issued} in all)`);
+      const certs = await certificates(run.ns);
+      for (const [name, c] of certs) t.ok(((c.status as { revision?: number }).revision ?? 0) >= 2, `${name} re-issued (revision ${(c.status as { revision?: number }).revision})`);
     },
   },
   {
     file: 'update.yaml',
     state: 'state-tls.yaml',
-    check: (t, db) => {
+    check: async (t, db, _before, run) => {
       const server = tlsOf(db)?.certificates?.find((c) => c.alias === 'server');
-      t.same(server?.subject?.organizations, ['kubedb:server'], 'server certificate subject updated');
+      t.same(server?.subject?.organizations, ['kubedb:server'], 'server certificate subject updated in the database');
       t.same(server?.emailAddresses, ['kubedb@appscode.com']);
+      const cert = (await certificates(run.ns)).get('sample-sdb-server-cert');
+      t.same((cert?.spec as { subject?: { organizations?: string[] } }).subject?.organizations, ['kubedb:server'], 'and in the server Certificate');
+      t.same((cert?.spec as { emailAddresses?: string[] }).emailAddresses, ['kubedb@appscode.com']);
     },
   },
   {
     file: 'change-issuer.yaml',
     state: 'state-tls.yaml',
-    check: (t, db) => {
-      t.equal(tlsOf(db)?.issuerRef?.name, 'sdb-new-issuer', 'issuer changed');
+    check: async (t, db, _before, run) => {
+      t.equal(tlsOf(db)?.issuerRef?.name, 'sdb-new-issuer', 'issuer changed in the database');
+      for (const [name, c] of await certificates(run.ns)) {
+        t.equal((c.spec as { issuerRef?: { name?: string } }).issuerRef?.name, 'sdb-new-issuer', `${name} issued by the new issuer`);
+      }
     },
   },
   {
     file: 'remove.yaml',
     state: 'state-tls.yaml',
-    check: (t, db) => {
+    check: async (t, db, _before, run) => {
       t.equal(tlsOf(db), undefined, 'spec.tls removed');
+      t.equal((await certificates(run.ns)).size, 0, 'Certificates deleted');
+      t.same(await tlsVolumes(run.ns), [], 'no PetSet mounts the tls-volume');
+      for (const s of ['sample-sdb-server-cert', 'sample-sdb-client-cert']) {
+        t.equal((await cp.api.get(resourcePath(R.secret, run.ns, s))).status, 404, `Secret ${s} deleted`);
+      }
     },
   },
 ];
@@ -216,6 +246,11 @@ t.test('the reconciler drives each worked request to Successful', { jobs: WORKED
         for (const [name, uid] of uids) t.not(after.get(name), uid, `pod ${name} was restarted`);
         await w.check(t, db, before, run);
         t.same(run.certManager.errors.concat(run.petSets.errors), [], 'the stand-ins saw no API errors');
+        const events = await cp.api.must<{ items: { involvedObject?: { kind?: string; name?: string }; reason?: string }[] }>(cp.api.get(resourcePath(R.event, run.ns)), 'events');
+        t.ok(
+          events.items.some((e) => e.involvedObject?.kind === 'SinglestoreOpsRequest' && e.involvedObject.name === req.metadata?.name),
+          `events recorded for the request (${events.items.length} in the namespace)`,
+        );
         t.comment(`${w.file}: ${done.status?.phase} with conditions ${types.join(', ')}`);
       }),
     ),
