@@ -30,15 +30,15 @@ die() { echo "build-control-plane: ERROR: $*" >&2; exit 1; }
 command -v go >/dev/null 2>&1 || die "Go is not installed (need go >= 1.24 on PATH); the e2e tier cannot build kube-apiserver/etcd without it"
 GO_VERSION="$(go env GOVERSION)"
 GOPROXY_VALUE="$(go env GOPROXY)"
-case "$GOPROXY_VALUE" in
-  off|"") die "GOPROXY is '$GOPROXY_VALUE'; a Go module proxy is needed to fetch k8s.io/kubernetes and etcd" ;;
-esac
 mkdir -p "$BIN_ROOT" "$BUILD_ROOT"
 
 # --- version selection --------------------------------------------------------------
 # Newest patch of every minor >= MIN_MINOR, newest minor first (pre-releases ignored).
 k8s_candidates() {
   if [ -n "${SDB_K8S_VERSION:-}" ]; then echo "$SDB_K8S_VERSION"; return; fi
+  case "$GOPROXY_VALUE" in
+    off|"") echo "LIST_FAILED GOPROXY is '$GOPROXY_VALUE'; a Go module proxy is needed to fetch k8s.io/kubernetes and etcd"; return ;;
+  esac
   local versions
   if ! versions="$(cd "$BUILD_ROOT" && GOFLAGS=-mod=mod go list -m -versions k8s.io/kubernetes 2>&1)"; then
     echo "LIST_FAILED $versions"; return
