@@ -6,6 +6,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/ensure-deps.sh
+# The chart tests (test/install, test/e2e/install.test.ts) run helm. Build it once up front
+# (cached under ~/.cache/sdb-tls-guard/bin) so no test file spends its timeout on a cold
+# go build. When it cannot be built those tests FAIL with the reason; nothing is skipped.
+sh scripts/build-helm.sh >/dev/null || echo "test: helm could not be built (reason above); the chart tests will fail" >&2
 if [ "${1:-}" = "--e2e" ]; then
   shift
 else
