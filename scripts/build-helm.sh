@@ -4,14 +4,14 @@
 # everything else goes to stderr. Exits non-zero when helm cannot be built, so callers
 # (the chart tests, the e2e tier) fail instead of skipping.
 #   HELM_VERSION   module version to build (default below)
-#   SDB_CACHE_DIR  cache root (default ~/.cache/sdb-tls-guard)
+#   SDB_CACHE_DIR  cache root (default $SDB_TLS_GUARD_CACHE, else ~/.cache/sdb-tls-guard)
 set -eu
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 # helm's default Kubernetes version (used by `helm template`/`helm lint` without a
 # cluster) comes from link-time variables its Makefile stamps from the client-go minor.
 # Unstamped it says v1.20.0, which the chart's kubeVersion (>=1.30) rejects.
 K8S_MINOR="${HELM_K8S_MINOR:-37}"
-CACHE="${SDB_CACHE_DIR:-$HOME/.cache/sdb-tls-guard}"
+CACHE="${SDB_CACHE_DIR:-${SDB_TLS_GUARD_CACHE:-$HOME/.cache/sdb-tls-guard}}"
 BIN="$CACHE/bin"
 OUT="$BIN/helm-$HELM_VERSION-k1.$K8S_MINOR"
 if [ -x "$OUT" ] && "$OUT" version --short >/dev/null 2>&1; then

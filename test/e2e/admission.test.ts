@@ -341,3 +341,30 @@ t.test('the API server prunes unknown fields before the webhook sees them', asyn
   t.same(r.warnings, ['unknown field "spec.tls.rotateEverything"'], 'the API server warns about the dropped field (fieldValidation Warn)');
   t.comment(`pruning: warnings ${JSON.stringify(r.warnings)}`);
 });
+
+t.test('the kubeconfig the harness writes works with client-node', async (t) => {
+  const { CoreV1Api, CustomObjectsApi } = await import('@kubernetes/client-node');
+  const ns = await newNamespace(cp.api, 'client-node');
+  await seedState(cp.api, ns, 'state-tls.yaml');
+  const req = workedRequest('rotate.yaml', ns);
+  await settled(req, 201);
+  t.equal((await createOps(cp.api, req)).status, 201);
+  const custom = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+  const got = (await custom.getNamespacedCustomObject({ group: 'ops.kubedb.com', version: 'v1alpha1', namespace: ns, plural: 'singlestoreopsrequests', name: req.metadata?.name ?? '' })) as Obj;
+  t.equal((got.spec as { timeout?: string }).timeout, '10m', 'read back through client-node');
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  const nsObj = await core.readNamespace({ name: ns });
+  t.equal(nsObj.metadata?.labels?.['kubernetes.io/metadata.name'], ns, 'the API server labels namespaces by name (the webhooks select on it)');
+  // A denial through client-node: an ApiException with the 422 body.
+  const bad = workedRequest('remove.yaml', ns, { name: 'second' });
+  try {
+    await custom.createNamespacedCustomObject({ group: 'ops.kubedb.com', version: 'v1alpha1', namespace: ns, plural: 'singlestoreopsrequests', body: bad });
+    t.fail('the second TLS request was admitted');
+  } catch (err) {
+    const e = err as { code?: number; body?: unknown };
+    t.equal(e.code, 422, 'ApiException code 422');
+    const body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : (e.body as { message?: string });
+    t.match(body.message ?? '', `admission webhook "${VALIDATE}" denied the request: `);
+    t.comment(`API server error (through client-node): ${body.message}`);
+  }
+});

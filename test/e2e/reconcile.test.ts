@@ -298,3 +298,40 @@ t.test('an issuer that never becomes Ready: Failed after spec.timeout, database 
   t.notOk((db.status?.conditions ?? []).some((c) => c.type === 'Paused'), 'database resumed (no Paused condition)');
   t.ok(certManager.failedAttempts > 0, 'cert-manager stand-in refused to issue');
 });
+
+t.test('a second TLS change is denied while the reconciler runs the first, admitted after it', async (t) => {
+  const run = await cluster('in-flight', 'state-tls.yaml');
+  t.teardown(() => run.stop());
+  const first = workedRequest('rotate.yaml', run.ns);
+  let created;
+  const deadline = Date.now() + 10_000;
+  do {
+    created = await createOps(cp.api, first);
+    if (created.status === 201) break;
+    await sleep(300);
+  } while (Date.now() < deadline);
+  t.equal(created.status, 201, 'first admitted');
+  await waitFor(
+    'the first request Progressing',
+    async () => ((await cp.api.must<SinglestoreOpsRequest>(cp.api.get(opsPath(run.ns, first.metadata?.name)), 'first')).status?.phase === 'Progressing' ? true : undefined),
+    60_000,
+  );
+  const second = workedRequest('update.yaml', run.ns);
+  const denied = await createOps(cp.api, second);
+  t.equal(denied.status, 422, 'second denied while the first runs');
+  t.match(String((denied.body as { message?: string }).message), /denied the request: .*is (Progressing|not yet started)/);
+  t.comment(`API server error (in flight, live reconciler): ${(denied.body as { message?: string }).message}`);
+  const { req: done } = await until(run.ns, first.metadata?.name ?? '', 180_000);
+  t.equal(done.status?.phase, 'Successful', 'first finished');
+  let again;
+  const deadline2 = Date.now() + 10_000;
+  do {
+    again = await createOps(cp.api, second);
+    if (again.status === 201) break;
+    await sleep(300);
+  } while (Date.now() < deadline2);
+  t.equal(again.status, 201, `second admitted once the first finished: ${JSON.stringify((again.body as { message?: string }).message ?? '')}`);
+  const { req: done2, db } = await until(run.ns, second.metadata?.name ?? '', 180_000);
+  t.equal(done2.status?.phase, 'Successful', 'second finished too');
+  t.same(db.spec?.tls?.certificates?.find((c) => c.alias === 'server')?.subject?.organizations, ['kubedb:server']);
+});
