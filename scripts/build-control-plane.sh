@@ -72,6 +72,19 @@ publish() {
   echo "$dir/env"
 }
 
+# Path of a module's go.mod in the module cache (downloading it); on failure logs go's
+# error and leaves a DOWNLOAD_FAILED marker in $2 (a download problem is not remembered as
+# a failed build: the next run tries the same version again).
+mod_gomod() {
+  local spec="$1" out="$2" json gomod
+  json="$(cd "$BUILD_ROOT" && go mod download -json "$spec" 2>&1)" || true
+  gomod="$(echo "$json" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  if [ -n "$gomod" ] && [ -f "$gomod" ]; then echo "$gomod"; return 0; fi
+  log "could not download $spec from $GOPROXY_VALUE: $(echo "$json" | sed -n 's/^[[:space:]]*"Error": "\(.*\)",*$/\1/p' | head -1)$(echo "$json" | grep -v '^[[:space:]]*[{}"]' | head -3)"
+  touch "$out/DOWNLOAD_FAILED"
+  return 1
+}
+
 # --- building -----------------------------------------------------------------------
 build_k8s() {
   local version="$1" out="$2"
@@ -83,8 +96,7 @@ build_k8s() {
 
   log "resolving k8s.io/kubernetes@$version"
   local gomod
-  gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
-  [ -n "$gomod" ] && [ -f "$gomod" ] || { log "could not download k8s.io/kubernetes@$version from $GOPROXY_VALUE"; return 1; }
+  gomod="$(mod_gomod "k8s.io/kubernetes@$version" "$out")" || return 1
 
   local godir godebug
   godir="$(grep -E '^go [0-9]' "$gomod" | head -1 || true)"
@@ -134,8 +146,7 @@ build_etcd() {
   local work="$BUILD_ROOT/etcd-$version"
   rm -rf "$work"; mkdir -p "$work"
   local gomod godir
-  gomod="$(cd "$work" && go mod download -json "go.etcd.io/etcd/server/v3@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
-  [ -n "$gomod" ] && [ -f "$gomod" ] || { log "could not download go.etcd.io/etcd/server/v3@$version"; return 1; }
+  gomod="$(mod_gomod "go.etcd.io/etcd/server/v3@$version" "$out")" || return 1
   godir="$(grep -E '^go [0-9]' "$gomod" | head -1 || true)"
   printf '// Throw-away module: builds etcd %s for sdb-tls-guard'"'"'s e2e tier.\nmodule sdbtlsguard.local/etcd\n\n%s\n\nrequire go.etcd.io/etcd/server/v3 %s\n' \
     "$version" "${godir:-go 1.24.0}" "$version" >"$work/go.mod"
@@ -193,6 +204,11 @@ EOF
     "$DIR/kube-apiserver" --version >&2
     "$DIR/etcd" --version >&2 || true
     publish "$DIR"; exit 0
+  fi
+  if [ -f "$DIR/DOWNLOAD_FAILED" ]; then
+    rm -f "$DIR/DOWNLOAD_FAILED" "$DIR/kube-apiserver" "$DIR/etcd" "$DIR/kubectl"
+    log "could not download the sources of $K8S / etcd $ETCD_V (not remembered; the next run retries); trying the next older minor"
+    FAILURES="$FAILURES $K8S(download)"; continue
   fi
   { echo "build of $K8S / etcd $ETCD_V failed at $(date -u +%Y-%m-%dT%H:%M:%SZ) with $GO_VERSION"; tail -40 "$DIR/build.log"; } >"$DIR/FAILED.tmp"
   rm -f "$DIR/kube-apiserver" "$DIR/etcd" "$DIR/kubectl"; mv "$DIR/FAILED.tmp" "$DIR/FAILED"
