@@ -44,6 +44,7 @@ t.test('Deployment: replicas, anti-affinity, probes, resources, restricted secur
   t.strictSame(d.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
   const pod = d.spec.template.spec as Obj;
   t.equal(pod.automountServiceAccountToken, true);
+  t.equal(pod.terminationGracePeriodSeconds, 30);
   t.equal(pod.serviceAccountName, 'sdb-tls-guard');
   t.strictSame(pod.securityContext, {
     runAsNonRoot: true,
@@ -75,6 +76,7 @@ t.test('Deployment: replicas, anti-affinity, probes, resources, restricted secur
     '--key=/certs/tls.key',
     '--policy=/policy/policy.yaml',
     '--reconcile=true',
+    '--shutdown-delay=5s',
   ]);
   t.strictSame(c.env, [
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -184,6 +186,7 @@ t.test('bootstrap mode: no cert-manager objects, writable cert dir, bootstrap fl
     '--key=/tmp/certs/tls.key',
     '--policy=/policy/policy.yaml',
     '--reconcile=true',
+    '--shutdown-delay=5s',
     '--bootstrap-certs',
     '--bootstrap-secret=sdb-tls-guard-bootstrap-certs',
     '--webhook-names=sdb-tls-guard,sdb-tls-guard',
@@ -319,6 +322,7 @@ t.test('the Deployment args are flags the service accepts (parsed by src/config.
     t.ok(parsed.config, `${set.join(',') || 'defaults'}: parsed`);
     t.equal(parsed.config?.port, 8443);
     t.equal(parsed.config?.policyFile, '/policy/policy.yaml');
+    t.equal(parsed.config?.shutdownDelayMs, 5000, 'shutdown delay 5s');
     t.equal(parsed.config?.reconcile, !set.includes('reconcile=false'));
     if (set.includes('certificates.mode=bootstrap')) {
       t.strictSame(parsed.config?.bootstrap, {
