@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       const spec = (stored.body.spec ?? {}) as { apply?: string; timeout?: string };
       out();
       out(`API server ${cp.version}, etcd ${cp.etcdVersion}; ${N} sequential creates each (after ${WARMUP} warm-up creates)`);
-      out(`with webhooks: the stored request has spec.apply=${spec.apply} spec.timeout=${spec.timeout} (defaulted by /mutate)`);
+      out(`with webhooks: the stored request has spec.timeout=${spec.timeout} (written by /mutate; the test CRD itself defaults spec.apply=${spec.apply})`);
       out();
       out('| | p50 ms | p90 ms | p99 ms | max ms | failed |');
       out('|---|---:|---:|---:|---:|---:|');
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       out();
       out(`ratio with/without: p50 ${(percentile(withHooks.ms, 50) / percentile(without.ms, 50)).toFixed(2)}, p99 ${(percentile(withHooks.ms, 99) / percentile(without.ms, 99)).toFixed(2)}; added p50 ${(percentile(withHooks.ms, 50) - percentile(without.ms, 50)).toFixed(2)} ms`);
       for (const f of [...without.failed, ...withHooks.failed].slice(0, 5)) out(`failed: ${f}`);
-      if (spec.apply !== 'IfReady' || without.failed.length + withHooks.failed.length > 0) process.exitCode = 1;
+      if (spec.timeout !== '10m' || without.failed.length + withHooks.failed.length > 0) process.exitCode = 1;
     } finally {
       await wh.stop();
     }
