@@ -1,8 +1,10 @@
 #!/bin/sh
-# `npm test`: every tier. Unit, server, CLI and controller tests through tap, then the
-# end-to-end tier against a real kube-apiserver and etcd built from the Go module proxy
-# (docs/e2e.md). `sh scripts/test.sh --e2e` (npm run test:e2e) runs the e2e tier alone;
-# extra arguments after --e2e name e2e test files.
+# `npm test`: every tier. Unit, server, CLI, controller, property, fault and chart tests
+# through tap, then the end-to-end tier against a real kube-apiserver and etcd built from
+# the Go module proxy (docs/e2e.md). `sh scripts/test.sh --e2e` (npm run test:e2e) runs
+# the e2e tier alone; extra arguments after --e2e name e2e test files.
+# Both tiers always run; the exit status is non-zero when either failed, and the last
+# line is the plain total "N passed, N failed".
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/ensure-deps.sh
@@ -10,18 +12,45 @@ sh scripts/ensure-deps.sh
 # (cached under ~/.cache/sdb-tls-guard/bin) so no test file spends its timeout on a cold
 # go build. When it cannot be built those tests FAIL with the reason; nothing is skipped.
 sh scripts/build-helm.sh >/dev/null || echo "test: helm could not be built (reason above); the chart tests will fail" >&2
+
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+status=0
+
 if [ "${1:-}" = "--e2e" ]; then
   shift
 else
-  ./node_modules/.bin/tap
+  echo "test: unit, server, CLI, controller, property, fault and chart tiers (tap)" >&2
+  { ./node_modules/.bin/tap 2>&1; echo "$?" > "$logs/unit.rc"; } | tee "$logs/unit.log"
+  [ "$(cat "$logs/unit.rc")" = 0 ] || status=1
 fi
 
 # ---- e2e tier: never skipped. If kube-apiserver/etcd cannot be built, the run fails. ----
 echo "test: e2e tier: building or reusing kube-apiserver and etcd (scripts/build-control-plane.sh)" >&2
 if ! ENV_FILE="$(bash scripts/build-control-plane.sh)"; then
   echo "test: FAILED: the e2e tier needs kube-apiserver and etcd and they could not be built (reason above)" >&2
+  echo "0 passed, 1 failed"
   exit 1
 fi
 echo "test: control plane: $(grep -E '^(KUBE_VERSION|ETCD_VERSION|BUILD_SECONDS)=' "$ENV_FILE" | tr '\n' ' ')" >&2
 if [ "$#" -eq 0 ]; then set -- test/e2e/*.test.ts; fi
-SDB_CONTROL_PLANE_ENV="$ENV_FILE" ./node_modules/.bin/tap --jobs=1 --timeout=900 "$@"
+{ SDB_CONTROL_PLANE_ENV="$ENV_FILE" ./node_modules/.bin/tap --jobs=1 --timeout=900 "$@" 2>&1; echo "$?" > "$logs/e2e.rc"; } | tee "$logs/e2e.log"
+[ "$(cat "$logs/e2e.rc")" = 0 ] || status=1
+
+# tap ends each run with "# { total: T, pass: P[, fail: F][, skip: S]... }".
+node -e '
+  const fs = require("fs");
+  let pass = 0, fail = 0, skip = 0, runs = 0;
+  for (const f of process.argv.slice(1)) {
+    if (!fs.existsSync(f)) continue;
+    const m = [...fs.readFileSync(f, "utf8").matchAll(/^# \{ total: (\d+)(.*) \}$/gm)].pop();
+    if (!m) { fail += 1; continue; }            // a run that printed no summary counts as failed
+    runs += 1;
+    const n = (k) => Number((m[2].match(new RegExp(k + ": (\\d+)")) || [0, 0])[1]);
+    pass += n("pass"); fail += n("fail"); skip += n("skip") + n("todo");
+    if (n("pass") + n("fail") + n("skip") + n("todo") === 0) fail += 1;
+  }
+  console.log(`${pass} passed, ${fail} failed` + (skip ? `, ${skip} skipped` : ""));
+  if (fail > 0) process.exitCode = 1;
+' "$logs/unit.log" "$logs/e2e.log" || status=1
+exit "$status"
