@@ -59,6 +59,18 @@ export interface PassResult {
 const ALIASES = ['server', 'client', 'metrics-exporter'];
 const CONFLICT_RETRIES = 5;
 
+/** Runs one read-decide-write attempt again on a 409 Conflict (each attempt re-reads). */
+async function retryOnConflict(attempt: () => Promise<void>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await attempt();
+      return;
+    } catch (err) {
+      if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
+    }
+  }
+}
+
 function nameOf(o: { metadata?: { name?: string } }): string {
   return o.metadata?.name ?? '';
 }
@@ -250,37 +262,27 @@ export class Reconciler {
   }
 
   private async pause(ns: string, db: string, reason: string, message: string): Promise<void> {
-    for (let i = 0; ; i++) {
+    await retryOnConflict(async () => {
       const cur = await this.o.ports.databases.get(ns, db);
       if (!cur) throw Object.assign(new Error(`Singlestore ${ns}/${db} not found`), { code: 404 });
       const conds = pausedConditions(cur, reason, message, new Date(this.o.clock.now()).toISOString());
       if (!conds) return;
-      try {
-        await this.o.ports.databases.patchStatus(ns, db, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
-        return;
-      } catch (err) {
-        if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
-      }
-    }
+      await this.o.ports.databases.patchStatus(ns, db, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
+    });
   }
 
   private async resume(ns: string, db: string, reason: string): Promise<void> {
-    for (let i = 0; ; i++) {
+    await retryOnConflict(async () => {
       const cur = await this.o.ports.databases.get(ns, db);
       if (!cur) return;
       const conds = resumedConditions(cur, reason);
       if (!conds) return;
-      try {
-        await this.o.ports.databases.patchStatus(ns, db, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
-        return;
-      } catch (err) {
-        if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
-      }
-    }
+      await this.o.ports.databases.patchStatus(ns, db, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
+    });
   }
 
   private async markIssuing(ns: string, name: string, message: string): Promise<void> {
-    for (let i = 0; ; i++) {
+    await retryOnConflict(async () => {
       const cur = await this.o.ports.certificates.get(ns, name);
       if (!cur) return;
       if (hasCondition(cur.status?.conditions, 'Issuing', 'True')) return;
@@ -289,14 +291,10 @@ export class Reconciler {
         { type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message, ...(cur.metadata?.generation !== undefined ? { observedGeneration: cur.metadata.generation } : {}) },
         new Date(this.o.clock.now()).toISOString(),
       );
-      try {
-        await this.o.ports.certificates.patchStatus(ns, name, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
-        return;
-      } catch (err) {
-        if (!isConflict(err) || i >= CONFLICT_RETRIES) throw err;
-      }
-    }
+      await this.o.ports.certificates.patchStatus(ns, name, { metadata: { resourceVersion: cur.metadata?.resourceVersion }, status: { conditions: conds } });
+    });
   }
+
 
   async runAction(obs: Observed, a: Action): Promise<void> {
     const p = this.o.ports;
