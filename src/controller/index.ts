@@ -32,7 +32,8 @@ export interface ReconcilerDeps {
   namespace: string;
   /** This replica's identity in the Lease (pod name, or hostname_pid). */
   identity: string;
-  /** Informer-backed ClusterView for the pre-flight review (issuers come from it). */
+  /** Informer-backed ClusterView: the pre-flight review reads it, and the reconciler
+   *  takes a database's ops requests from it instead of LISTing the namespace. */
   view?: ClusterView;
   policy?: Policy;
   engineOptions?: EngineOptions;
@@ -82,6 +83,8 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
 
   const reconciler = new Reconciler({
     ports: thePorts,
+    // The informer cache answers "which requests does this database have" (no LIST).
+    ...(deps.view ? { view: deps.view } : {}),
     clock,
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),

@@ -28,11 +28,20 @@ import {
   petSetNames,
   deepEqual,
 } from '../core/reconcile/index.js';
+import type { ClusterView } from '../core/view.js';
 import { isConflict, isNotFound, isTooManyRequests, type Clock, type Ports } from '../kube/ports.js';
 import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
 
+/** Where the reconciler reads the ops requests of one database from without an API call
+ *  (the informer-backed ClusterView in production). */
+export type OpsRequestView = Pick<ClusterView, 'listOpsRequests'>;
+
 export interface ReconcilerOptions {
   ports: Ports;
+  /** The ops requests of a database come from here (a cache; may lag behind the API
+   *  server). Without it every pass LISTs the namespace through `ports.opsRequests.list`.
+   *  Decisions that hinge on siblings (start, skip) are confirmed with GETs first. */
+  view?: OpsRequestView;
   clock: Clock;
   logger?: Logger;
   metrics?: ReconcileMetrics;
@@ -57,6 +66,7 @@ export interface PassResult {
 }
 
 const ALIASES = ['server', 'client', 'metrics-exporter'];
+const TERMINAL = new Set(['Successful', 'Failed', 'Skipped']);
 const CONFLICT_RETRIES = 5;
 
 /** Runs one read-decide-write attempt again on a 409 Conflict (each attempt re-reads). */
@@ -89,6 +99,9 @@ function minDelay(a: number | undefined, b: number | undefined): number | undefi
 
 export class Reconciler {
   private readonly log: Logger;
+  /** `ns/db` → requests this process moved to Progressing and has not yet seen finish.
+   *  The view may not show our own write yet; these are GET before a sibling decision. */
+  private readonly startedHere = new Map<string, Set<string>>();
 
   constructor(private readonly o: ReconcilerOptions) {
     this.log = o.logger ?? silentLogger;
@@ -101,8 +114,8 @@ export class Reconciler {
   /** One pass over every ReconfigureTLS request of one database, oldest first, the
    *  Progressing one before the rest. */
   async reconcileDatabase(namespace: string, database: string): Promise<PassResult> {
-    const all = await this.o.ports.opsRequests.list(namespace);
-    const mine = all.filter((r) => r.spec?.databaseRef?.name === database && r.spec?.type === 'ReconfigureTLS');
+    const all = await this.requestsOf(namespace, database);
+    const mine = all.filter((r) => r.spec?.type === 'ReconfigureTLS');
     const rank = (r: SinglestoreOpsRequest): number => (r.status?.phase === 'Progressing' ? 0 : !r.status?.phase || r.status.phase === 'Pending' ? 1 : 2);
     mine.sort((a, b) => rank(a) - rank(b) || (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || nameOf(a).localeCompare(nameOf(b)));
     const out: PassResult = { steps: [] };
@@ -119,12 +132,60 @@ export class Reconciler {
     const paused = getCondition(db?.status?.conditions, PAUSED);
     if (db && paused && this.active()) {
       const m = /^SinglestoreOpsRequest ([^/]+)\/(.+)$/.exec(paused.reason ?? '');
-      if (m && m[1] === namespace && !all.some((r) => nameOf(r) === m[2]) && (paused.message ?? '').includes('sdb-tls-guard')) {
+      if (m && m[1] === namespace && !all.some((r) => nameOf(r) === m[2]) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, m[2] ?? ''))) {
         this.log.warn({ namespace, database, request: m[2] }, 'resuming database paused by a deleted ops request');
         await this.resume(namespace, database, paused.reason ?? '');
       }
     }
     return out;
+  }
+
+  /** Every ops request (any type) of one database: from the view when given (no API
+   *  call), else a namespace-wide LIST filtered here. */
+  private async requestsOf(namespace: string, database: string): Promise<SinglestoreOpsRequest[]> {
+    if (this.o.view) return this.o.view.listOpsRequests(namespace, database);
+    return (await this.o.ports.opsRequests.list(namespace)).filter((r) => r.spec?.databaseRef?.name === database);
+  }
+
+  /** Whether the request is really gone: a cache miss is confirmed with a GET (an
+   *  unsynced or lagging cache must not make us resume a database still being worked on). */
+  private async gone(namespace: string, name: string): Promise<boolean> {
+    if (!this.o.view) return true; // it was missing from a fresh LIST
+    return (await this.o.ports.opsRequests.get(namespace, name)) === undefined;
+  }
+
+  /** Fresh copies (GET) of the siblings a Pending decision rests on: those the view
+   *  shows, plus any this process started that the view may not show yet. Deleted ones drop out. */
+  private async confirmSiblings(req: SinglestoreOpsRequest, cached: SinglestoreOpsRequest[]): Promise<SinglestoreOpsRequest[]> {
+    const ns = req.metadata?.namespace ?? 'default';
+    const key = `${ns}/${req.spec?.databaseRef?.name ?? ''}`;
+    const names = new Set(cached.map(nameOf));
+    for (const n of this.startedHere.get(key) ?? []) names.add(n);
+    names.delete(nameOf(req));
+    const fresh = await Promise.all([...names].map((n) => this.o.ports.opsRequests.get(ns, n)));
+    const out: SinglestoreOpsRequest[] = [];
+    for (const r of fresh) {
+      if (!r) continue;
+      if (TERMINAL.has(r.status?.phase ?? '')) this.forget(r);
+      out.push(r);
+    }
+    for (const n of names) if (!out.some((r) => nameOf(r) === n)) this.startedHere.get(key)?.delete(n);
+    return out;
+  }
+
+  private forget(r: SinglestoreOpsRequest): void {
+    const key = `${r.metadata?.namespace ?? 'default'}/${r.spec?.databaseRef?.name ?? ''}`;
+    const set = this.startedHere.get(key);
+    if (!set) return;
+    set.delete(nameOf(r));
+    if (set.size === 0) this.startedHere.delete(key);
+  }
+
+  private remember(r: SinglestoreOpsRequest): void {
+    const key = `${r.metadata?.namespace ?? 'default'}/${r.spec?.databaseRef?.name ?? ''}`;
+    let set = this.startedHere.get(key);
+    if (!set) this.startedHere.set(key, (set = new Set()));
+    set.add(nameOf(r));
   }
 
   /** Steps through one request until it must wait, is done, or the pass limit is hit. */
@@ -135,10 +196,16 @@ export class Reconciler {
       if (!this.active()) return { steps };
       const req = await this.o.ports.opsRequests.get(namespace, name);
       if (!req) return { steps };
+      if (TERMINAL.has(req.status?.phase ?? '')) this.forget(req);
       const { obs, fetched } = await this.observe(req);
       const planOpts: PlanOptions = { ...(this.o.plan ?? {}) };
       if (this.o.preflight) planOpts.preflight = this.o.preflight(fetched);
-      const p = plan(obs, this.o.clock.now(), planOpts);
+      let p = plan(obs, this.o.clock.now(), planOpts);
+      if (this.o.view && req.status?.phase === 'Pending' && p.type === 'act') {
+        // Siblings came from the cache: confirm them before starting, skipping or failing.
+        obs.siblings = await this.confirmSiblings(req, obs.siblings);
+        p = plan(obs, this.o.clock.now(), planOpts);
+      }
       if (p.type === 'done') return { steps };
       if (p.type === 'wait') {
         this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'wait' });
@@ -148,6 +215,7 @@ export class Reconciler {
       if (!this.active()) return { steps };
       try {
         await this.execute(obs, p);
+        if (p.status?.phase === 'Progressing' && req.status?.phase !== 'Progressing') this.remember(req);
         steps.push(p.step);
         this.o.onStep?.(p.step, req);
       } catch (err) {
@@ -176,10 +244,10 @@ export class Reconciler {
     const phase = req.status?.phase ?? '';
     const fetched: PrefetchedIssuers = { issuers: new Map(), clusterIssuers: new Map() };
     const [all, database] = await Promise.all([
-      phase === '' || phase === 'Pending' ? p.opsRequests.list(ns) : Promise.resolve([] as SinglestoreOpsRequest[]),
+      phase === '' || phase === 'Pending' ? this.requestsOf(ns, dbName) : Promise.resolve([] as SinglestoreOpsRequest[]),
       p.databases.get(ns, dbName),
     ]);
-    const siblings = all.filter((r) => r.spec?.databaseRef?.name === dbName && nameOf(r) !== nameOf(req));
+    const siblings = all.filter((r) => nameOf(r) !== nameOf(req));
     const obs: Observed = { request: req, siblings, database, certificates: [], secrets: [], petSets: [], pods: [] };
     if (phase === 'Pending') {
       await Promise.all(

@@ -18,6 +18,7 @@ import type {
   Singlestore,
   SinglestoreOpsRequest,
 } from '../../src/api/types.js';
+import type { ClusterView } from '../../src/core/view.js';
 import {
   StatusError,
   type Clock,
@@ -340,6 +341,69 @@ export function memoryPorts(store: MemoryStore): Ports {
       },
     },
   };
+}
+
+/**
+ * A ClusterView over the store standing in for main's informer view (no port calls, so
+ * nothing is counted). Its ops-request index is kept from the store's change feed: live
+ * by default; `freeze()` makes it lag like a slow watch (changes queue up until
+ * `sync()`). Databases and issuers are read straight from the store.
+ */
+export class MemoryOpsCache implements ClusterView {
+  private readonly byDb = new Map<string, Map<string, SinglestoreOpsRequest>>();
+  private queued: { type: WatchEventType; obj: SinglestoreOpsRequest }[] = [];
+  private frozen = false;
+  private readonly off: () => void;
+
+  constructor(private readonly store: MemoryStore) {
+    for (const r of store.list<SinglestoreOpsRequest>('SinglestoreOpsRequest')) this.apply('ADDED', r);
+    this.off = store.onChange((kind, type, obj) => {
+      if (kind !== 'SinglestoreOpsRequest') return;
+      if (this.frozen) this.queued.push({ type, obj: obj as SinglestoreOpsRequest });
+      else this.apply(type, obj as SinglestoreOpsRequest);
+    });
+  }
+
+  private apply(type: WatchEventType, r: SinglestoreOpsRequest): void {
+    const name = r.metadata?.name ?? '';
+    for (const m of this.byDb.values()) m.delete(`${r.metadata?.namespace ?? ''}/${name}`);
+    if (type === 'DELETED') return;
+    const key = `${r.metadata?.namespace ?? ''}/${r.spec?.databaseRef?.name ?? ''}`;
+    let m = this.byDb.get(key);
+    if (!m) this.byDb.set(key, (m = new Map()));
+    m.set(`${r.metadata?.namespace ?? ''}/${name}`, r);
+  }
+
+  listOpsRequests(namespace: string, database: string): SinglestoreOpsRequest[] {
+    return [...(this.byDb.get(`${namespace}/${database}`)?.values() ?? [])];
+  }
+
+  getSinglestore(namespace: string, name: string): Singlestore | undefined {
+    return this.store.get<Singlestore>('Singlestore', namespace, name);
+  }
+
+  getIssuer(namespace: string, name: string): Issuer | undefined {
+    return this.store.get<Issuer>('Issuer', namespace, name);
+  }
+
+  getClusterIssuer(name: string): Issuer | undefined {
+    return this.store.get<Issuer>('ClusterIssuer', undefined, name);
+  }
+
+  /** From now on changes wait for sync(), as behind a lagging watch. */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /** Applies the queued changes and goes live again. */
+  sync(): void {
+    this.frozen = false;
+    for (const e of this.queued.splice(0)) this.apply(e.type, e.obj);
+  }
+
+  close(): void {
+    this.off();
+  }
 }
 
 /** A list/watch source of ops requests over the store (ADDED for existing ones first). */

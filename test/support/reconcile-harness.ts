@@ -10,7 +10,7 @@ import { applyPatch, decide, defaultPatch } from '../../src/core/engine.js';
 import { desiredCertificates, makePreflight, petSetPatch, getCondition, PAUSED, type PlanOptions } from '../../src/core/reconcile/index.js';
 import { Reconciler, type ReconcilerOptions } from '../../src/controller/reconciler.js';
 import type { Ports } from '../../src/kube/ports.js';
-import { FakeCertManager, FakeClock, FakePetSetController, MemoryStore, memoryPorts, mergePatch } from './memory-ports.js';
+import { FakeCertManager, FakeClock, FakePetSetController, MemoryOpsCache, MemoryStore, memoryPorts, mergePatch } from './memory-ports.js';
 
 // From test/support (tsx, tap) or dist/test/support (compiled benchmarks).
 const WORKED = [new URL('../fixtures/worked/', import.meta.url), new URL('../../../test/fixtures/worked/', import.meta.url)]
@@ -30,11 +30,13 @@ export interface Harness {
   ports: Ports;
   certManager: FakeCertManager;
   petSets: FakePetSetController;
+  /** The ops-request cache Reconcilers read siblings from (as the informer view in production). */
+  view?: MemoryOpsCache;
 }
 
 export function newHarness(clock = new FakeClock()): Harness {
   const store = new MemoryStore(clock);
-  return { store, clock, ports: memoryPorts(store), certManager: new FakeCertManager(store), petSets: new FakePetSetController(store) };
+  return { store, clock, ports: memoryPorts(store), certManager: new FakeCertManager(store), petSets: new FakePetSetController(store), view: new MemoryOpsCache(store) };
 }
 
 /** The two PetSets of the worked database, with the tls-volume when TLS is on. */
@@ -116,6 +118,7 @@ export const FAST_PLAN: PlanOptions = { pollMs: 1000, notReadyRequeueMs: 10_000 
 export function makeReconciler(h: Harness, extra: Partial<ReconcilerOptions> = {}): Reconciler {
   return new Reconciler({
     ports: h.ports,
+    ...(h.view ? { view: h.view } : {}),
     clock: h.clock,
     preflight: (fetched) => makePreflight({ decide, fetched }),
     plan: FAST_PLAN,

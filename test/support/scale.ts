@@ -7,7 +7,7 @@ import type { SinglestoreOpsRequest } from '../../src/api/types.js';
 import { startReconciler } from '../../src/controller/index.js';
 import type { ReconcileMetrics } from '../../src/controller/types.js';
 import { systemClock } from '../../src/kube/ports.js';
-import { FakeCertManager, FakePetSetController, MemoryStore, memoryOpsSource, memoryPorts } from './memory-ports.js';
+import { FakeCertManager, FakePetSetController, MemoryOpsCache, MemoryStore, memoryOpsSource, memoryPorts } from './memory-ports.js';
 import { addRequest, seedState, type Harness } from './reconcile-harness.js';
 
 export interface ScaleOptions {
@@ -20,6 +20,9 @@ export interface ScaleOptions {
   timeoutMs?: number;
   /** Stand-in tick (default 2ms). */
   standInTickMs?: number;
+  /** Give the reconciler an ops-request cache, as main does with the informer view
+   *  (default true); false: it LISTs the namespace on every pass (the no-view fallback). */
+  view?: boolean;
 }
 
 export interface ScaleResult {
@@ -51,6 +54,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     const r = addRequest(h, file, { namespace: ns, name: `sdbops-${i}`, database: db });
     names.push(r.metadata!.name!);
   }
+  const view = o.view === false ? undefined : new MemoryOpsCache(store);
   store.calls.clear();
   let steps = 0;
   const metrics: ReconcileMetrics = {
@@ -68,6 +72,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   const started = performance.now();
   const running = startReconciler({
     ports: h.ports,
+    ...(view ? { view } : {}),
     source: memoryOpsSource(store),
     namespace: ns,
     identity: 'scale',
@@ -86,6 +91,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   } finally {
     await running.stop();
     clearInterval(tick);
+    view?.close();
   }
   const wallMs = performance.now() - started;
   const done = terminal();
