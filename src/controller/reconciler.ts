@@ -266,10 +266,10 @@ export class Reconciler {
       const certs = await Promise.all([...aliases].map((a) => p.certificates.get(ns, certificateName(dbName, a))));
       obs.certificates = certs.filter((c): c is Certificate => c !== undefined);
       if (tlsOperation(req.spec?.tls) === 'remove') {
+        // Derived names only: they are deleted blind (404 is success), never read.
         const names = new Set<string>();
         for (const a of aliases) names.add(secretNameOf(dbName, database.spec?.tls?.certificates?.find((c) => c.alias === a), a));
-        const exists = await Promise.all([...names].map(async (s) => ((await p.secrets.exists(ns, s)) ? s : undefined)));
-        obs.secrets = exists.filter((s): s is string => s !== undefined);
+        obs.secrets = [...names];
       }
     }
     if (done(Cond.CertificateSynced) && !done(Cond.RestartNodes)) {

@@ -114,9 +114,6 @@ export function clientPorts(kc: KubeConfig): Ports {
       delete: (ns, name) => ignoreNotFound(custom.deleteNamespacedCustomObject({ ...GVK.certificate, namespace: ns, name })),
     },
     secrets: {
-      async exists(ns, name) {
-        return (await orUndefined(core.readNamespacedSecret({ namespace: ns, name }))) !== undefined;
-      },
       delete: (ns, name) => ignoreNotFound(core.deleteNamespacedSecret({ namespace: ns, name })),
     },
     petSets: {

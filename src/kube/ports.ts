@@ -74,10 +74,10 @@ export interface CertificatePort {
   delete(namespace: string, name: string): Promise<void>;
 }
 
+/** The reconciler never reads a Secret (names are derived; it needs no `get` on
+ *  Secrets): it only deletes them, when TLS is removed. */
 export interface SecretPort {
-  /** Whether the Secret exists (the reconciler never reads key material). */
-  exists(namespace: string, name: string): Promise<boolean>;
-  /** Deleting a missing object is not an error. */
+  /** Deleting a missing object is not an error (404 is success). */
   delete(namespace: string, name: string): Promise<void>;
 }
 

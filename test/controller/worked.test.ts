@@ -115,6 +115,20 @@ t.test('remove: Certificates, Secrets, tls-volume and spec.tls gone', async (t) 
   t.ok(pods(h).every((p) => !(p.spec?.volumes ?? []).some((v) => v.name === 'tls-volume')));
   t.strictSame(h.store.evictions, PODS);
   t.notOk(isPaused(h, NS, DB));
+  t.equal(h.store.calls.get('secrets.get') ?? 0, 0, 'no Secret is read');
+  t.equal(h.store.calls.get('secrets.delete'), 3, 'one DELETE per derived name (server, client, metrics-exporter), none read first');
+});
+
+t.test('remove: TLS Secrets someone already deleted are no obstacle (404 is success)', async (t) => {
+  const h = newHarness();
+  seedState(h, 'state-tls.yaml');
+  for (const s of h.store.list<{ metadata: { name: string } }>('Secret', NS)) h.store.delete('Secret', NS, s.metadata.name);
+  const req = addRequest(h, 'remove.yaml');
+  const final = await drive(h, makeReconciler(h), NS, DB, req.metadata!.name!);
+  t.equal(final.status?.phase, 'Successful');
+  t.strictSame(conditionTypes(final), ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', ...TAIL]);
+  t.strictSame(secrets(h), []);
+  t.equal(h.store.calls.get('secrets.delete'), 3);
 });
 
 t.test('metrics: step counts by kind (per-pod steps collapsed) and durations', async (t) => {

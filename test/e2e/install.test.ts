@@ -520,6 +520,8 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
     { verb: 'watch', group: '', resource: 'secrets', namespace: rns },
     { verb: 'update', group: '', resource: 'secrets', namespace: rns, name: 'someone-elses-secret' },
     { verb: 'create', group: '', resource: 'secrets', namespace: elsewhere },
+    { verb: 'get', group: '', resource: 'secrets', namespace: elsewhere, name: 'sample-sdb-server-cert' },
+    { verb: 'get', group: '', resource: 'secrets', namespace: rns, name: 'someone-elses-secret' },
     { verb: 'delete', group: '', resource: 'pods', namespace: elsewhere },
     { verb: 'list', group: '', resource: 'pods', namespace: elsewhere },
     { verb: 'update', group: 'ops.kubedb.com', resource: 'singlestoreopsrequests', namespace: elsewhere },
@@ -547,6 +549,7 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   const asSa = (method: string, path: string, body?: unknown) => tokenRequest(cp.server, cp.caCert, token, method, path, body);
   t.equal((await asSa('GET', '/api/v1/secrets')).status, 403, 'token: cannot list Secrets');
   t.equal((await asSa('GET', `/api/v1/namespaces/${rns}/secrets/${secretName}`)).status, 200, 'token: reads its own bootstrap Secret');
+  t.equal((await asSa('GET', `/api/v1/namespaces/${elsewhere}/secrets/any`)).status, 403, 'token: cannot read any other Secret');
   t.equal((await asSa('PATCH', `${ADMISSION}/validatingwebhookconfigurations/${RELEASE}`, { metadata: { labels: { x: 'y' } } })).status, 200, 'token: patches its own webhook configuration');
   t.equal((await asSa('DELETE', `${ADMISSION}/validatingwebhookconfigurations/${RELEASE}`)).status, 403, 'token: cannot delete it');
   t.equal((await asSa('DELETE', `/api/v1/namespaces/${elsewhere}/pods/any`)).status, 403, 'token: cannot delete pods');

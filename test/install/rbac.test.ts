@@ -70,6 +70,26 @@ t.test('no wildcard anywhere and no list/watch on Secrets', async (t) => {
   }
 });
 
+t.test('Secrets: the reconciler may only delete them; the one readable Secret is the bootstrap Secret', async (t) => {
+  const all = renderedRows(render({ set: ['reconcile=true', 'certificates.mode=bootstrap'] })).filter((r) => r.resource === 'secrets');
+  t.strictSame(
+    all.map((r) => [r.role, r.verbs, r.resourceNames]).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    [
+      ['ClusterRole sdb-tls-guard-reconciler', ['delete'], []],
+      ['Role sdb-tls-guard', ['create'], []],
+      ['Role sdb-tls-guard', ['get', 'update'], [BOOTSTRAP_SECRET]],
+    ],
+  );
+});
+
+t.test('ops requests: the reconciler reads them one by one; list/watch only through the admission informers', async (t) => {
+  const all = renderedRows(render({ set: ['reconcile=true'] })).filter((r) => r.resource === 'singlestoreopsrequests');
+  t.strictSame(all.map((r) => [r.role, r.verbs]).sort(), [
+    ['ClusterRole sdb-tls-guard-admission', ['list', 'watch']],
+    ['ClusterRole sdb-tls-guard-reconciler', ['get']],
+  ]);
+});
+
 t.test('the parser rejects a row that does not match the chart', async (t) => {
   const doc = readFileSync(path.join(ROOT, 'docs', 'security.md'), 'utf8').replace('| `get`, `patch` | | Fresh read', '| `get`, `patch`, `update` | | Fresh read');
   const tampered = parseTable(doc);

@@ -170,17 +170,22 @@ const cases: Case[] = [
     want: { type: 'wait', step: 'CertificateSynced', requeueAfterMs: 2000 },
   },
   {
-    name: 'remove: deletes the Certificates and TLS Secrets',
+    name: 'remove: deletes the Certificates first',
     obs: observed({
       request: request({ remove: true }, { conds: PRE_CERT }),
       database: database(TLS_ON, { pausedBy: REQ }),
       certificates: [serverCert(), clientCert()],
       secrets: ['sample-sdb-server-cert', 'sample-sdb-client-cert'],
     }),
-    want: { type: 'act', step: 'CertificateSynced', actions: ['deleteCertificate:sample-sdb-server-cert', 'deleteCertificate:sample-sdb-client-cert', 'deleteSecret:sample-sdb-server-cert', 'deleteSecret:sample-sdb-client-cert'], phase: undefined, condition: undefined },
+    want: { type: 'act', step: 'CertificateSynced', actions: ['deleteCertificate:sample-sdb-server-cert', 'deleteCertificate:sample-sdb-client-cert'], phase: undefined, condition: undefined },
   },
   {
-    name: 'remove: all gone → CertificateSynced',
+    name: 'remove: Certificates gone → deletes the TLS Secrets (unread) with CertificateSynced',
+    obs: observed({ request: request({ remove: true }, { conds: PRE_CERT }), database: database(TLS_ON, { pausedBy: REQ }), secrets: ['sample-sdb-server-cert', 'sample-sdb-client-cert'] }),
+    want: { type: 'act', step: 'CertificateSynced', actions: ['deleteSecret:sample-sdb-server-cert', 'deleteSecret:sample-sdb-client-cert'], phase: undefined, condition: 'CertificateSynced' },
+  },
+  {
+    name: 'remove: nothing left → CertificateSynced',
     obs: observed({ request: request({ remove: true }, { conds: PRE_CERT }), database: database(TLS_ON, { pausedBy: REQ }) }),
     want: { type: 'act', step: 'CertificateSynced', actions: [], phase: undefined, condition: 'CertificateSynced' },
   },

@@ -276,10 +276,6 @@ export function memoryPorts(store: MemoryStore): Ports {
       },
     },
     secrets: {
-      async exists(ns, name) {
-        s.call('secrets.get');
-        return s.get('Secret', ns, name) !== undefined;
-      },
       async delete(ns, name) {
         s.call('secrets.delete');
         s.delete('Secret', ns, name);

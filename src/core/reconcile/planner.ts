@@ -43,7 +43,8 @@ export interface Observed {
   database?: Singlestore;
   /** Certificates of this database that exist (names `<db>-<alias>-cert`). */
   certificates: Certificate[];
-  /** Names of this database's TLS Secrets that exist. */
+  /** Names of this database's TLS Secrets (derived from the aliases, not read: they
+   *  may already be gone; deleting a missing Secret is not an error). */
   secrets: string[];
   petSets: PetSet[];
   pods: Pod[];
@@ -386,15 +387,14 @@ function planCertificates(
   const db = obs.database!;
   const req = obs.request;
   if (op === 'remove' || tls === null) {
-    const actions: Action[] = [
-      ...obs.certificates.map((c): Action => ({ kind: 'deleteCertificate', name: c.metadata?.name ?? '' })),
-      ...obs.secrets.map((s): Action => ({ kind: 'deleteSecret', name: s })),
-    ];
-    if (actions.length) {
-      const names = [...obs.certificates.map((c) => c.metadata?.name ?? ''), ...obs.secrets];
-      return act(Cond.CertificateSynced, actions, `Deleting Certificates and Secrets ${[...new Set(names)].join(', ')}`);
+    // Certificates first (so cert-manager cannot issue a Secret again), then the
+    // Secrets, deleted without reading them, together with the condition: a crash
+    // before the status write repeats the deletes, which are idempotent.
+    if (obs.certificates.length) {
+      const actions = obs.certificates.map((c): Action => ({ kind: 'deleteCertificate', name: c.metadata?.name ?? '' }));
+      return act(Cond.CertificateSynced, actions, `Deleting Certificates ${obs.certificates.map((c) => c.metadata?.name ?? '').join(', ')}`);
     }
-    return record(Cond.CertificateSynced, 'Successfully removed all certificates');
+    return record(Cond.CertificateSynced, 'Successfully removed all certificates', obs.secrets.map((s): Action => ({ kind: 'deleteSecret', name: s })));
   }
   if (op === 'rotate' && !db.spec?.tls) {
     return wait(Cond.IssueCertificatesSucceeded, `TLS is not enabled on Singlestore ${db.metadata?.namespace}/${db.metadata?.name}`, poll);
