@@ -14,6 +14,7 @@ import {
   type Volume,
 } from '../../api/types.js';
 import { certificateName, TLS_MOUNT_PATH, TLS_VOLUME } from './names.js';
+import { jsonEqual } from '../json-equal.js';
 
 export type TLSOperation = 'add' | 'rotate' | 'remove';
 
@@ -157,19 +158,8 @@ export const MANAGED_CERT_KEYS = [
   'privateKey',
 ] as const;
 
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  return ak.length === bk.length && ak.every((k) => deepEqual(ao[k], bo[k]));
-}
+/** Structural equality of JSON values (key order ignored); iterative, any depth. */
+export const deepEqual: (a: unknown, b: unknown) => boolean = jsonEqual;
 
 /**
  * RFC 7386 merge patch turning `observed` into `desired` on the managed spec keys and

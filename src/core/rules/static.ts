@@ -6,6 +6,7 @@ import type { Finding } from '../findings.js';
 import { deny, issuerRefsOf, isPlainObject, warn } from './common.js';
 import { FIVE_MINUTES_NS, ONE_HOUR_NS, parseGoDuration } from './duration.js';
 import { dns1123SubdomainErrors, dnsNameErrors, isAbsoluteURI, isEmailAddress, isIP, singlestoreNameErrors } from './names.js';
+import { jsonEqual } from '../json-equal.js';
 
 export const ISSUER_KINDS = ['Issuer', 'ClusterIssuer'] as const;
 /** cert-manager's default certificate duration (90 days), used when `duration` is absent. */
@@ -205,23 +206,5 @@ export function specImmutable(object: unknown, oldObject: unknown): Finding[] {
   ];
 }
 
-/** Structural equality of JSON values (key order ignored). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    if (a.length !== bb.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], bb[i])) return false;
-    return true;
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!Object.prototype.hasOwnProperty.call(bo, k) || !deepEqual(ao[k], bo[k])) return false;
-  return true;
-}
-
+/** Structural equality of JSON values (key order ignored); iterative, any depth. */
+export const deepEqual: (a: unknown, b: unknown) => boolean = jsonEqual;
