@@ -139,6 +139,29 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
   if (opts.processMetrics) collectDefaultMetrics({ register: registry });
 
+  // Label objects of the per-review metrics, made once and reused (prom-client only
+  // reads them), so counting a review allocates nothing.
+  const webhookLabels: Record<Webhook, { webhook: Webhook }> = { validate: { webhook: 'validate' }, mutate: { webhook: 'mutate' } };
+  const verdictLabels = new Map<string, { webhook: Webhook; verdict: string }>();
+  const verdictLabelsOf = (webhook: Webhook, verdict: string) => {
+    const k = `${webhook}\u0000${verdict}`;
+    let l = verdictLabels.get(k);
+    if (!l) verdictLabels.set(k, (l = { webhook, verdict }));
+    return l;
+  };
+  const ruleLabels = new Map<string, { webhook: Webhook; rule: string; verdict: string }>();
+  const ruleLabelsOf = (webhook: Webhook, rule: string, verdict: string) => {
+    const k = `${webhook}\u0000${rule}\u0000${verdict}`;
+    let l = ruleLabels.get(k);
+    if (!l) {
+      l = { webhook, rule, verdict };
+      // Rule ids are a fixed set; a bounded cache still guards against a caller that
+      // passes arbitrary strings.
+      if (ruleLabels.size < 1000) ruleLabels.set(k, l);
+    }
+    return l;
+  };
+
   return {
     registry,
     reviews,
@@ -155,15 +178,16 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       cacheSource = source;
     },
     recordReview(webhook, verdict, rules, seconds) {
-      reviews.inc({ webhook, verdict });
+      reviews.inc(verdictLabelsOf(webhook, verdict));
       for (const [v, ids] of [
         ['deny', rules.deny],
         ['warn', rules.warn],
         ['default', rules.default],
       ] as const) {
-        for (const rule of new Set(ids ?? [])) ruleReviews.inc({ webhook, rule, verdict: v });
+        if (!ids || ids.length === 0) continue;
+        for (const rule of ids.length === 1 ? ids : new Set(ids)) ruleReviews.inc(ruleLabelsOf(webhook, rule, v));
       }
-      reviewDuration.observe({ webhook }, seconds);
+      reviewDuration.observe(webhookLabels[webhook], seconds);
     },
   };
 }

@@ -86,16 +86,23 @@ export class PatchError extends Error {
 function parsePointer(p: string, op: PatchOp): string[] {
   if (p === '') return [];
   if (p[0] !== '/') throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
-  return p
-    .slice(1)
-    .split('/')
-    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const tokens = p.slice(1).split('/');
+  if (p.indexOf('~') < 0) return tokens;
+  return tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function shallowCopy(v: unknown): unknown {
-  if (Array.isArray(v)) return v.slice();
-  if (isObj(v)) return { ...v };
-  return v;
+/**
+ * A shallow copy of a container, made at most once per patch: `owned` holds the copies
+ * this patch has made already (changing those in place keeps the input untouched).
+ */
+function shallowCopy(v: unknown, owned: Set<unknown>): unknown {
+  if (owned.has(v)) return v;
+  let c: unknown = v;
+  if (Array.isArray(v)) c = v.slice();
+  else if (isObj(v)) c = { ...v };
+  else return v;
+  owned.add(c);
+  return c;
 }
 
 const ARRAY_INDEX_RE = /^(0|[1-9][0-9]*)$/;
@@ -123,7 +130,7 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
 }
 
-function applyOne(doc: unknown, op: PatchOp): unknown {
+function applyOne(doc: unknown, op: PatchOp, owned: Set<unknown>): unknown {
   const tokens = parsePointer(op.path, op);
   if (op.op === 'test') {
     let cur: unknown = doc;
@@ -140,17 +147,17 @@ function applyOne(doc: unknown, op: PatchOp): unknown {
     return op.value;
   }
   // Copy the containers along the path, then change the last one.
-  const root = shallowCopy(doc);
+  const root = shallowCopy(doc, owned);
   let parent: unknown = root;
   for (let i = 0; i < tokens.length - 1; i++) {
     const t = tokens[i]!;
     if (Array.isArray(parent)) {
       const idx = arrayIndex(t, parent.length, false, op);
-      const next = shallowCopy(parent[idx]);
+      const next = shallowCopy(parent[idx], owned);
       parent[idx] = next;
       parent = next;
     } else if (isObj(parent) && Object.prototype.hasOwnProperty.call(parent, t)) {
-      const next = shallowCopy(parent[t]);
+      const next = shallowCopy(parent[t], owned);
       parent[t] = next;
       parent = next;
     } else {
@@ -176,6 +183,7 @@ function applyOne(doc: unknown, op: PatchOp): unknown {
 /** Apply an RFC 6902 patch; pure (the input is never changed). Throws PatchError. */
 export function applyJsonPatch(object: unknown, patch: readonly PatchOp[]): unknown {
   let doc = object;
-  for (const op of patch) doc = applyOne(doc, op);
+  const owned = new Set<unknown>();
+  for (const op of patch) doc = applyOne(doc, op, owned);
   return doc;
 }

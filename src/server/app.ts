@@ -12,6 +12,8 @@ import { decodeAdmissionReview, encodeAdmissionReview, type AdmissionRequest } f
 import type { Metrics, Webhook } from '../metrics.js';
 import { mutateRequest, validateRequest, type AdmissionEngine, type DecisionContext, type Outcome } from './decisions.js';
 import { defaultEngine } from './engine.js';
+import { lazyChildLoggerFactory } from './lazy-logger.js';
+import { ADMISSION_REVIEW_RESPONSE_SCHEMA } from './response-schema.js';
 
 /** 3 MiB: the API server's own limit on a request body. */
 export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
@@ -90,12 +92,22 @@ function httpError(statusCode: number, message: string): HttpError {
   return e;
 }
 
-/** Fastify's own request/response lines go to debug; decisions are logged by the routes. */
+function levelEnabled(log: FastifyBaseLogger, level: string): boolean {
+  const l = log as FastifyBaseLogger & { isLevelEnabled?(level: string): boolean };
+  return typeof l.isLevelEnabled === 'function' ? l.isLevelEnabled(level) : true;
+}
+
+/**
+ * Fastify's own request/response lines go to debug; decisions are logged by the routes.
+ * Nothing is built for these lines unless debug is enabled.
+ */
 class QuietLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
+    if (!levelEnabled(request.log, 'debug')) return;
     request.log.debug({ method: request.method, url: request.url }, 'incoming request');
   }
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (!levelEnabled(request.log, 'debug')) return;
     request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime, ...(error ? { err: error.message } : {}) }, 'request completed');
   }
 }
@@ -130,6 +142,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.https ? { https: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS, ...deps.https } } : {}),
     loggerInstance: logger,
+    // Per-request child loggers are made only when a line is written through them: the
+    // decision line goes through the app logger with the reqId as a field.
+    childLoggerFactory: lazyChildLoggerFactory,
     logController: new QuietLogController(),
     bodyLimit,
     connectionTimeout: timeouts.connectionTimeout,
@@ -217,33 +232,45 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       }
       const seconds = (performance.now() - start) / 1000;
       metrics.recordReview(webhook, outcome.verdict, outcome.rules, seconds);
-      const fields = {
-        uid: req.uid,
-        user: req.userInfo?.username ?? '',
-        namespace: req.namespace ?? '',
-        name: objectNameForLog(req),
-        kind: req.kind.kind,
-        operation: req.operation,
-        webhook,
-        verdict: outcome.verdict === 'error' ? (outcome.response.allowed ? 'allowed' : 'denied') : outcome.verdict,
-        rules: webhook === 'mutate' ? outcome.rules.default : [...outcome.rules.deny, ...outcome.rules.warn],
-        warnings: outcome.warnings,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-        ...(req.dryRun ? { dryRun: true } : {}),
-        ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
-        ...(outcome.notEvaluated.length ? { notEvaluated: outcome.notEvaluated.length } : {}),
-      };
-      if (outcome.error !== undefined) {
-        const e = outcome.error;
-        request.log.error({ ...fields, error: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined }, 'admission decision failed: engine error');
-      } else {
-        request.log.info(fields, 'admission decision');
+      // One line per decision, written through the app logger (no per-request child):
+      // reqId first, as a child's binding would put it (docs/serving.md, Logs).
+      const log = app.log;
+      const failed = outcome.error !== undefined;
+      if (levelEnabled(log, failed ? 'error' : 'info')) {
+        const fields: Record<string, unknown> = {
+          reqId: request.id,
+          uid: req.uid,
+          user: req.userInfo?.username ?? '',
+          namespace: req.namespace ?? '',
+          name: objectNameForLog(req),
+          kind: req.kind.kind,
+          operation: req.operation,
+          webhook,
+          verdict: outcome.verdict === 'error' ? (outcome.response.allowed ? 'allowed' : 'denied') : outcome.verdict,
+          rules: webhook === 'mutate' ? outcome.rules.default : outcome.rules.warn.length ? [...outcome.rules.deny, ...outcome.rules.warn] : outcome.rules.deny,
+          warnings: outcome.warnings,
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+        };
+        if (req.dryRun) fields['dryRun'] = true;
+        if (outcome.skipped) fields['skipped'] = outcome.skipped;
+        if (outcome.notEvaluated.length) fields['notEvaluated'] = outcome.notEvaluated.length;
+        if (failed) {
+          const e = outcome.error;
+          fields['error'] = e instanceof Error ? e.message : String(e);
+          fields['stack'] = e instanceof Error ? e.stack : undefined;
+          log.error(fields, 'admission decision failed: engine error');
+        } else {
+          log.info(fields, 'admission decision');
+        }
       }
       return reply.code(200).send(encodeAdmissionReview(apiVersion, outcome.response));
     };
 
-  app.post('/validate', admissionRoute('validate', validateRequest));
-  app.post('/mutate', admissionRoute('mutate', mutateRequest));
+  // The answer (HTTP 200) is serialised by a compiled serializer for the AdmissionReview
+  // envelope; request bodies are never validated or coerced by a schema.
+  const admissionSchema = { response: { 200: ADMISSION_REVIEW_RESPONSE_SCHEMA } };
+  app.post('/validate', { schema: admissionSchema }, admissionRoute('validate', validateRequest));
+  app.post('/mutate', { schema: admissionSchema }, admissionRoute('mutate', mutateRequest));
 
   app.get('/healthz', async (_request, reply) => reply.code(200).send({ status: 'ok' }));
 
