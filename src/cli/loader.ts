@@ -174,27 +174,37 @@ function addDocument(value: unknown, source: string, out: LoadResult): void {
   addObject(value, source, out, undefined);
 }
 
+/** An object, or the items of a List (Lists nest), depth-first in document order. An
+ *  explicit work list instead of recursion: a file of Lists nested 100,000 deep is
+ *  read like any other, not a stack overflow. */
 function addObject(value: Record<string, unknown>, source: string, out: LoadResult, itemKind: string | undefined): void {
-  let obj = value;
-  // kubectl's List items always carry kind; a hand-written `FooList` may leave it out.
-  if (obj.kind === undefined && itemKind !== undefined) obj = { ...obj, kind: itemKind };
-  const kind = obj.kind;
-  if (typeof kind === 'string' && (kind === 'List' || kind.endsWith('List')) && Array.isArray(obj.items)) {
-    const inner = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
-    obj.items.forEach((item, j) => {
-      if (!isRecord(item)) {
-        out.notes.push(`${source}: items[${j}] is not an object, skipped`);
-        return;
+  const work: { value: Record<string, unknown> | undefined; itemKind: string | undefined; note?: string }[] = [{ value, itemKind }];
+  while (work.length > 0) {
+    const next = work.pop()!;
+    if (next.value === undefined) {
+      out.notes.push(next.note ?? '');
+      continue;
+    }
+    let obj = next.value;
+    // kubectl's List items always carry kind; a hand-written `FooList` may leave it out.
+    if (obj.kind === undefined && next.itemKind !== undefined) obj = { ...obj, kind: next.itemKind };
+    const kind = obj.kind;
+    if (typeof kind === 'string' && (kind === 'List' || kind.endsWith('List')) && Array.isArray(obj.items)) {
+      const inner = kind === 'List' ? undefined : kind.slice(0, -'List'.length);
+      const items = obj.items as unknown[];
+      // Pushed last item first, so they come off the work list in order.
+      for (let j = items.length - 1; j >= 0; j--) {
+        const item = items[j];
+        work.push(isRecord(item) ? { value: item, itemKind: inner } : { value: undefined, itemKind: undefined, note: `${source}: items[${j}] is not an object, skipped` });
       }
-      addObject(item, source, out, inner);
-    });
-    return;
+      continue;
+    }
+    if (typeof kind !== 'string' || kind === '') {
+      out.notes.push(`${source}: not a Kubernetes object (no kind), skipped`);
+      continue;
+    }
+    out.objects.push({ source, object: obj });
   }
-  if (typeof kind !== 'string' || kind === '') {
-    out.notes.push(`${source}: not a Kubernetes object (no kind), skipped`);
-    return;
-  }
-  out.objects.push({ source, object: obj });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

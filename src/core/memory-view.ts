@@ -57,12 +57,23 @@ export class MemoryView implements ClusterView {
    * the object was taken. A missing namespace means "default". A `kind: List` adds its items.
    */
   add(obj: unknown): boolean {
-    const items = listItems(obj);
-    if (items) {
-      let any = false;
-      for (const it of items) any = this.add(it) || any;
-      return any;
+    // Lists nest; an explicit work list (not recursion) keeps any depth off the call
+    // stack. Items are taken in order, so a later duplicate replaces an earlier one.
+    let any = false;
+    const work: unknown[] = [obj];
+    while (work.length > 0) {
+      const o = work.pop();
+      const items = listItems(o);
+      if (items) {
+        for (let i = items.length - 1; i >= 0; i--) work.push(items[i]);
+        continue;
+      }
+      if (this.addOne(o)) any = true;
     }
+    return any;
+  }
+
+  private addOne(obj: unknown): boolean {
     const m = metaOf(obj);
     if (!m) return false;
     const key = `${m.namespace}/${m.name}`;
