@@ -7,6 +7,7 @@
 // Also here: applyPatch, a pure RFC 6902 applier that copies only the containers it changes.
 import { CERT_MANAGER_GROUP } from '../api/types.js';
 import type { PatchOp } from './findings.js';
+import { jsonEqual } from './json-equal.js';
 
 export const DEFAULT_TIMEOUT = '10m';
 export const DEFAULT_APPLY = 'IfReady';
@@ -113,21 +114,6 @@ function arrayIndex(tok: string, len: number, allowEnd: boolean, op: PatchOp): n
   const i = Number(tok);
   if (i > len || (!allowEnd && i >= len)) throw new PatchError(`array index ${i} out of bounds in ${op.path}`, op);
   return i;
-}
-
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao);
-  if (ak.length !== Object.keys(bo).length) return false;
-  return ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
 }
 
 function applyOne(doc: unknown, op: PatchOp, owned: Set<unknown>): unknown {

@@ -2,7 +2,7 @@
 // value 100,000 levels deep gets a proper spec-immutable verdict (the comparison is
 // iterative), not a stack overflow answered as an internal error.
 import t from 'tap';
-import { review } from '../../src/core/engine.js';
+import { applyPatch, review } from '../../src/core/engine.js';
 import { jsonEqual } from '../../src/core/json-equal.js';
 import { deepEqual as reconcileDeepEqual } from '../../src/core/reconcile/index.js';
 import { deepEqual, specImmutable } from '../../src/core/rules/static.js';
@@ -80,4 +80,14 @@ t.test('review of an UPDATE nested 100,000 deep', async (t) => {
 t.test("the reconciler's deepEqual is the iterative one too", async (t) => {
   t.equal(reconcileDeepEqual(nestedObject(DEPTH, 1), nestedObject(DEPTH, 1)), true);
   t.equal(reconcileDeepEqual(nestedObject(DEPTH, 1), nestedObject(DEPTH, 2)), false);
+});
+
+t.test('applyPatch: a JSON Patch test op against a value 100,000 deep', async (t) => {
+  const doc = { spec: { extra: nestedObject(DEPTH, 1) } };
+  const out = applyPatch(doc, [
+    { op: 'test', path: '/spec/extra', value: nestedObject(DEPTH, 1) },
+    { op: 'add', path: '/spec/apply', value: 'IfReady' },
+  ]) as { spec: { apply?: string } };
+  t.equal(out.spec.apply, 'IfReady', 'equal: the patch goes on');
+  t.throws(() => applyPatch(doc, [{ op: 'test', path: '/spec/extra', value: nestedObject(DEPTH, 2) }]), /test failed at \/spec\/extra/, 'different: the test op fails');
 });
