@@ -7,8 +7,8 @@
 //
 // Targets: bare (a constant AdmissionReview from a bare fastify route), validate and
 // mutate (buildApp over the bench's 1,000/5,000/100 view, with a pino logger at
-// INJECT_LOG_LEVEL writing to /dev/null as the bench server does: asynchronously, or
-// one synchronous write per line with INJECT_LOG_SYNC=1). Each target is run
+// INJECT_LOG_LEVEL writing to /dev/null as the bench server does: one synchronous
+// write per line, or asynchronously with INJECT_LOG_SYNC=0). Each target is run
 // INJECT_ROUNDS times, interleaved, INJECT_N sequential requests a round; the best
 // round's process CPU (user+system) µs per request is printed.
 import Fastify from 'fastify';
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const constant = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: '7d3c1b9e-5a0f-4c1e-9a47-000000000001', allowed: true } };
   bare.post('/admit', async () => constant);
   const { view } = buildView();
-  const logger = pino({ level: LEVEL, base: { app: 'sdb-tls-guard' } }, pino.destination({ dest: '/dev/null', sync: process.env['INJECT_LOG_SYNC'] === '1' }));
+  const logger = pino({ level: LEVEL, base: { app: 'sdb-tls-guard' } }, pino.destination({ dest: '/dev/null', sync: process.env['INJECT_LOG_SYNC'] !== '0' }));
   const app = buildApp({ metrics: createMetrics(), logger, view });
   await bare.ready();
   await app.ready();

@@ -4,8 +4,8 @@
 //   bare     — a bare Fastify HTTPS app with one POST route answering a constant
 //              AdmissionReview (the ceiling of the stack: TLS + HTTP + JSON in and out);
 //   app      — the real application (buildApp) with the production logger (one JSON
-//              line per decision, written asynchronously to /dev/null as main writes
-//              stdout) over the benchmark cluster view.
+//              line per decision, written synchronously to /dev/null) over the
+//              benchmark cluster view.
 // It tells the parent the ports over IPC and answers {type:'rss'} with its peak RSS.
 import Fastify from 'fastify';
 import { pino } from 'pino';
@@ -34,11 +34,11 @@ async function main(): Promise<void> {
 
   const { view, counts } = buildView();
   // BENCH_APP_LOG_LEVEL (default info, as in production) exists to measure the log's cost.
-  // The log goes to /dev/null through the same asynchronous destination main uses for
-  // stdout (src/server/log.ts); BENCH_APP_LOG_SYNC=1 writes each line synchronously.
+  // One synchronous write per line, as main's pino logger on process.stdout does;
+  // BENCH_APP_LOG_SYNC=0 measures an asynchronous destination instead.
   const logger = pino(
     { level: process.env['BENCH_APP_LOG_LEVEL'] ?? 'info', base: { app: 'sdb-tls-guard' } },
-    pino.destination({ dest: '/dev/null', sync: process.env['BENCH_APP_LOG_SYNC'] === '1' }),
+    pino.destination({ dest: '/dev/null', sync: process.env['BENCH_APP_LOG_SYNC'] !== '0' }),
   );
   const app = buildApp({ metrics: createMetrics(), logger, view, https });
 

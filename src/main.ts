@@ -13,7 +13,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
-import { logDestination } from './server/log.js';
 import { runCheck } from './cli/check.js';
 import { parseServeArgs, SERVE_USAGE, UsageError, type ServeConfig } from './config.js';
 import type { EngineOptions } from './core/engine.js';
@@ -163,7 +162,7 @@ async function loadPolicy(path: string): Promise<Policy> {
 }
 
 async function serve(config: ServeConfig, io: MainIO): Promise<number> {
-  const logger = pino({ level: config.logLevel, base: { app: 'sdb-tls-guard' } }, logDestination(io.stdout));
+  const logger = pino({ level: config.logLevel, base: { app: 'sdb-tls-guard' } }, io.stdout);
   const version = packageVersion();
 
   // Everything that can be wrong with the configuration is found before listening.
