@@ -94,15 +94,17 @@ function parsePointer(p: string, op: PatchOp): string[] {
 
 /**
  * A shallow copy of a container, made at most once per patch: `owned` holds the copies
- * this patch has made already (changing those in place keeps the input untouched).
+ * this patch has made already (changing those in place keeps the input untouched). An
+ * array, not a Set: a patch touches a handful of containers, and a Set would stamp an
+ * identity hash on every input object it is asked about.
  */
-function shallowCopy(v: unknown, owned: Set<unknown>): unknown {
-  if (owned.has(v)) return v;
+function shallowCopy(v: unknown, owned: unknown[]): unknown {
+  if (owned.includes(v)) return v;
   let c: unknown = v;
   if (Array.isArray(v)) c = v.slice();
   else if (isObj(v)) c = { ...v };
   else return v;
-  owned.add(c);
+  owned.push(c);
   return c;
 }
 
@@ -116,7 +118,7 @@ function arrayIndex(tok: string, len: number, allowEnd: boolean, op: PatchOp): n
   return i;
 }
 
-function applyOne(doc: unknown, op: PatchOp, owned: Set<unknown>): unknown {
+function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
   const tokens = parsePointer(op.path, op);
   if (op.op === 'test') {
     let cur: unknown = doc;
@@ -169,7 +171,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: Set<unknown>): unknown {
 /** Apply an RFC 6902 patch; pure (the input is never changed). Throws PatchError. */
 export function applyJsonPatch(object: unknown, patch: readonly PatchOp[]): unknown {
   let doc = object;
-  const owned = new Set<unknown>();
+  const owned: unknown[] = [];
   for (const op of patch) doc = applyOne(doc, op, owned);
   return doc;
 }
