@@ -22,6 +22,21 @@ export const PATCH_APPLY = { op: 'add', path: '/spec/apply', value: 'IfReady' };
 export const PATCH_TIMEOUT = { op: 'add', path: '/spec/timeout', value: '10m' };
 
 /** The ten cluster rules of SPEC 3b. */
+/** SPEC 4's example: a rotate of the paused database in cases/paused (--state or --cluster). */
+export const PAUSED_RESULTS: Expected[] = [
+  {
+    source: `${F}/cases/paused/ops.yaml#1`,
+    namespace: 'demo',
+    name: 'sdbops-rotate',
+    allowed: false,
+    errors: [{ rule: 'database-paused', field: 'spec.databaseRef', type: 'Forbidden' }],
+    warnings: [{ rule: 'op-in-flight', field: 'spec.databaseRef' }],
+    patch: [PATCH_APPLY, PATCH_TIMEOUT],
+    notEvaluated: [],
+  },
+];
+export const PAUSED_SUMMARY = { checked: 1, denied: 1, warned: 1 };
+
 export const CLUSTER_RULES = [
   'database-exists',
   'database-halted',
@@ -151,19 +166,8 @@ export const CASES: Case[] = [
       checkJson(
         t,
         out.stdout,
-        [
-          {
-            source: `${F}/cases/paused/ops.yaml#1`,
-            namespace: 'demo',
-            name: 'sdbops-rotate',
-            allowed: false,
-            errors: [{ rule: 'database-paused', field: 'spec.databaseRef', type: 'Forbidden' }],
-            warnings: [{ rule: 'op-in-flight', field: 'spec.databaseRef' }],
-            patch: [PATCH_APPLY, PATCH_TIMEOUT],
-            notEvaluated: [],
-          },
-        ],
-        { checked: 1, denied: 1, warned: 1 },
+        PAUSED_RESULTS,
+        PAUSED_SUMMARY,
       ),
   },
   {

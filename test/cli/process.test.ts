@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { CASES, checkJson, F, PATCH_APPLY, PATCH_TIMEOUT } from './cases.js';
+import { CASES, checkJson, F, PAUSED_RESULTS, PAUSED_SUMMARY } from './cases.js';
 import { startFakeApiServer } from './fake-apiserver.js';
 import { builtExists, MAIN_JS, ROOT, runBuilt } from './harness.js';
 
@@ -48,19 +48,8 @@ t.test('the built bin with --cluster reads a (fake) API server through the kubec
   checkJson(
     t,
     out.stdout,
-    [
-      {
-        source: `${F}/cases/paused/ops.yaml#1`,
-        namespace: 'demo',
-        name: 'sdbops-rotate',
-        allowed: false,
-        errors: [{ rule: 'database-paused', field: 'spec.databaseRef', type: 'Forbidden' }],
-        warnings: [{ rule: 'op-in-flight', field: 'spec.databaseRef' }],
-        patch: [PATCH_APPLY, PATCH_TIMEOUT],
-        notEvaluated: [],
-      },
-    ],
-    { checked: 1, denied: 1, warned: 1 },
+    PAUSED_RESULTS,
+    PAUSED_SUMMARY,
   );
   t.equal(api.requests.length, 4, 'four list calls');
   t.ok(api.requests.every((r) => r.startsWith('GET ')), 'read-only');

@@ -27,6 +27,7 @@ import {
   newNamespace,
   opsPath,
   R,
+  httpsGet,
   registerWebhooks,
   resourcePath,
   seedState,
@@ -262,18 +263,6 @@ function tokenRequest(server: string, ca: string, token: string, method: string,
   });
 }
 
-function httpsStatus(url: string, ca: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
-
 /** The worked database's PetSets (with the tls-volume when TLS is on) and Certificates. */
 async function seedWorkload(api: ApiClient, db: Singlestore): Promise<void> {
   const ns = db.metadata?.namespace ?? '';
@@ -422,7 +411,7 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   t.strictSame(Object.keys(secret.data ?? {}).sort(), ['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
   const bundleB64 = secret.data!['ca-bundle.crt']!;
   const bundle = Buffer.from(bundleB64, 'base64').toString('utf8');
-  await waitFor(`${url}/readyz with the bootstrap CA`, async () => ((await httpsStatus(`${url}/readyz`, bundle)) === 200 ? true : undefined), 60_000).catch((err: Error) => {
+  await waitFor(`${url}/readyz with the bootstrap CA`, async () => ((await httpsGet(`${url}/readyz`, bundle)) === 200 ? true : undefined), 60_000).catch((err: Error) => {
     throw new Error(`${err.message}\n--- service log ---\n${proc.tail(30)}`);
   });
   t.equal(readFileSync(join(work, 'certs', 'tls.crt'), 'utf8'), Buffer.from(secret.data!['tls.crt']!, 'base64').toString('utf8'), 'serving file == Secret');

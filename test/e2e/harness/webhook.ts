@@ -51,7 +51,8 @@ export interface WebhookOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-function httpsGet(url: string, ca: string): Promise<number> {
+/** Status code of a GET over HTTPS trusting `ca` (5 s timeout). */
+export function httpsGet(url: string, ca: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url, { ca, timeout: 5000 }, (res) => {
       res.resume();
