@@ -1,15 +1,15 @@
 // Shared pieces of the e2e fault tests (fault.*.test.ts): a seeded database with its
 // PetSets and the test-only stand-ins running, admitted requests, waiting for a request
 // to finish with its database resumed, and killing the service's process group.
-import type { PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
+import type { Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import {
   createOps,
-  createWithStatus,
   dbPath,
   newNamespace,
   opsPath,
   R,
   resourcePath,
+  seedPetSets,
   seedState,
   sleep,
   waitFor,
@@ -31,32 +31,6 @@ export interface Seeded {
   certManager: TestOnlyCertManager;
   petSets: TestOnlyPetSetController;
   stop(): Promise<void>;
-}
-
-/** PetSets `<db>-aggregator` (2) and `<db>-leaf` (1) without TLS; the stand-in makes the pods. */
-async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void> {
-  const ns = db.metadata?.namespace ?? '';
-  const name = db.metadata?.name ?? '';
-  for (const [role, replicas] of [['aggregator', 2], ['leaf', 1]] as const) {
-    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
-    const ps: PetSet = {
-      apiVersion: 'apps.k8s.appscode.com/v1',
-      kind: 'PetSet',
-      metadata: { name: `${name}-${role}`, namespace: ns, labels },
-      spec: {
-        replicas,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [{ name: 'singlestore', image: 'ghcr.io/appscode-images/singlestore-node:alma-8.7.10', volumeMounts: [{ name: 'data', mountPath: '/var/lib/memsql' }] }],
-            volumes: [{ name: 'data', emptyDir: {} }],
-          },
-        },
-      },
-    };
-    await createWithStatus<PetSet & Obj>(api, ps as Obj);
-  }
 }
 
 /** A fresh namespace with the worked state.yaml (TLS off), PetSets, pods Ready. */

@@ -4,16 +4,15 @@
 // TEST-ONLY stand-ins of ./harness/stand-ins.ts do their part through the API server.
 import t, { type Test } from 'tap';
 import type { PetSet, Singlestore, SinglestoreOpsRequest, TLSConfig } from '../../src/api/types.js';
-import { desiredCertificates, petSetPatch } from '../../src/core/reconcile/index.js';
 import {
   createOps,
-  createWithStatus,
   dbPath,
   newNamespace,
   opsPath,
   R,
   registerWebhooks,
   resourcePath,
+  seedPetSets,
   seedState,
   sleep,
   startControlPlane,
@@ -43,44 +42,6 @@ t.teardown(async () => {
   await wh?.stop();
   await cp?.stop();
 });
-
-/** PetSets (aggregator, leaf) of the seeded database, with the tls-volume when TLS is on. */
-async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void> {
-  const ns = db.metadata?.namespace ?? '';
-  const name = db.metadata?.name ?? '';
-  for (const role of ['aggregator', 'leaf'] as const) {
-    const replicas = db.spec?.topology?.[role]?.replicas ?? 1;
-    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
-    const ps: PetSet = {
-      apiVersion: 'apps.k8s.appscode.com/v1',
-      kind: 'PetSet',
-      metadata: { name: `${name}-${role}`, namespace: ns, labels },
-      spec: {
-        replicas,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [
-              { name: 'singlestore', image: 'ghcr.io/appscode-images/singlestore-node:alma-8.7.10', volumeMounts: [{ name: 'data', mountPath: '/var/lib/memsql' }] },
-              { name: 'singlestore-coordinator', image: 'ghcr.io/kubedb/singlestore-coordinator:v0.3.0' },
-            ],
-            volumes: [{ name: 'data', emptyDir: {} }],
-          },
-        },
-      },
-    };
-    const created = await createWithStatus<PetSet & Obj>(api, ps as Obj);
-    const tls = db.spec?.tls;
-    if (tls) {
-      const patch = petSetPatch(created, name, tls);
-      if (patch) await api.must(api.patch(resourcePath(R.petSet, ns, ps.metadata?.name), patch, 'merge'), 'petset tls-volume');
-    }
-  }
-  if (db.spec?.tls) {
-    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
-  }
-}
 
 interface Running {
   ns: string;

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { GVK } from '../../../src/api/types.js';
+import { GVK, type PetSet, type Singlestore } from '../../../src/api/types.js';
+import { desiredCertificates, petSetPatch } from '../../../src/core/reconcile/index.js';
 import { resourcePath, type ApiClient, type ApiResponse } from './api.js';
 import { REPO_ROOT } from './paths.js';
 
@@ -137,4 +138,42 @@ export const dbPath = (ns: string, name?: string, sub?: string): string => resou
 /** POST of an ops request; the response as the client sees it (status, body, warnings). */
 export function createOps(api: ApiClient, obj: Obj, query?: Record<string, string>): Promise<ApiResponse<Obj & { message?: string; reason?: string; code?: number }>> {
   return api.post(opsPath(obj.metadata?.namespace ?? 'default'), obj, query);
+}
+
+/** PetSets (aggregator, leaf) of the seeded database, with the tls-volume when TLS is on. */
+export async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void> {
+  const ns = db.metadata?.namespace ?? '';
+  const name = db.metadata?.name ?? '';
+  for (const role of ['aggregator', 'leaf'] as const) {
+    const replicas = db.spec?.topology?.[role]?.replicas ?? 1;
+    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
+    const ps: PetSet = {
+      apiVersion: 'apps.k8s.appscode.com/v1',
+      kind: 'PetSet',
+      metadata: { name: `${name}-${role}`, namespace: ns, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              { name: 'singlestore', image: 'ghcr.io/appscode-images/singlestore-node:alma-8.7.10', volumeMounts: [{ name: 'data', mountPath: '/var/lib/memsql' }] },
+              { name: 'singlestore-coordinator', image: 'ghcr.io/kubedb/singlestore-coordinator:v0.3.0' },
+            ],
+            volumes: [{ name: 'data', emptyDir: {} }],
+          },
+        },
+      },
+    };
+    const created = await createWithStatus<PetSet & Obj>(api, ps as Obj);
+    const tls = db.spec?.tls;
+    if (tls) {
+      const patch = petSetPatch(created, name, tls);
+      if (patch) await api.must(api.patch(resourcePath(R.petSet, ns, ps.metadata?.name), patch, 'merge'), 'petset tls-volume');
+    }
+  }
+  if (db.spec?.tls) {
+    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
+  }
 }
