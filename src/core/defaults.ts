@@ -7,6 +7,7 @@
 // Also here: applyPatch, a pure RFC 6902 applier that copies only the containers it changes.
 import { CERT_MANAGER_GROUP } from '../api/types.js';
 import type { PatchOp } from './findings.js';
+import { copyObject, setOwn } from './copy.js';
 import { jsonEqual } from './json-equal.js';
 
 export const DEFAULT_TIMEOUT = '10m';
@@ -102,7 +103,7 @@ function shallowCopy(v: unknown, owned: unknown[]): unknown {
   if (owned.includes(v)) return v;
   let c: unknown = v;
   if (Array.isArray(v)) c = v.slice();
-  else if (isObj(v)) c = { ...v };
+  else if (isObj(v)) c = copyObject(v); // not spread: see copy.ts
   else return v;
   owned.push(c);
   return c;
@@ -146,7 +147,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
       parent = next;
     } else if (isObj(parent) && Object.prototype.hasOwnProperty.call(parent, t)) {
       const next = shallowCopy(parent[t], owned);
-      parent[t] = next;
+      setOwn(parent, t, next);
       parent = next;
     } else {
       throw new PatchError(`path ${op.path} does not exist`, op);
@@ -161,7 +162,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
     const exists = Object.prototype.hasOwnProperty.call(parent, last);
     if (op.op !== 'add' && !exists) throw new PatchError(`path ${op.path} does not exist`, op);
     if (op.op === 'remove') delete parent[last];
-    else parent[last] = op.value;
+    else setOwn(parent, last, op.value);
   } else {
     throw new PatchError(`path ${op.path} does not exist`, op);
   }

@@ -4,6 +4,7 @@
 import { GVK } from '../api/types.js';
 import type { Decision, EngineOptions, ReviewInput } from '../core/engine.js';
 import type { ReviewResult } from '../core/findings.js';
+import { withKey } from '../core/copy.js';
 import type { Policy } from '../core/policy.js';
 import type { ClusterView } from '../core/view.js';
 import type { AdmissionRequest, AdmissionResponse } from '../admission/review.js';
@@ -52,7 +53,8 @@ export function withRequestNamespace(object: unknown, namespace: string | undefi
   const meta = object['metadata'];
   if (meta !== undefined && !isRecord(meta)) return object;
   if (isRecord(meta) && typeof meta['namespace'] === 'string' && meta['namespace'] !== '') return object;
-  return { ...object, metadata: { ...(meta ?? {}), namespace } };
+  // Not spread + an added key: a slow path in V8 (see src/core/copy.ts).
+  return withKey(object, 'metadata', withKey(meta ?? {}, 'namespace', namespace));
 }
 
 export function objectName(req: AdmissionRequest): string | undefined {
@@ -76,14 +78,15 @@ function skipReason(req: AdmissionRequest): string | undefined {
 }
 
 function runEngine(req: AdmissionRequest, ctx: DecisionContext): Decision {
-  return ctx.engine.decide({
+  const input: Parameters<AdmissionEngine['decide']>[0] = {
     object: withRequestNamespace(req.object, req.namespace),
     oldObject: req.oldObject === null ? undefined : withRequestNamespace(req.oldObject, req.namespace),
     operation: req.operation,
-    ...(ctx.view ? { view: ctx.view } : {}),
-    ...(ctx.policy ? { policy: ctx.policy } : {}),
     options: ctx.engineOptions,
-  });
+  };
+  if (ctx.view) input.view = ctx.view;
+  if (ctx.policy) input.policy = ctx.policy;
+  return ctx.engine.decide(input);
 }
 
 function describeError(err: unknown): string {
