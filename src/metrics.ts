@@ -55,22 +55,33 @@ export interface MetricsOptions {
 }
 
 const PREFIX = 'sdb_tls_guard_';
+/** Reviews counted before they are handed to prom-client (see recordReview). */
+export const REVIEW_BATCH = 256;
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   let cacheSource: (() => readonly CacheStat[]) | undefined;
 
+  // The per-review metrics are counted in batches (see recordReview): each of them
+  // flushes the pending counts before it is read, so a scrape is always exact.
+  const flushFirst = {
+    collect() {
+      flushReviews();
+    },
+  };
   const reviews = new Counter({
     name: `${PREFIX}admission_reviews_total`,
     help: 'Admission reviews answered, by webhook and verdict.',
     labelNames: ['webhook', 'verdict'] as const,
     registers: [registry],
+    ...flushFirst,
   });
   const ruleReviews = new Counter({
     name: `${PREFIX}admission_rule_reviews_total`,
     help: 'Admission reviews in which a rule or default fired, by webhook, rule id and verdict (deny, warn, default).',
     labelNames: ['webhook', 'rule', 'verdict'] as const,
     registers: [registry],
+    ...flushFirst,
   });
   const reviewDuration = new Histogram({
     name: `${PREFIX}admission_review_duration_seconds`,
@@ -78,6 +89,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ['webhook'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
+    ...flushFirst,
   });
   const badRequests = new Counter({
     name: `${PREFIX}admission_bad_requests_total`,
@@ -162,6 +174,36 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     return l;
   };
 
+  // Counting a review is on the path of every admission request, where prom-client's
+  // per-call label hashing and validation cost several µs with cold caches. Reviews are
+  // therefore counted into plain Maps and arrays and handed to prom-client in one loop
+  // every REVIEW_BATCH reviews and whenever a per-review metric is read (scrapes, get()).
+  const pendingReviews = new Map<{ webhook: Webhook; verdict: string }, number>();
+  const pendingRules = new Map<{ webhook: Webhook; rule: string; verdict: string }, number>();
+  const pendingSeconds = new Float64Array(REVIEW_BATCH);
+  const pendingWebhook = new Uint8Array(REVIEW_BATCH);
+  let pendingCount = 0;
+  const webhookByIndex = [webhookLabels.validate, webhookLabels.mutate] as const;
+  function countPending<K>(m: Map<K, number>, k: K): void {
+    m.set(k, (m.get(k) ?? 0) + 1);
+  }
+  function countRules(webhook: Webhook, ids: readonly string[], verdict: string): void {
+    if (ids.length === 1) {
+      countPending(pendingRules, ruleLabelsOf(webhook, ids[0]!, verdict));
+      return;
+    }
+    for (const rule of new Set(ids)) countPending(pendingRules, ruleLabelsOf(webhook, rule, verdict));
+  }
+  function flushReviews(): void {
+    for (const [labels, n] of pendingReviews) reviews.inc(labels, n);
+    pendingReviews.clear();
+    for (const [labels, n] of pendingRules) ruleReviews.inc(labels, n);
+    pendingRules.clear();
+    const n = pendingCount;
+    pendingCount = 0;
+    for (let i = 0; i < n; i++) reviewDuration.observe(webhookByIndex[pendingWebhook[i]!]!, pendingSeconds[i]!);
+  }
+
   return {
     registry,
     reviews,
@@ -178,16 +220,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       cacheSource = source;
     },
     recordReview(webhook, verdict, rules, seconds) {
-      reviews.inc(verdictLabelsOf(webhook, verdict));
-      for (const [v, ids] of [
-        ['deny', rules.deny],
-        ['warn', rules.warn],
-        ['default', rules.default],
-      ] as const) {
-        if (!ids || ids.length === 0) continue;
-        for (const rule of ids.length === 1 ? ids : new Set(ids)) ruleReviews.inc(ruleLabelsOf(webhook, rule, v));
-      }
-      reviewDuration.observe(webhookLabels[webhook], seconds);
+      countPending(pendingReviews, verdictLabelsOf(webhook, verdict));
+      if (rules.deny && rules.deny.length) countRules(webhook, rules.deny, 'deny');
+      if (rules.warn && rules.warn.length) countRules(webhook, rules.warn, 'warn');
+      if (rules.default && rules.default.length) countRules(webhook, rules.default, 'default');
+      pendingSeconds[pendingCount] = seconds;
+      pendingWebhook[pendingCount] = webhook === 'validate' ? 0 : 1;
+      if (++pendingCount === REVIEW_BATCH) flushReviews();
     },
   };
 }

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import t from 'tap';
 import { pino } from 'pino';
 import { buildApp } from '../../src/server/app.js';
-import { createMetrics } from '../../src/metrics.js';
+import { createMetrics, REVIEW_BATCH } from '../../src/metrics.js';
 import { LazyChildLogger, lazyChildLoggerFactory } from '../../src/server/lazy-logger.js';
 import { applyJsonPatch } from '../../src/core/defaults.js';
 import type { AdmissionEngine } from '../../src/server/decisions.js';
@@ -202,4 +202,29 @@ t.test('metrics: reused label objects count each review and each rule once', asy
   t.match(text, /sdb_tls_guard_admission_rule_reviews_total\{webhook="validate",rule="tls-ignored",verdict="warn"\} 1\n/);
   t.match(text, /sdb_tls_guard_admission_rule_reviews_total\{webhook="mutate",rule="default-apply",verdict="default"\} 1\n/);
   t.match(text, /sdb_tls_guard_admission_review_duration_seconds_count\{webhook="validate"\} 2\n/);
+});
+
+t.test('metrics: reviews counted in batches are exact at every read, across batch boundaries', async (t) => {
+  const metrics = createMetrics();
+  const n = REVIEW_BATCH * 2 + 3;
+  for (let i = 0; i < n; i++) metrics.recordReview(i % 2 ? 'mutate' : 'validate', 'allowed', { default: i % 2 ? ['default-apply'] : [] }, 0.0001 * (i % 7));
+  let text = await metrics.registry.metrics();
+  const v = Math.ceil(n / 2);
+  const m = Math.floor(n / 2);
+  t.match(text, new RegExp(`sdb_tls_guard_admission_reviews_total\\{webhook="validate",verdict="allowed"\\} ${v}\\n`));
+  t.match(text, new RegExp(`sdb_tls_guard_admission_reviews_total\\{webhook="mutate",verdict="allowed"\\} ${m}\\n`));
+  t.match(text, new RegExp(`sdb_tls_guard_admission_rule_reviews_total\\{webhook="mutate",rule="default-apply",verdict="default"\\} ${m}\\n`));
+  t.match(text, new RegExp(`sdb_tls_guard_admission_review_duration_seconds_count\\{webhook="validate"\\} ${v}\\n`));
+  t.match(text, new RegExp(`sdb_tls_guard_admission_review_duration_seconds_count\\{webhook="mutate"\\} ${m}\\n`));
+  let sum = 0;
+  for (let i = 0; i < n; i += 2) sum += 0.0001 * (i % 7);
+  const got = Number(/sdb_tls_guard_admission_review_duration_seconds_sum\{webhook="validate"\} (\S+)\n/.exec(text)?.[1]);
+  t.ok(Math.abs(got - sum) < 1e-9, `duration sum ${got} = ${sum}`);
+  // One more review after a scrape shows up in the next read of the metric itself.
+  metrics.recordReview('validate', 'denied', { deny: ['timeout'] }, 0.001);
+  const denied = await metrics.reviews.get();
+  t.equal(denied.values.find((x) => x.labels['verdict'] === 'denied')?.value, 1, 'Counter.get() flushes too');
+  text = await metrics.registry.metrics();
+  t.match(text, new RegExp(`sdb_tls_guard_admission_review_duration_seconds_count\\{webhook="validate"\\} ${v + 1}\\n`));
+  t.match(text, /sdb_tls_guard_admission_rule_reviews_total\{webhook="validate",rule="timeout",verdict="deny"\} 1\n/);
 });
