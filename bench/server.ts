@@ -4,14 +4,16 @@
 //   bare     — a bare Fastify HTTPS app with one POST route answering a constant
 //              AdmissionReview (the ceiling of the stack: TLS + HTTP + JSON in and out);
 //   app      — the real application (buildApp) with the production logger (one JSON
-//              line per decision, written synchronously to /dev/null) over the
-//              benchmark cluster view.
+//              line per decision, through main's buffered destination to /dev/null)
+//              over the benchmark cluster view.
 // It tells the parent the ports over IPC and answers {type:'rss'} with its peak RSS.
+import { openSync } from 'node:fs';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../src/server/app.js';
 import { createMetrics } from '../src/metrics.js';
 import { generateSelfSigned } from '../src/server/selfsigned.js';
+import { bufferedLogDestination } from '../src/server/log-destination.js';
 import { httpsServerOptions } from '../src/server/tls.js';
 import { buildView } from './scenario.js';
 
@@ -34,11 +36,13 @@ async function main(): Promise<void> {
 
   const { view, counts } = buildView();
   // BENCH_APP_LOG_LEVEL (default info, as in production) exists to measure the log's cost.
-  // One synchronous write per line, as main's pino logger on process.stdout does;
-  // BENCH_APP_LOG_SYNC=0 measures an asynchronous destination instead.
+  // The destination is main's: lines buffered and written synchronously every 4 KiB or
+  // 100 ms (src/server/log-destination.ts), here to /dev/null. BENCH_APP_LOG_WRITE=line
+  // measures one synchronous write per line instead (what main did before).
+  const devNull = openSync('/dev/null', 'w');
   const logger = pino(
     { level: process.env['BENCH_APP_LOG_LEVEL'] ?? 'info', base: { app: 'sdb-tls-guard' } },
-    pino.destination({ dest: '/dev/null', sync: process.env['BENCH_APP_LOG_SYNC'] !== '0' }),
+    process.env['BENCH_APP_LOG_WRITE'] === 'line' ? pino.destination({ dest: devNull, sync: true }) : bufferedLogDestination(devNull),
   );
   const app = buildApp({ metrics: createMetrics(), logger, view, https });
 

@@ -22,6 +22,7 @@ import { InformerView } from './kube/informer-view.js';
 import { KubeConfigError, loadKubeConfig } from './kube/kubeconfig.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildApp, type ReadinessReport } from './server/app.js';
+import { bufferedLogDestination } from './server/log-destination.js';
 import { caBundleBase64, generateSelfSigned } from './server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, TlsMaterialError, validateMaterial, type TlsMaterial } from './server/tls.js';
 import { clientNodeBootstrapPorts, fileWriter, startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap.js';
@@ -162,7 +163,10 @@ async function loadPolicy(path: string): Promise<Policy> {
 }
 
 async function serve(config: ServeConfig, io: MainIO): Promise<number> {
-  const logger = pino({ level: config.logLevel, base: { app: 'sdb-tls-guard' } }, io.stdout);
+  // The process's own stdout gets a buffered destination (src/server/log-destination.ts);
+  // a stream handed in by a caller (tests) is written to as it is.
+  const destination = io.stdout === process.stdout ? bufferedLogDestination(1) : undefined;
+  const logger = pino({ level: config.logLevel, base: { app: 'sdb-tls-guard' } }, destination ?? io.stdout);
   const version = packageVersion();
 
   // Everything that can be wrong with the configuration is found before listening.
@@ -345,6 +349,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
   await view?.stop();
   await certBootstrap?.stop();
   logger.info({}, 'stopped');
+  destination?.flushSync();
   return 0;
 }
 

@@ -1,0 +1,37 @@
+// Where the service's log lines go when it writes to the process's stdout.
+//
+// One synchronous write(2) per line costs more than the decision itself on a busy
+// webhook (BENCHMARKS.md), so lines are gathered in a buffer and written synchronously
+// once it holds LOG_BUFFER_BYTES, or every LOG_FLUSH_MS, whichever comes first; the
+// buffer is also written at exit (normal exit, a signal handled by main, an uncaught
+// exception). What a SIGKILL can lose: at most the last LOG_FLUSH_MS of lines.
+import { pino, type DestinationStream } from 'pino';
+
+/** Bytes gathered before a write (about 10 decision lines). */
+export const LOG_BUFFER_BYTES = 4096;
+/** Longest time a line waits in the buffer. */
+export const LOG_FLUSH_MS = 100;
+
+export interface BufferedDestination extends DestinationStream {
+  flushSync(): void;
+}
+
+/** A buffered destination on file descriptor `fd` (default 1, stdout). */
+export function bufferedLogDestination(fd = 1, opts: { bufferBytes?: number; flushMs?: number } = {}): BufferedDestination {
+  const dest = pino.destination({
+    dest: fd,
+    sync: true,
+    minLength: opts.bufferBytes ?? LOG_BUFFER_BYTES,
+    periodicFlush: opts.flushMs ?? LOG_FLUSH_MS,
+  });
+  // pino registers an exit flush only for asynchronous destinations; this one is
+  // synchronous (writes happen in the caller's tick), so it flushes itself at exit.
+  process.once('exit', () => {
+    try {
+      dest.flushSync();
+    } catch {
+      // stdout closed: nothing more can be written
+    }
+  });
+  return dest;
+}
