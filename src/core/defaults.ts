@@ -13,6 +13,9 @@ import { jsonEqual } from './json-equal.js';
 export const DEFAULT_TIMEOUT = '10m';
 export const DEFAULT_APPLY = 'IfReady';
 
+/** Paths the default patch writes to, except per-certificate issuerRef paths (see parsePointer). */
+const DEFAULT_PATHS = new Set(['/spec/apply', '/spec/timeout', '/spec/tls/issuerRef/apiGroup']);
+
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -85,12 +88,23 @@ export class PatchError extends Error {
   }
 }
 
-function parsePointer(p: string, op: PatchOp): string[] {
+/**
+ * Parsed pointers of the default patch's paths (a handful of constants, asked for on
+ * every admission request), so they are split once. Bounded: other paths are parsed
+ * each time. The arrays are shared: callers only read them.
+ */
+const POINTER_CACHE = new Map<string, readonly string[]>();
+const POINTER_CACHE_MAX = 64;
+
+function parsePointer(p: string, op: PatchOp): readonly string[] {
+  const cached = POINTER_CACHE.get(p);
+  if (cached) return cached;
   if (p === '') return [];
   if (p[0] !== '/') throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
-  const tokens = p.slice(1).split('/');
-  if (p.indexOf('~') < 0) return tokens;
-  return tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let tokens = p.slice(1).split('/');
+  if (p.indexOf('~') >= 0) tokens = tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (POINTER_CACHE.size < POINTER_CACHE_MAX && DEFAULT_PATHS.has(p)) POINTER_CACHE.set(p, tokens);
+  return tokens;
 }
 
 /**
