@@ -7,11 +7,14 @@
 //   (a) bare Fastify HTTPS route answering a constant AdmissionReview
 //   (b) POST /validate and (c) POST /mutate of buildApp with the docs' add-TLS request
 //       against a MemoryView of 1,000 Singlestores, 5,000 ops requests, 100 issuers.
-// Two regimes, each with a, b and c measured back to back:
+// Two regimes; in each, a, b and c are measured back to back, in BENCH_ROUNDS rounds
+// (a b c, a b c, ...) so a slow spell of the shared machine hits all three alike; each
+// target's figure is the median of its rounds, and the ratios are taken from those:
 //   saturation — 50 connections, as fast as it goes: targets b/a and c/a throughput
 //                >= 0.85 and p99 ratio <= 1.2 (queueing sets latency there);
 //   fixed rate — 1,000 req/s offered over 10 connections: target p99 < 5 ms.
-// Environment: BENCH_DURATION (seconds per measurement, default 10), BENCH_WARMUP
+// Environment: BENCH_DURATION (seconds per measurement, default 5), BENCH_ROUNDS
+// (default 3), BENCH_WARMUP
 // (seconds, default 3), BENCH_SERVER_ARGS (extra node flags for the server child, e.g.
 // "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_SKIP_SCALE=1.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -26,7 +29,8 @@ import { addTlsObject, admissionReview, SIZES } from './scenario.js';
 import type { QueueScale, ScaleResult } from './reconcile-scale.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
+const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
 
 export const TARGETS = { saturationThroughputRatio: 0.85, saturationP99Ratio: 1.2, fixedRateP99Ms: 5 } as const;
@@ -35,6 +39,8 @@ interface Ready {
   type: 'ready';
   barePort: number;
   appPort: number;
+  noopPort: number;
+  spinPort: number;
   caCert: string;
   view: Record<string, number>;
   pid: number;
@@ -93,12 +99,40 @@ const f3 = (n: number) => (Number.isFinite(n) ? n.toFixed(3) : 'n/a');
 
 type Measured = LoadResult & { cpuMicrosPerRequest: number };
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? NaN) : ((s[m - 1] ?? NaN) + (s[m] ?? NaN)) / 2;
+}
+
+/** One target over its rounds: medians of req/s and latency percentiles, totals of counts, CPU over all requests. */
+function combine(rounds: { res: LoadResult; cpuMicros: number }[]): Measured {
+  const sum = (f: (r: LoadResult) => number) => rounds.reduce((acc, r) => acc + f(r.res), 0);
+  const requests = sum((r) => r.requests);
+  const codes: Record<string, number> = {};
+  for (const r of rounds) for (const [k, n] of Object.entries(r.res.statusCodes)) codes[k] = (codes[k] ?? 0) + n;
+  return {
+    requests,
+    reqPerSec: median(rounds.map((r) => r.res.reqPerSec)),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    non2xx: sum((r) => r.non2xx),
+    statusCodes: codes,
+    p50: median(rounds.map((r) => r.res.p50)),
+    p90: median(rounds.map((r) => r.res.p90)),
+    p99: median(rounds.map((r) => r.res.p99)),
+    max: Math.max(...rounds.map((r) => r.res.max)),
+    mean: median(rounds.map((r) => r.res.mean)),
+    cpuMicrosPerRequest: rounds.reduce((acc, r) => acc + r.cpuMicros, 0) / Math.max(1, requests),
+  };
+}
+
 function row(name: string, r: Measured): string {
   const bad = r.errors + r.timeouts + r.non2xx;
   return `| ${name} | ${Math.round(r.reqPerSec)} | ${f3(r.p50)} | ${f3(r.p99)} | ${f2(r.max)} | ${r.requests} | ${bad} | ${f1(r.cpuMicrosPerRequest)} |`;
 }
 
-const HEADER = '| target | req/s | p50 ms | p99 ms | max ms | requests | failed | server CPU µs/request |\n|---|---:|---:|---:|---:|---:|---:|---:|';
+const HEADER = '| target | req/s (median) | p50 ms (median) | p99 ms (median) | max ms | requests (all rounds) | failed | server CPU µs/request |\n|---|---:|---:|---:|---:|---:|---:|---:|';
 
 async function main(): Promise<void> {
   const lines: string[] = [];
@@ -130,7 +164,10 @@ async function main(): Promise<void> {
   const okM = mu.status === 200 && patch.some((p) => p.path === '/spec/timeout');
   const okA = a.status === 200 && a.json['response']?.allowed === true;
   out(`check: validate ${v.status} allowed=${String(v.json['response']?.allowed)} warnings=${JSON.stringify(v.json['response']?.warnings ?? [])}; mutate ${mu.status} patch=${JSON.stringify(patch)}; bare ${a.status}`);
-  if (!okV || !okM || !okA) {
+  const d = await post(ready.noopPort, '/validate', body, ready.caCert);
+  const e = await post(ready.spinPort, '/admit', body, ready.caCert);
+  const okRefs = d.status === 200 && d.json['response']?.allowed === true && e.status === 200 && e.json['response']?.allowed === true;
+  if (!okV || !okM || !okA || !okRefs) {
     server.kill('SIGTERM');
     throw new Error('the targets did not answer as expected; not measuring');
   }
@@ -139,6 +176,8 @@ async function main(): Promise<void> {
     a: `https://127.0.0.1:${ready.barePort}/admit`,
     b: `https://127.0.0.1:${ready.appPort}/validate`,
     c: `https://127.0.0.1:${ready.appPort}/mutate`,
+    d: `https://127.0.0.1:${ready.noopPort}/validate`,
+    e: `https://127.0.0.1:${ready.spinPort}/admit`,
   };
 
   if (WARMUP > 0) {
@@ -146,23 +185,33 @@ async function main(): Promise<void> {
   }
 
   const regimes = [
-    { id: 'saturation', title: `Saturation: 50 connections, as fast as it goes, ${DURATION} s each`, connections: 50 },
-    { id: 'fixed', title: `Fixed offered rate: 1,000 req/s over 10 connections, ${DURATION} s each`, connections: 10, overallRate: 1000 },
+    { id: 'saturation', title: `Saturation: 50 connections, as fast as it goes, ${ROUNDS} rounds of ${DURATION} s per target`, connections: 50 },
+    { id: 'fixed', title: `Fixed offered rate: 1,000 req/s over 10 connections, ${ROUNDS} rounds of ${DURATION} s per target`, connections: 10, overallRate: 1000 },
   ] as const;
   const cpu = async (): Promise<number> => {
     server.send({ type: 'cpu' });
     return (await nextMessage<{ micros: number }>(server, 'cpu')).micros;
   };
-  const results: Record<string, Record<'a' | 'b' | 'c', Measured>> = {};
+  type Key = 'a' | 'b' | 'c' | 'd' | 'e';
+  // d and e (see bench/server.ts) are references measured at saturation only.
+  const keysOf = (id: string): Key[] => (id === 'saturation' && process.env['BENCH_REFERENCES'] !== '0' ? ['a', 'b', 'c', 'd', 'e'] : ['a', 'b', 'c']);
+  const results: Record<string, Record<'a' | 'b' | 'c', Measured> & Partial<Record<'d' | 'e', Measured>>> = {};
+  const perRound: Record<string, Partial<Record<Key, LoadResult>>[]> = {};
   for (const rg of regimes) {
-    const r = {} as Record<'a' | 'b' | 'c', Measured>;
-    for (const k of ['a', 'b', 'c'] as const) {
-      const c0 = await cpu();
-      const res = await runLoad({ url: urls[k], body, connections: rg.connections, durationSec: DURATION, ...('overallRate' in rg ? { overallRate: rg.overallRate } : {}) });
-      const c1 = await cpu();
-      r[k] = { ...res, cpuMicrosPerRequest: (c1 - c0) / Math.max(1, res.requests) };
+    const raw: Record<Key, { res: LoadResult; cpuMicros: number }[]> = { a: [], b: [], c: [], d: [], e: [] };
+    perRound[rg.id] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const one: Partial<Record<Key, LoadResult>> = {};
+      for (const k of keysOf(rg.id)) {
+        const c0 = await cpu();
+        const res = await runLoad({ url: urls[k], body, connections: rg.connections, durationSec: DURATION, ...('overallRate' in rg ? { overallRate: rg.overallRate } : {}) });
+        const c1 = await cpu();
+        raw[k].push({ res, cpuMicros: c1 - c0 });
+        one[k] = res;
+      }
+      perRound[rg.id]!.push(one);
     }
-    results[rg.id] = r;
+    results[rg.id] = { a: combine(raw.a), b: combine(raw.b), c: combine(raw.c), ...(raw.d.length ? { d: combine(raw.d), e: combine(raw.e) } : {}) };
   }
 
   server.send({ type: 'rss' });
@@ -180,12 +229,27 @@ async function main(): Promise<void> {
     out(row('(a) bare Fastify HTTPS, constant AdmissionReview', r.a));
     out(row('(b) /validate, add-TLS, 1k/5k/100 view', r.b));
     out(row('(c) /mutate, add-TLS, 1k/5k/100 view', r.c));
+    if (r.d && r.e) {
+      out(row('reference (d): /validate of the real app with a no-op engine', r.d));
+      out(row('reference (e): bare route + 10 µs busy work per request', r.e));
+    }
     out();
     const tb = r.b.reqPerSec / r.a.reqPerSec;
     const tc = r.c.reqPerSec / r.a.reqPerSec;
     const pb = r.b.p99 / r.a.p99;
     const pc = r.c.p99 / r.a.p99;
-    out(`ratios: throughput b/a ${f3(tb)}, c/a ${f3(tc)}; p99 b/a ${f3(pb)}, c/a ${f3(pc)}; p50 b/a ${f3(r.b.p50 / r.a.p50)}, c/a ${f3(r.c.p50 / r.a.p50)}`);
+    out(`ratios (of the medians): throughput b/a ${f3(tb)}, c/a ${f3(tc)}; p99 b/a ${f3(pb)}, c/a ${f3(pc)}; p50 b/a ${f3(r.b.p50 / r.a.p50)}, c/a ${f3(r.c.p50 / r.a.p50)}`);
+    const rounds = perRound[rg.id] ?? [];
+    out(
+      `per round (a req/s; throughput b/a, c/a; p99 b/a, c/a): ${rounds
+        .map((x, i) => `#${i + 1} ${Math.round(x.a!.reqPerSec)}; ${f3(x.b!.reqPerSec / x.a!.reqPerSec)}, ${f3(x.c!.reqPerSec / x.a!.reqPerSec)}; ${f3(x.b!.p99 / x.a!.p99)}, ${f3(x.c!.p99 / x.a!.p99)}`)
+        .join(' | ')}`,
+    );
+    if (r.d && r.e) {
+      out(
+        `references: throughput d/a ${f3(r.d.reqPerSec / r.a.reqPerSec)}, e/a ${f3(r.e.reqPerSec / r.a.reqPerSec)}; server CPU per request d-a ${f1(r.d.cpuMicrosPerRequest - r.a.cpuMicrosPerRequest)} µs, e-a ${f1(r.e.cpuMicrosPerRequest - r.a.cpuMicrosPerRequest)} µs (for 10 µs of work)`,
+      );
+    }
     out(`server CPU per request: b/a ${f3(r.b.cpuMicrosPerRequest / r.a.cpuMicrosPerRequest)}, c/a ${f3(r.c.cpuMicrosPerRequest / r.a.cpuMicrosPerRequest)} (capacity ratio if the server had a core to itself: b ${f3(r.a.cpuMicrosPerRequest / r.b.cpuMicrosPerRequest)}, c ${f3(r.a.cpuMicrosPerRequest / r.c.cpuMicrosPerRequest)})`);
     const failed = (x: LoadResult) => x.errors + x.timeouts + x.non2xx;
     for (const k of ['a', 'b', 'c'] as const) {

@@ -10,7 +10,9 @@
 import { openSync } from 'node:fs';
 import Fastify from 'fastify';
 import { pino } from 'pino';
+import { performance } from 'node:perf_hooks';
 import { buildApp } from '../src/server/app.js';
+import type { AdmissionEngine } from '../src/server/decisions.js';
 import { createMetrics } from '../src/metrics.js';
 import { generateSelfSigned } from '../src/server/selfsigned.js';
 import { bufferedLogDestination } from '../src/server/log-destination.js';
@@ -46,9 +48,29 @@ async function main(): Promise<void> {
   );
   const app = buildApp({ metrics: createMetrics(), logger, view, https });
 
+  // Two reference targets that explain the saturation ratios (not targets themselves):
+  //   noop-engine — the real app, logger, metrics and all, with an engine that allows
+  //                 everything at no cost: what the application shell alone costs;
+  //   bare+10µs   — the bare route plus 10 µs of busy work per request: what 10 µs of
+  //                 handler work costs at saturation on this machine.
+  const noopEngine: AdmissionEngine = {
+    decide: (input) => ({ patch: [], defaulted: input.object, result: { errors: [], warnings: [], notEvaluated: [] } }),
+  };
+  const noop = buildApp({ metrics: createMetrics(), logger, view, https, engine: noopEngine });
+  const spin = Fastify({ https, logger: false });
+  spin.post('/admit', async () => {
+    const until = performance.now() + 0.01;
+    while (performance.now() < until) {
+      // busy for 10 µs
+    }
+    return CONSTANT_RESPONSE;
+  });
+
   const barePort = await listen(bare);
   const appPort = await listen(app);
-  send({ type: 'ready', barePort, appPort, caCert: tls.caCert, view: counts, pid: process.pid });
+  const noopPort = await listen(noop);
+  const spinPort = await listen(spin);
+  send({ type: 'ready', barePort, appPort, noopPort, spinPort, caCert: tls.caCert, view: counts, pid: process.pid });
 
   process.on('message', (m: { type?: string }) => {
     if (m?.type === 'cpu') {
@@ -57,7 +79,7 @@ async function main(): Promise<void> {
     }
     if (m?.type === 'rss') send({ type: 'rss', maxRSSKiB: process.resourceUsage().maxRSS, rssNowBytes: process.memoryUsage().rss });
     if (m?.type === 'stop') {
-      void Promise.all([bare.close(), app.close()]).then(() => process.exit(0));
+      void Promise.all([bare.close(), app.close(), noop.close(), spin.close()]).then(() => process.exit(0));
     }
   });
   process.on('disconnect', () => process.exit(0));
