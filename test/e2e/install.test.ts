@@ -13,10 +13,12 @@
 import t from 'tap';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import { desiredCertificates, petSetPatch } from '../../src/core/reconcile/index.js';
+import { LOG_FLUSH_MS } from '../../src/server/log-destination.js';
 import { template, ROOT, type Obj as ChartObj } from '../install/helm.js';
 import { parseRbacTable } from '../install/rbac-table.js';
 import {
@@ -484,6 +486,8 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
       }),
     ),
   );
+  // The service buffers its log lines for up to LOG_FLUSH_MS: wait that out first.
+  await sleep(LOG_FLUSH_MS * 3);
   const forbiddenLogs = logs().filter((l) => /is forbidden: User/.test(JSON.stringify(l)));
   t.strictSame(forbiddenLogs, [], 'the service met no RBAC "forbidden" answer');
   const lease = await api.get<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${rns}/leases/sdb-tls-guard-reconciler`);
