@@ -1,7 +1,7 @@
 // src/server/log-destination.ts: main's stdout log is buffered, flushed by size, by time
 // and at exit, and loses nothing on an ordinary exit.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,18 +13,17 @@ import { bufferedLogDestination, LOG_BUFFER_BYTES, LOG_FLUSH_MS } from '../../sr
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = join(ROOT, 'dist', 'src', 'server', 'log-destination.js');
 
-function tmpFile(t: { teardown(fn: () => void): void }): { path: string; fd: number } {
+function tmpFile(t: { teardown(fn: () => void): void }): { path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sdb-log-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'log');
-  const fd = openSync(path, 'w');
-  t.teardown(() => closeSync(fd));
-  return { path, fd };
+  return { path: join(dir, 'log') };
 }
 
 t.test('a short line waits for the periodic flush; a full buffer is written at once', async (t) => {
-  const { path, fd } = tmpFile(t);
-  const dest = bufferedLogDestination(fd, { flushMs: 50 });
+  const { path } = tmpFile(t);
+  // The destination owns the descriptor: end() stops its flush timer and closes it.
+  const dest = bufferedLogDestination(openSync(path, 'w'), { flushMs: 50 }) as ReturnType<typeof bufferedLogDestination> & { end(): void };
+  t.teardown(() => dest.end());
   const log = pino({ base: null }, dest);
   log.info({ n: 1 }, 'first');
   t.equal(readFileSync(path, 'utf8'), '', 'not written yet');
