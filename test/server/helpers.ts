@@ -50,6 +50,11 @@ export function makeApp(over: Partial<AppDeps> = {}): TestApp {
   return { app: buildApp(deps), logs, deps };
 }
 
+/** Wait until the decisions already answered are recorded (log line, metrics). */
+export function settled(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export async function post(app: FastifyInstance, url: string, payload: string | object, contentType = 'application/json') {
   const res = await app.inject({
     method: 'POST',
@@ -57,6 +62,9 @@ export async function post(app: FastifyInstance, url: string, payload: string | 
     headers: { 'content-type': contentType },
     payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
   });
+  // The decision's log line and metrics are recorded after the answer (src/server/app.ts,
+  // AfterAnswer): one turn of the event loop later.
+  await settled();
   return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) as Record<string, any> };
 }
 

@@ -74,12 +74,13 @@ t.test('lines through request.log keep their reqId: a rejected body, and the deb
     lines.map((l) => [l['reqId'], l['msg']]),
     [
       ['req-1', 'incoming request'],
-      ['req-1', 'admission decision'],
+      // the decision is recorded after the answer is sent (AfterAnswer in app.ts)
       ['req-1', 'request completed'],
+      ['req-1', 'admission decision'],
     ],
   );
   t.match(lines[0], { level: 20, method: 'POST', url: '/validate' });
-  t.match(lines[2], { level: 20, statusCode: 200 });
+  t.match(lines[1], { level: 20, statusCode: 200 });
   await info.app.close();
   await debug.app.close();
 });

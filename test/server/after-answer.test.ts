@@ -1,0 +1,54 @@
+// A decision's metrics and log line are recorded after its answer (src/server/app.ts,
+// AfterAnswer): never lost, in order, counted by any scrape that follows the answer.
+import t from 'tap';
+import { AfterAnswer } from '../../src/server/app.js';
+import { admissionFixture, makeApp, settled } from './helpers.js';
+
+const body = () => admissionFixture('v1-create-allowed.json');
+
+t.test('the line follows the answer: absent when inject resolves, present one turn later', async (t) => {
+  const { app, logs } = makeApp();
+  const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: body() });
+  t.equal(res.statusCode, 200);
+  t.equal(logs.filter((l) => l['msg'] === 'admission decision').length, 0, 'not yet written');
+  await settled();
+  t.equal(logs.filter((l) => l['msg'] === 'admission decision').length, 1, 'written after the answer');
+  await app.close();
+});
+
+t.test('a scrape right after the answers counts every one of them', async (t) => {
+  const { app } = makeApp();
+  const answers = await Promise.all(
+    Array.from({ length: 5 }, () => app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: body() })),
+  );
+  t.same(answers.map((a) => a.statusCode), [200, 200, 200, 200, 200]);
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+  t.match(metrics.body, /sdb_tls_guard_admission_reviews_total\{webhook="validate",verdict="allowed"\} 5\n/);
+  await app.close();
+});
+
+t.test('close records what is still queued', async (t) => {
+  const { app, logs } = makeApp();
+  await app.inject({ method: 'POST', url: '/mutate', headers: { 'content-type': 'application/json' }, payload: body() });
+  await app.close();
+  t.equal(logs.filter((l) => l['msg'] === 'admission decision').length, 1);
+});
+
+t.test('AfterAnswer: one turn batches, order is kept, a throwing recorder loses nothing else', async (t) => {
+  const seen: string[] = [];
+  const aa = new AfterAnswer((_w, reqId) => {
+    if (reqId === 'bad') throw new Error('log stream broken');
+    seen.push(reqId);
+  });
+  const outcome = { response: { uid: 'u', allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] };
+  const req = { uid: 'u', kind: { group: '', version: 'v1', kind: 'K' }, operation: 'CREATE' as const };
+  for (const id of ['r1', 'bad', 'r2', 'r3']) aa.add('validate', id, req, outcome, 0.001);
+  t.same(seen, [], 'nothing before the turn ends');
+  await settled();
+  t.same(seen, ['r1', 'r2', 'r3']);
+  aa.add('mutate', 'r4', req, outcome, 0.001);
+  aa.drain();
+  t.same(seen, ['r1', 'r2', 'r3', 'r4'], 'drain records at once');
+  await settled();
+  t.same(seen, ['r1', 'r2', 'r3', 'r4'], 'and only once');
+});
