@@ -3,7 +3,7 @@
 // engine is caught here and turned into an answer (never an HTTP error).
 import { GVK } from '../api/types.js';
 import type { Decision, EngineOptions, ReviewInput } from '../core/engine.js';
-import type { ReviewResult } from '../core/findings.js';
+import type { PatchOp, ReviewResult } from '../core/findings.js';
 import { withKey } from '../core/copy.js';
 import type { Policy } from '../core/policy.js';
 import type { ClusterView } from '../core/view.js';
@@ -14,6 +14,11 @@ import type { ReviewVerdict } from '../metrics.js';
 /** The engine functions the webhook needs (injectable so tests can make it throw). */
 export interface AdmissionEngine {
   decide(input: ReviewInput & { options?: EngineOptions }): Decision;
+  /**
+   * The default patch alone (decide's `patch` on a CREATE). /mutate uses it when given:
+   * it needs the patch, not the review. Without it /mutate takes decide's patch.
+   */
+  defaultPatch?(object: unknown, options: EngineOptions): PatchOp[];
 }
 
 export interface DecisionContext {
@@ -127,7 +132,8 @@ export function mutateRequest(req: AdmissionRequest, ctx: DecisionContext): Outc
   const why = skipReason(req);
   if (why) return skip(req.uid, why);
   try {
-    const { patch } = runEngine(req, ctx);
+    // Only CREATE is defaulted (decide's patch is [] otherwise); the review is /validate's.
+    const patch = ctx.engine.defaultPatch ? (req.operation === 'CREATE' ? ctx.engine.defaultPatch(req.object, ctx.engineOptions) : []) : runEngine(req, ctx).patch;
     return {
       response: patchResponse(req.uid, patch),
       verdict: 'allowed',

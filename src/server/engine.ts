@@ -5,4 +5,5 @@ import type { AdmissionEngine } from './decisions.js';
 
 export const defaultEngine: AdmissionEngine = {
   decide: (input) => core.decide(input),
+  defaultPatch: (object, options) => core.defaultPatch(object, options),
 };
