@@ -1,7 +1,8 @@
 // A decision's metrics and log line are recorded after its answer (src/server/app.ts,
 // AfterAnswer): never lost, in order, counted by any scrape that follows the answer.
+// Decisions of one event-loop turn are made together (DecisionBatch).
 import t from 'tap';
-import { AfterAnswer } from '../../src/server/app.js';
+import { AfterAnswer, DecisionBatch } from '../../src/server/app.js';
 import { admissionFixture, makeApp, settled } from './helpers.js';
 
 const body = () => admissionFixture('v1-create-allowed.json');
@@ -51,4 +52,43 @@ t.test('AfterAnswer: one turn batches, order is kept, a throwing recorder loses 
   t.same(seen, ['r1', 'r2', 'r3', 'r4'], 'drain records at once');
   await settled();
   t.same(seen, ['r1', 'r2', 'r3', 'r4'], 'and only once');
+});
+
+t.test('DecisionBatch: one turn decides together, in order; an exception rejects only its own request', async (t) => {
+  const batch = new DecisionBatch();
+  const ran: number[] = [];
+  const outcome = (n: number) => ({ response: { uid: String(n), allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] });
+  const ps = [1, 2, 3].map((n) =>
+    batch.run(() => {
+      ran.push(n);
+      if (n === 2) throw new Error('engine bug');
+      return outcome(n);
+    }),
+  );
+  t.same(ran, [], 'nothing decided inside the turn that asked');
+  const results = await Promise.allSettled(ps);
+  t.same(ran, [1, 2, 3], 'decided together, in arrival order');
+  t.same(
+    results.map((r) => (r.status === 'fulfilled' ? r.value.response.uid : (r.reason as Error).message)),
+    ['1', 'engine bug', '3'],
+  );
+  // the next turn starts a new batch
+  t.equal((await batch.run(() => outcome(4))).response.uid, '4');
+});
+
+t.test('concurrent reviews through the app each get their own answer (batched turn)', async (t) => {
+  const { app } = makeApp();
+  const uids = Array.from({ length: 20 }, (_, i) => `uid-${i}`);
+  const answers = await Promise.all(
+    uids.map((uid) => {
+      const review = JSON.parse(body()) as { request: { uid: string } };
+      review.request.uid = uid;
+      return app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(review) });
+    }),
+  );
+  t.same(
+    answers.map((a) => (JSON.parse(a.body) as { response: { uid: string } }).response.uid),
+    uids,
+  );
+  await app.close();
 });
