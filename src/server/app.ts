@@ -314,9 +314,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
  * engine runs warm and the answers leave in one burst: under saturation /validate and
  * /mutate reach the bare Fastify route's throughput (BENCHMARKS.md). Each decision is
  * still its own: its own result, its own exception (rejected to its own request).
+ * A batch that has run for `maxBatchMs` (one slow review) stops there: the answers
+ * decided so far go out, and the rest is decided in the next turn.
  */
 export class DecisionBatch {
   private queue: { decide: () => Outcome; resolve: (o: Outcome) => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    private readonly maxBatchMs = 2,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   run(decide: () => Outcome): Promise<Outcome> {
     return new Promise((resolve, reject) => {
@@ -327,7 +334,15 @@ export class DecisionBatch {
   private drain(): void {
     const q = this.queue;
     this.queue = [];
-    for (const item of q) {
+    const started = this.now();
+    for (let i = 0; i < q.length; i++) {
+      if (i > 0 && this.now() - started >= this.maxBatchMs) {
+        // What arrived meanwhile joins the end of the leftover; one drain is scheduled.
+        this.queue = q.slice(i).concat(this.queue);
+        setImmediate(() => this.drain());
+        return;
+      }
+      const item = q[i]!;
       try {
         item.resolve(item.decide());
       } catch (err) {

@@ -92,3 +92,22 @@ t.test('concurrent reviews through the app each get their own answer (batched tu
   );
   await app.close();
 });
+
+t.test('DecisionBatch: a batch that ran for maxBatchMs stops; the rest is decided in the next turn', async (t) => {
+  let clock = 0;
+  const batch = new DecisionBatch(2, () => clock);
+  const outcome = (n: number) => ({ response: { uid: String(n), allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] });
+  const done: number[] = [];
+  const ps = [1, 2, 3, 4].map((n) =>
+    batch
+      .run(() => {
+        if (n === 2) clock += 5; // one slow review
+        return outcome(n);
+      })
+      .then((o) => done.push(Number(o.response.uid))),
+  );
+  await settled();
+  t.same(done, [1, 2], 'the answers decided before the cut go out');
+  await Promise.all(ps);
+  t.same(done, [1, 2, 3, 4], 'the rest follows in the next turn, in order');
+});
