@@ -12,7 +12,7 @@ import { decodeAdmissionReview, encodeAdmissionReview, type AdmissionRequest } f
 import type { Metrics, Webhook } from '../metrics.js';
 import { mutateRequest, validateRequest, type AdmissionEngine, type DecisionContext, type Outcome } from './decisions.js';
 import { defaultEngine } from './engine.js';
-import { lazyChildLoggerFactory } from './lazy-logger.js';
+import { lazyChildLoggerFactory, levelEnabled } from './lazy-logger.js';
 import { ADMISSION_REVIEW_RESPONSE_SCHEMA } from './response-schema.js';
 
 /** 3 MiB: the API server's own limit on a request body. */
@@ -90,11 +90,6 @@ function httpError(statusCode: number, message: string): HttpError {
   const e: HttpError = new Error(message);
   e.statusCode = statusCode;
   return e;
-}
-
-function levelEnabled(log: FastifyBaseLogger, level: string): boolean {
-  const l = log as FastifyBaseLogger & { isLevelEnabled?(level: string): boolean };
-  return typeof l.isLevelEnabled === 'function' ? l.isLevelEnabled(level) : true;
 }
 
 /**
@@ -205,7 +200,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // A decision's bookkeeping — its metrics and its log line — runs after the answer is
   // on its way (AfterAnswer): the same work, but the API server is not kept waiting for
   // it, and under load the answers leave sooner (BENCHMARKS.md).
-  const recordDecision = (webhook: Webhook, reqId: string, req: AdmissionRequest, outcome: Outcome, seconds: number): void => {
+  const recordDecision: DecisionRecorder = (webhook, reqId, req, outcome, seconds) => {
     metrics.recordReview(webhook, outcome.verdict, outcome.rules, seconds);
     // One line per decision, written through the app logger (no per-request child):
     // reqId first, as a child's binding would put it (docs/serving.md, Logs).

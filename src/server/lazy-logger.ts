@@ -16,6 +16,12 @@ interface LevelAware {
   isLevelEnabled?(level: string): boolean;
 }
 
+/** Whether `log` writes lines at `level`; a logger that cannot tell is taken to write them. */
+export function levelEnabled(log: FastifyBaseLogger, level: string): boolean {
+  const l = log as FastifyBaseLogger & LevelAware;
+  return typeof l.isLevelEnabled === 'function' ? l.isLevelEnabled(level) : true;
+}
+
 export class LazyChildLogger {
   private realChild: FastifyBaseLogger | undefined;
 
@@ -32,9 +38,7 @@ export class LazyChildLogger {
   }
 
   private enabled(level: Level): boolean {
-    if (this.realChild !== undefined) return true;
-    const p = this.parent as FastifyBaseLogger & LevelAware;
-    return typeof p.isLevelEnabled === 'function' ? p.isLevelEnabled(level) : true;
+    return this.realChild !== undefined || levelEnabled(this.parent, level);
   }
 
   get level(): string {
@@ -46,8 +50,7 @@ export class LazyChildLogger {
   }
 
   isLevelEnabled(level: string): boolean {
-    const r = (this.realChild ?? this.parent) as FastifyBaseLogger & LevelAware;
-    return typeof r.isLevelEnabled === 'function' ? r.isLevelEnabled(level) : true;
+    return levelEnabled(this.realChild ?? this.parent, level);
   }
 
   fatal(...args: unknown[]): void {
