@@ -7,15 +7,17 @@
 //
 // Targets: bare (a constant AdmissionReview from a bare fastify route), validate and
 // mutate (buildApp over the bench's 1,000/5,000/100 view, with a pino logger at
-// INJECT_LOG_LEVEL writing to /dev/null as the bench server does: one synchronous
-// write per line, or asynchronously with INJECT_LOG_SYNC=0). Each target is run
+// INJECT_LOG_LEVEL writing to /dev/null through main's buffered destination, as the
+// bench server does). Each target is run
 // INJECT_ROUNDS times, interleaved, INJECT_N sequential requests a round; the best
 // round's process CPU (user+system) µs per request is printed.
+import { openSync } from 'node:fs';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../src/server/app.js';
+import { bufferedLogDestination } from '../src/server/log-destination.js';
 import { createMetrics } from '../src/metrics.js';
-import { addTlsObject, admissionReview, buildView } from './scenario.js';
+import { addTlsObject, admissionReview, buildView, CONSTANT_RESPONSE } from './scenario.js';
 
 const N = Number(process.env['INJECT_N'] ?? 20_000);
 const ROUNDS = Number(process.env['INJECT_ROUNDS'] ?? 3);
@@ -43,10 +45,9 @@ async function check(app: Injectable, url: string, body: string): Promise<void> 
 async function main(): Promise<void> {
   const body = JSON.stringify(admissionReview(addTlsObject()));
   const bare = Fastify({ logger: false });
-  const constant = { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: '7d3c1b9e-5a0f-4c1e-9a47-000000000001', allowed: true } };
-  bare.post('/admit', async () => constant);
+  bare.post('/admit', async () => CONSTANT_RESPONSE);
   const { view } = buildView();
-  const logger = pino({ level: LEVEL, base: { app: 'sdb-tls-guard' } }, pino.destination({ dest: '/dev/null', sync: process.env['INJECT_LOG_SYNC'] !== '0' }));
+  const logger = pino({ level: LEVEL, base: { app: 'sdb-tls-guard' } }, bufferedLogDestination(openSync('/dev/null', 'w')));
   const app = buildApp({ metrics: createMetrics(), logger, view });
   await bare.ready();
   await app.ready();

@@ -170,7 +170,7 @@ export async function runScale(n = 200, concurrency = 4, maxRounds = 500): Promi
  * cloning took 75% of the CPU (profiled), so the wall time measured the stand-ins
  * rather than the reconciler. 20 ms is still far faster than the real controllers.
  */
-export const STAND_IN_TICK_MS = 20;
+const STAND_IN_TICK_MS = 20;
 
 export interface QueueScale extends QueueScaleResult {
   maxRSSKiB: number;
@@ -181,7 +181,7 @@ export interface QueueScale extends QueueScaleResult {
 /**
  * The same figure through the reconciler helper's runScale (test/support/scale.ts): the
  * real startReconciler — keyed queue, watch, executors — on real timers, the stand-ins
- * ticking every 2 ms, concurrency 4 (startReconciler's default).
+ * ticking every STAND_IN_TICK_MS (20 ms), concurrency 4 (startReconciler's default).
  */
 export async function runQueueScale(n = 200): Promise<QueueScale> {
   const r = await runStartReconcilerScale({ databases: n, concurrency: 4, timeoutMs: 180_000, standInTickMs: STAND_IN_TICK_MS });

@@ -14,9 +14,11 @@
 //                >= 0.85 and p99 ratio <= 1.2 (queueing sets latency there);
 //   fixed rate — 1,000 req/s offered over 10 connections: target p99 < 5 ms.
 // Environment: BENCH_DURATION (seconds per measurement, default 5), BENCH_ROUNDS
-// (default 3), BENCH_WARMUP
-// (seconds, default 3), BENCH_SERVER_ARGS (extra node flags for the server child, e.g.
-// "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_SKIP_SCALE=1.
+// (default 3), BENCH_WARMUP (seconds, default 3), BENCH_SERVER_ARGS (extra node flags for
+// the server child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_SKIP_SCALE=1,
+// BENCH_REFERENCES=0 (no references d and e). Read by the server child (bench/server.ts):
+// BENCH_APP_LOG_LEVEL (default info; warn measures without the decision line) and
+// BENCH_APP_LOG_WRITE=line (one write(2) per log line instead of main's buffer).
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { request as httpsRequest } from 'node:https';
@@ -31,6 +33,7 @@ import type { QueueScale, ScaleResult } from './reconcile-scale.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
 const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
+const REFERENCES = process.env['BENCH_REFERENCES'] !== '0';
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
 
 export const TARGETS = { saturationThroughputRatio: 0.85, saturationP99Ratio: 1.2, fixedRateP99Ms: 5 } as const;
@@ -194,22 +197,20 @@ async function main(): Promise<void> {
   };
   type Key = 'a' | 'b' | 'c' | 'd' | 'e';
   // d and e (see bench/server.ts) are references measured at saturation only.
-  const keysOf = (id: string): Key[] => (id === 'saturation' && process.env['BENCH_REFERENCES'] !== '0' ? ['a', 'b', 'c', 'd', 'e'] : ['a', 'b', 'c']);
+  const keysOf = (id: string): Key[] => (id === 'saturation' && REFERENCES ? ['a', 'b', 'c', 'd', 'e'] : ['a', 'b', 'c']);
   const results: Record<string, Record<'a' | 'b' | 'c', Measured> & Partial<Record<'d' | 'e', Measured>>> = {};
-  const perRound: Record<string, Partial<Record<Key, LoadResult>>[]> = {};
+  /** Every round's measurement per regime and target (the per-round ratios read it). */
+  const rawOf: Record<string, Record<Key, { res: LoadResult; cpuMicros: number }[]>> = {};
   for (const rg of regimes) {
     const raw: Record<Key, { res: LoadResult; cpuMicros: number }[]> = { a: [], b: [], c: [], d: [], e: [] };
-    perRound[rg.id] = [];
+    rawOf[rg.id] = raw;
     for (let round = 0; round < ROUNDS; round++) {
-      const one: Partial<Record<Key, LoadResult>> = {};
       for (const k of keysOf(rg.id)) {
         const c0 = await cpu();
         const res = await runLoad({ url: urls[k], body, connections: rg.connections, durationSec: DURATION, ...('overallRate' in rg ? { overallRate: rg.overallRate } : {}) });
         const c1 = await cpu();
         raw[k].push({ res, cpuMicros: c1 - c0 });
-        one[k] = res;
       }
-      perRound[rg.id]!.push(one);
     }
     results[rg.id] = { a: combine(raw.a), b: combine(raw.b), c: combine(raw.c), ...(raw.d.length ? { d: combine(raw.d), e: combine(raw.e) } : {}) };
   }
@@ -239,10 +240,14 @@ async function main(): Promise<void> {
     const pb = r.b.p99 / r.a.p99;
     const pc = r.c.p99 / r.a.p99;
     out(`ratios (of the medians): throughput b/a ${f3(tb)}, c/a ${f3(tc)}; p99 b/a ${f3(pb)}, c/a ${f3(pc)}; p50 b/a ${f3(r.b.p50 / r.a.p50)}, c/a ${f3(r.c.p50 / r.a.p50)}`);
-    const rounds = perRound[rg.id] ?? [];
+    const raw = rawOf[rg.id]!;
     out(
-      `per round (a req/s; throughput b/a, c/a; p99 b/a, c/a): ${rounds
-        .map((x, i) => `#${i + 1} ${Math.round(x.a!.reqPerSec)}; ${f3(x.b!.reqPerSec / x.a!.reqPerSec)}, ${f3(x.c!.reqPerSec / x.a!.reqPerSec)}; ${f3(x.b!.p99 / x.a!.p99)}, ${f3(x.c!.p99 / x.a!.p99)}`)
+      `per round (a req/s; throughput b/a, c/a; p99 b/a, c/a): ${raw.a
+        .map(({ res: a }, i) => {
+          const b = raw.b[i]!.res;
+          const c = raw.c[i]!.res;
+          return `#${i + 1} ${Math.round(a.reqPerSec)}; ${f3(b.reqPerSec / a.reqPerSec)}, ${f3(c.reqPerSec / a.reqPerSec)}; ${f3(b.p99 / a.p99)}, ${f3(c.p99 / a.p99)}`;
+        })
         .join(' | ')}`,
     );
     if (r.d && r.e) {

@@ -28,6 +28,13 @@ export function addTlsObject(): Record<string, unknown> {
   return parse(text) as Record<string, unknown>;
 }
 
+/** What the bare route (a) answers: a constant allowed AdmissionReview. */
+export const CONSTANT_RESPONSE = {
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  response: { uid: '7d3c1b9e-5a0f-4c1e-9a47-000000000001', allowed: true },
+} as const;
+
 /** A v1 AdmissionReview of a CREATE, as the API server sends it. */
 export function admissionReview(object: Record<string, unknown>, uid = '7d3c1b9e-5a0f-4c1e-9a47-000000000001'): Record<string, unknown> {
   const meta = (object['metadata'] ?? {}) as { name?: string; namespace?: string };

@@ -10,20 +10,13 @@
 import { openSync } from 'node:fs';
 import Fastify from 'fastify';
 import { pino } from 'pino';
-import { performance } from 'node:perf_hooks';
 import { buildApp } from '../src/server/app.js';
 import type { AdmissionEngine } from '../src/server/decisions.js';
 import { createMetrics } from '../src/metrics.js';
 import { generateSelfSigned } from '../src/server/selfsigned.js';
 import { bufferedLogDestination } from '../src/server/log-destination.js';
 import { httpsServerOptions } from '../src/server/tls.js';
-import { buildView } from './scenario.js';
-
-const CONSTANT_RESPONSE = {
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  response: { uid: '7d3c1b9e-5a0f-4c1e-9a47-000000000001', allowed: true },
-};
+import { buildView, CONSTANT_RESPONSE } from './scenario.js';
 
 function send(msg: unknown): void {
   if (process.send) process.send(msg);
