@@ -13,8 +13,10 @@ import { jsonEqual } from './json-equal.js';
 export const DEFAULT_TIMEOUT = '10m';
 export const DEFAULT_APPLY = 'IfReady';
 
-/** Paths the default patch writes to, except per-certificate issuerRef paths (see parsePointer). */
-const DEFAULT_PATHS = new Set(['/spec/apply', '/spec/timeout', '/spec/tls/issuerRef/apiGroup']);
+/** The default patch's constant paths (per-certificate issuerRef paths are built per index). */
+const APPLY_PATH = '/spec/apply';
+const TIMEOUT_PATH = '/spec/timeout';
+const ISSUER_GROUP_PATH = '/spec/tls/issuerRef/apiGroup';
 
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -51,13 +53,13 @@ export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TI
   if (!isObj(spec) || own(spec, 'type') !== 'ReconfigureTLS') return [];
   const ops: PatchOp[] = [];
   // default-apply
-  if (absent(own(spec, 'apply'))) ops.push({ op: 'add', path: '/spec/apply', value: DEFAULT_APPLY });
+  if (absent(own(spec, 'apply'))) ops.push({ op: 'add', path: APPLY_PATH, value: DEFAULT_APPLY });
   // default-issuer-group
   const tls = own(spec, 'tls');
   if (isObj(tls)) {
     const ref = own(tls, 'issuerRef');
     if (isObj(ref) && absent(own(ref, 'apiGroup'))) {
-      ops.push({ op: 'add', path: '/spec/tls/issuerRef/apiGroup', value: CERT_MANAGER_GROUP });
+      ops.push({ op: 'add', path: ISSUER_GROUP_PATH, value: CERT_MANAGER_GROUP });
     }
     const certs = own(tls, 'certificates');
     if (Array.isArray(certs)) {
@@ -72,7 +74,7 @@ export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TI
     }
   }
   // default-timeout
-  if (absent(own(spec, 'timeout'))) ops.push({ op: 'add', path: '/spec/timeout', value: defaultTimeout });
+  if (absent(own(spec, 'timeout'))) ops.push({ op: 'add', path: TIMEOUT_PATH, value: defaultTimeout });
   return ops;
 }
 
@@ -89,22 +91,21 @@ export class PatchError extends Error {
 }
 
 /**
- * Parsed pointers of the default patch's paths (a handful of constants, asked for on
- * every admission request), so they are split once. Bounded: other paths are parsed
- * each time. The arrays are shared: callers only read them.
+ * The default patch's constant paths, split once (they are applied on every admission
+ * request); other paths are split each time. The arrays are shared: callers only read them.
  */
-const POINTER_CACHE = new Map<string, readonly string[]>();
-const POINTER_CACHE_MAX = 64;
+const PARSED_DEFAULT_PATHS: ReadonlyMap<string, readonly string[]> = new Map(
+  [APPLY_PATH, TIMEOUT_PATH, ISSUER_GROUP_PATH].map((p) => [p, p.slice(1).split('/')] as const),
+);
 
 function parsePointer(p: string, op: PatchOp): readonly string[] {
-  const cached = POINTER_CACHE.get(p);
-  if (cached) return cached;
+  const known = PARSED_DEFAULT_PATHS.get(p);
+  if (known) return known;
   if (p === '') return [];
   if (p[0] !== '/') throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
-  let tokens = p.slice(1).split('/');
-  if (p.indexOf('~') >= 0) tokens = tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (POINTER_CACHE.size < POINTER_CACHE_MAX && DEFAULT_PATHS.has(p)) POINTER_CACHE.set(p, tokens);
-  return tokens;
+  const tokens = p.slice(1).split('/');
+  if (p.indexOf('~') < 0) return tokens;
+  return tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /**

@@ -332,8 +332,8 @@ export class DecisionBatch {
     const started = this.now();
     for (let i = 0; i < q.length; i++) {
       if (i > 0 && this.now() - started >= this.maxBatchMs) {
-        // What arrived meanwhile joins the end of the leftover; one drain is scheduled.
-        this.queue = q.slice(i).concat(this.queue);
+        // Nothing can arrive during this synchronous loop: the leftover is the new queue.
+        this.queue = q.slice(i);
         setImmediate(() => this.drain());
         return;
       }
@@ -357,21 +357,15 @@ type DecisionRecorder = (webhook: Webhook, reqId: string, req: AdmissionRequest,
  */
 export class AfterAnswer {
   private queue: Parameters<DecisionRecorder>[] = [];
-  private scheduled = false;
 
   constructor(private readonly record: DecisionRecorder) {}
 
   add(...args: Parameters<DecisionRecorder>): void {
-    this.queue.push(args);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.drain());
-    }
+    if (this.queue.push(args) === 1) setImmediate(() => this.drain());
   }
 
   /** Record everything queued now (also what setImmediate calls). */
   drain(): void {
-    this.scheduled = false;
     const q = this.queue;
     if (q.length === 0) return;
     this.queue = [];

@@ -16,12 +16,12 @@ export interface BufferedDestination extends DestinationStream {
   flushSync(): void;
 }
 
-/** A buffered destination on file descriptor `fd` (default 1, stdout). */
-export function bufferedLogDestination(fd = 1, opts: { bufferBytes?: number; flushMs?: number } = {}): BufferedDestination {
+/** A buffered destination on file descriptor `fd` (main: 1, stdout). */
+export function bufferedLogDestination(fd: number, opts: { flushMs?: number } = {}): BufferedDestination {
   const dest = pino.destination({
     dest: fd,
     sync: true,
-    minLength: opts.bufferBytes ?? LOG_BUFFER_BYTES,
+    minLength: LOG_BUFFER_BYTES,
     periodicFlush: opts.flushMs ?? LOG_FLUSH_MS,
   });
   // pino registers an exit flush only for asynchronous destinations; this one is

@@ -32,7 +32,7 @@ const status = {
   },
 } as const;
 
-export const ADMISSION_RESPONSE_SCHEMA = {
+const ADMISSION_RESPONSE_SCHEMA = {
   type: 'object',
   properties: {
     uid: { type: 'string' },
