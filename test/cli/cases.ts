@@ -21,7 +21,6 @@ export const W = 'test/fixtures/worked';
 export const PATCH_APPLY = { op: 'add', path: '/spec/apply', value: 'IfReady' };
 export const PATCH_TIMEOUT = { op: 'add', path: '/spec/timeout', value: '10m' };
 
-/** The ten cluster rules of SPEC 3b. */
 /** SPEC 4's example: a rotate of the paused database in cases/paused (--state or --cluster). */
 export const PAUSED_RESULTS: Expected[] = [
   {
@@ -37,6 +36,7 @@ export const PAUSED_RESULTS: Expected[] = [
 ];
 export const PAUSED_SUMMARY = { checked: 1, denied: 1, warned: 1 };
 
+/** The ten cluster rules of SPEC 3b. */
 export const CLUSTER_RULES = [
   'database-exists',
   'database-halted',

@@ -2,17 +2,14 @@
 import { once } from 'node:events';
 import tls from 'node:tls';
 import { request as httpsRequest, Agent } from 'node:https';
-import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/server/app.js';
 import { createMetrics } from '../../src/metrics.js';
-import { generateSelfSigned, type SelfSignedMaterial } from '../../src/server/selfsigned.js';
+import { generateSelfSigned } from '../../src/server/selfsigned.js';
 import { httpsServerOptions } from '../../src/server/tls.js';
 
 export interface HttpsApp {
-  app: FastifyInstance;
   port: number;
   ca: string;
-  material: SelfSignedMaterial;
   close(): Promise<void>;
 }
 
@@ -21,7 +18,7 @@ export async function startHttpsApp(over: Partial<AppDeps> = {}): Promise<HttpsA
   const app = buildApp({ metrics: createMetrics(), https: httpsServerOptions({ cert: material.cert, key: material.key }, { minVersion: '1.2' }), ...over });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as { port: number }).port;
-  return { app, port, ca: material.caCert, material, close: () => app.close() };
+  return { port, ca: material.caCert, close: () => app.close() };
 }
 
 /** A raw TLS connection; collects what the server sends and when it closes. */
@@ -29,7 +26,6 @@ export interface RawClient {
   socket: tls.TLSSocket;
   received(): string;
   closed: Promise<number>;
-  openedAt: number;
 }
 
 export async function rawClient(port: number, ca: string | string[]): Promise<RawClient> {
@@ -42,7 +38,7 @@ export async function rawClient(port: number, ca: string | string[]): Promise<Ra
   socket.on('error', () => undefined);
   const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - openedAt)));
   await once(socket, 'secureConnect');
-  return { socket, received: () => data, closed, openedAt };
+  return { socket, received: () => data, closed };
 }
 
 /** Write `chunks` one by one every `everyMs` until the socket closes or they run out. */

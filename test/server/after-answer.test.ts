@@ -7,6 +7,9 @@ import { admissionFixture, makeApp, settled } from './helpers.js';
 
 const body = () => admissionFixture('v1-create-allowed.json');
 
+/** An allowed outcome answering `uid`. */
+const outcome = (uid: string | number) => ({ response: { uid: String(uid), allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] });
+
 t.test('the line follows the answer: absent when inject resolves, present one turn later', async (t) => {
   const { app, logs } = makeApp();
   const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: body() });
@@ -41,13 +44,12 @@ t.test('AfterAnswer: one turn batches, order is kept, a throwing recorder loses 
     if (reqId === 'bad') throw new Error('log stream broken');
     seen.push(reqId);
   });
-  const outcome = { response: { uid: 'u', allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] };
   const req = { uid: 'u', kind: { group: '', version: 'v1', kind: 'K' }, operation: 'CREATE' as const };
-  for (const id of ['r1', 'bad', 'r2', 'r3']) aa.add('validate', id, req, outcome, 0.001);
+  for (const id of ['r1', 'bad', 'r2', 'r3']) aa.add('validate', id, req, outcome('u'), 0.001);
   t.same(seen, [], 'nothing before the turn ends');
   await settled();
   t.same(seen, ['r1', 'r2', 'r3']);
-  aa.add('mutate', 'r4', req, outcome, 0.001);
+  aa.add('mutate', 'r4', req, outcome('u'), 0.001);
   aa.drain();
   t.same(seen, ['r1', 'r2', 'r3', 'r4'], 'drain records at once');
   await settled();
@@ -57,7 +59,6 @@ t.test('AfterAnswer: one turn batches, order is kept, a throwing recorder loses 
 t.test('DecisionBatch: one turn decides together, in order; an exception rejects only its own request', async (t) => {
   const batch = new DecisionBatch();
   const ran: number[] = [];
-  const outcome = (n: number) => ({ response: { uid: String(n), allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] });
   const ps = [1, 2, 3].map((n) =>
     batch.run(() => {
       ran.push(n);
@@ -96,7 +97,6 @@ t.test('concurrent reviews through the app each get their own answer (batched tu
 t.test('DecisionBatch: a batch that ran for maxBatchMs stops; the rest is decided in the next turn', async (t) => {
   let clock = 0;
   const batch = new DecisionBatch(2, () => clock);
-  const outcome = (n: number) => ({ response: { uid: String(n), allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] });
   const done: number[] = [];
   const ps = [1, 2, 3, 4].map((n) =>
     batch

@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { bufferedLogDestination, LOG_BUFFER_BYTES, LOG_FLUSH_MS } from '../../src/server/log-destination.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DIST = join(ROOT, 'dist', 'src', 'server', 'log-destination.js');
+// The child imports the TypeScript source through tsx, so it always runs this tree's code.
+const SRC = join(ROOT, 'src', 'server', 'log-destination.ts');
 
 function tmpFile(t: { teardown(fn: () => void): void }): { path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sdb-log-'));
@@ -44,14 +45,14 @@ t.test('lines still buffered are written when the process exits', async (t) => {
   const script = `
     import { openSync } from 'node:fs';
     import { pino } from 'pino';
-    import { bufferedLogDestination } from ${JSON.stringify(DIST)};
+    import { bufferedLogDestination } from ${JSON.stringify(SRC)};
     const log = pino({ base: null }, bufferedLogDestination(openSync(${JSON.stringify(path)}, 'w'), { flushMs: 60000 }));
     for (let i = 0; i < 3; i++) log.info({ i }, 'line');
     if (process.argv.at(-1) === 'throw') setImmediate(() => { throw new Error('boom'); });
     else process.exit(0);
   `;
   for (const mode of ['exit', 'throw']) {
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, mode], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, mode], { cwd: ROOT, encoding: 'utf8' });
     t.equal(r.status, mode === 'exit' ? 0 : 1, `${mode}: exit status (${r.stderr.slice(0, 200)})`);
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     t.equal(lines.length, 3, `${mode}: every buffered line was written`);
