@@ -7,7 +7,7 @@ import t from 'tap';
 import { DEFAULT_BODY_LIMIT, DEFAULT_TIMEOUTS, buildApp } from '../../src/server/app.js';
 import { createMetrics } from '../../src/metrics.js';
 import { wrapReview, workedObjects } from '../fuzz/arbitraries.js';
-import { after, forever, post, rawClient, startHttpsApp, trickle, type HttpsApp } from './support.js';
+import { after, forever, post, rawClient, responseHead, startHttpsApp, trickle, type HttpsApp } from './support.js';
 
 const HEADERS_MS = 1000;
 const REQUEST_MS = 2000;
@@ -63,16 +63,7 @@ t.test('an idle connection that never sends a byte is closed', async (t) => {
 t.test('a declared oversized body gets 413 without being read', async (t) => {
   const c = await rawClient(srv.port, srv.ca);
   c.socket.write(`POST /validate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${DEFAULT_BODY_LIMIT + 1}\r\n\r\n{"a":`);
-  const got = await Promise.race([
-    new Promise<string>((resolve) => {
-      const check = (): void => {
-        if (c.received().includes('\r\n\r\n')) resolve(c.received());
-        else setTimeout(check, 20).unref();
-      };
-      check();
-    }),
-    after(GUARD_MS, ''),
-  ]);
+  const got = await responseHead(c, GUARD_MS);
   t.equal(statusLine(got), 'HTTP/1.1 413 Payload Too Large');
   t.match(got, /larger than the limit of 3145728 bytes/);
   c.socket.destroy();
@@ -88,16 +79,7 @@ t.test('a chunked body growing past the limit gets 413', async (t) => {
     sent += chunk.length;
     if (!ok) await Promise.race([new Promise((r) => c.socket.once('drain', r)), after(2000, undefined)]);
   }
-  const got = await Promise.race([
-    new Promise<string>((resolve) => {
-      const check = (): void => {
-        if (c.received().includes('\r\n\r\n') || c.socket.destroyed) resolve(c.received());
-        else setTimeout(check, 20).unref();
-      };
-      check();
-    }),
-    after(GUARD_MS, ''),
-  ]);
+  const got = await responseHead(c, GUARD_MS, true);
   t.equal(statusLine(got), 'HTTP/1.1 413 Payload Too Large', `after ${sent} bytes sent`);
   c.socket.destroy();
 });

@@ -87,3 +87,20 @@ export function post(port: number, path: string, body: string, opts: { ca: strin
     req.end(body);
   });
 }
+
+/**
+ * What the server has sent once a whole response head arrived (or, with `orClose`, once
+ * the socket closed); '' if neither happened within `guardMs`.
+ */
+export function responseHead(c: RawClient, guardMs: number, orClose = false): Promise<string> {
+  return Promise.race([
+    new Promise<string>((resolve) => {
+      const check = (): void => {
+        if (c.received().includes('\r\n\r\n') || (orClose && c.socket.destroyed)) resolve(c.received());
+        else setTimeout(check, 20).unref();
+      };
+      check();
+    }),
+    after(guardMs, ''),
+  ]);
+}
