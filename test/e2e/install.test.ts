@@ -488,7 +488,9 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   );
   // The service buffers its log lines for up to LOG_FLUSH_MS: wait that out first.
   await sleep(LOG_FLUSH_MS * 3);
-  const forbiddenLogs = logs().filter((l) => /is forbidden: User/.test(JSON.stringify(l)));
+  const serviceLog = logs();
+  t.ok(serviceLog.length > 0, `the service's log was read (${serviceLog.length} lines)`);
+  const forbiddenLogs = serviceLog.filter((l) => /is forbidden: User/.test(JSON.stringify(l)));
   t.strictSame(forbiddenLogs, [], 'the service met no RBAC "forbidden" answer');
   const lease = await api.get<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${rns}/leases/sdb-tls-guard-reconciler`);
   t.equal(lease.status, 200, 'the leader Lease lives in the release namespace');
@@ -496,6 +498,7 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   // Every row of docs/security.md's RBAC table is granted by the real authorizer...
   const user = `system:serviceaccount:${rns}:${RELEASE}`;
   const rows = parseRbacTable(readFileSync(join(ROOT, 'docs/security.md'), 'utf8'), { fullname: RELEASE, bootstrapSecret: secretName });
+  t.ok(rows.length > 0, `docs/security.md's RBAC table has rows (${rows.length})`);
   const elsewhere = await newNamespace(api, 'rbac-elsewhere');
   for (const row of rows) {
     const [resource, subresource] = row.resource.split('/') as [string, string | undefined];

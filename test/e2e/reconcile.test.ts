@@ -139,6 +139,7 @@ const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, b
     check: async (t, db, before, run) => {
       t.same(tlsOf(db), tlsOf(before), 'TLS settings unchanged');
       const certs = await certificates(run.ns);
+      t.same([...certs.keys()].sort(), ['sample-sdb-client-cert', 'sample-sdb-server-cert'], 'both Certificates exist');
       for (const [name, c] of certs) t.ok(((c.status as { revision?: number }).revision ?? 0) >= 2, `${name} re-issued (revision ${(c.status as { revision?: number }).revision})`);
     },
   },
@@ -159,7 +160,9 @@ const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, b
     state: 'state-tls.yaml',
     check: async (t, db, _before, run) => {
       t.equal(tlsOf(db)?.issuerRef?.name, 'sdb-new-issuer', 'issuer changed in the database');
-      for (const [name, c] of await certificates(run.ns)) {
+      const certs = await certificates(run.ns);
+      t.same([...certs.keys()].sort(), ['sample-sdb-client-cert', 'sample-sdb-server-cert'], 'both Certificates exist');
+      for (const [name, c] of certs) {
         t.equal((c.spec as { issuerRef?: { name?: string } }).issuerRef?.name, 'sdb-new-issuer', `${name} issued by the new issuer`);
       }
     },
