@@ -224,6 +224,13 @@ export class Reconciler {
         if (isConflict(err)) continue; // fresh read, plan again
         const message = err instanceof Error ? err.message : String(err);
         if (isTooManyRequests(err)) {
+          // The API server refused the eviction (a PodDisruptionBudget allows no disruption
+          // now): say so on the step's condition, then retry. The condition stays False with
+          // one message, so retries neither rewrite the status nor restart the step's clock.
+          const said = `Cannot evict yet, the API server answered 429 (a PodDisruptionBudget forbids the disruption): ${message}; retrying every ${Math.round(retryMs / 1000)}s until spec.timeout`;
+          await this.writeStatus(req, { condition: { type: p.step, status: 'False', reason: p.step, message: said } }).catch((e: unknown) => {
+            this.log.warn({ request: `${namespace}/${name}`, step: p.step, err: e instanceof Error ? e.message : String(e) }, 'could not record the refused eviction');
+          });
           await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
           return { steps, requeueAfterMs: retryMs };
         }

@@ -77,11 +77,12 @@ export function petSet(name: string, replicas: number, tls: TLSConfig | null, o:
   return (patch ? mergePatch(base, patch) : base) as PetSet;
 }
 
-export function pod(name: string, uid: string, ready = true, terminating = false): Pod {
+/** A pod; created one second after T0 (after the request's conditions) unless `created` says otherwise. */
+export function pod(name: string, uid: string, ready = true, terminating = false, created = T0 + 1000): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: 'demo', uid, ...(terminating ? { deletionTimestamp: iso(T0) } : {}) },
+    metadata: { name, namespace: 'demo', uid, creationTimestamp: iso(created), ...(terminating ? { deletionTimestamp: iso(T0) } : {}) },
     status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
   };
 }

@@ -235,6 +235,16 @@ const cases: Case[] = [
     want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: 2000 },
   },
   {
+    name: 'restart: a Ready pod with a new uid but created before the certificates were synced does not count',
+    obs: observed({
+      request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'EvictPod--sample-sdb-aggregator-0'], condMessages: EVICTED_MSG }),
+      database: database(TLS_ON, { pausedBy: REQ }),
+      petSets: petSets(TLS_ON),
+      pods: [pod('sample-sdb-aggregator-0', 'new-0', true, false, T0 - 60_000)],
+    }),
+    want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: 2000 },
+  },
+  {
     name: 'restart: the Ready replacement → CheckPodReady',
     obs: observed({
       request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'EvictPod--sample-sdb-aggregator-0'], condMessages: EVICTED_MSG }),

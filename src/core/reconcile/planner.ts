@@ -334,7 +334,17 @@ function nextProgressingStep(obs: Observed, opts: PlanOptions): Plan {
       if (!done(readyType)) {
         const oldUid = /\(uid ([^)]*)\)/.exec(evicted.message ?? '')?.[1] ?? '';
         const replaced = pod && pod.metadata?.uid !== oldUid && !pod.metadata?.deletionTimestamp;
-        if (replaced && isPodReady(pod.status?.conditions)) return record(readyType, `Pod ${ns}/${podName} is Ready`);
+        // A replacement counts only when it was created after the certificates it mounts
+        // were issued and after its PetSet's template changed (SPEC 5, step 6).
+        const since = restartBaseline(conds);
+        const created = Date.parse(pod?.metadata?.creationTimestamp ?? '');
+        const fresh = since === undefined || (!Number.isNaN(created) && created >= since);
+        if (replaced && fresh && isPodReady(pod.status?.conditions)) {
+          return record(readyType, `Pod ${ns}/${podName} is Ready (uid ${pod.metadata?.uid ?? ''}, created ${pod.metadata?.creationTimestamp ?? ''})`);
+        }
+        if (replaced && !fresh) {
+          return wait(readyType, `pod ${ns}/${podName} (uid ${pod.metadata?.uid ?? ''}) was created at ${pod.metadata?.creationTimestamp ?? 'an unknown time'}, before the certificates and PetSet it must run were in place; waiting for a newer pod`, poll);
+        }
         return wait(readyType, `waiting for pod ${ns}/${podName} to be recreated and Ready`, poll);
       }
     }
@@ -357,6 +367,32 @@ function nextProgressingStep(obs: Observed, opts: PlanOptions): Plan {
     phase: 'Successful',
     condition: { type: Cond.Successful, status: 'True', reason: Cond.Successful, message },
   });
+}
+
+/**
+ * The earliest creation time (ms, whole seconds as creationTimestamp has them) a restarted
+ * pod may have: when the certificates were synced (every Certificate Ready with its new
+ * revision) and the PetSets updated — both recorded as the lastTransitionTime of their
+ * conditions on the request.
+ */
+export function restartBaseline(conds: readonly Condition[] | undefined): number | undefined {
+  let best: number | undefined;
+  for (const type of [Cond.CertificateSynced, Cond.UpdatePetSets]) {
+    const t = Date.parse(getCondition(conds, type)?.lastTransitionTime ?? '');
+    if (!Number.isNaN(t) && (best === undefined || t > best)) best = t;
+  }
+  return best === undefined ? undefined : Math.floor(best / 1000) * 1000;
+}
+
+/** "<name>: Ready=False (DoesNotExist: …), Issuing=True (…)" — what cert-manager says of it. */
+export function certificateState(c: Certificate): string {
+  const parts = ['Ready', 'Issuing'].map((type) => {
+    const x = getCondition(c.status?.conditions, type);
+    if (!x) return `${type} unset`;
+    const why = [x.reason, x.message].filter((v) => v).join(': ');
+    return `${type}=${x.status}${why ? ` (${why})` : ''}`;
+  });
+  return `${c.metadata?.name ?? ''} revision ${c.status?.revision ?? 0}: ${parts.join(', ')}`;
 }
 
 /** Ready for its current generation and not (being) re-issued. */
@@ -428,13 +464,13 @@ function planCertificates(
     const base = recordedRevisions(getCondition(req.status?.conditions, Cond.IssueCertificatesSucceeded)?.message);
     const waiting = current.filter((c) => (c.status?.revision ?? 0) <= (base.get(c.metadata?.name ?? '') ?? -1) || !certificateReady(c));
     if (waiting.length) {
-      return wait(Cond.CertificateSynced, `waiting for Certificates ${waiting.map((c) => c.metadata?.name).join(', ')} to be re-issued and Ready`, poll);
+      return wait(Cond.CertificateSynced, `waiting for Certificates to be re-issued and Ready: ${waiting.map(certificateState).join('; ')}`, poll);
     }
     return record(Cond.CertificateSynced, 'Successfully synced all certificates');
   }
   const notReady = current.filter((c) => !certificateReady(c));
   if (notReady.length) {
-    return wait(Cond.CertificateSynced, `waiting for Certificates ${notReady.map((c) => c.metadata?.name).join(', ')} to be Ready`, poll);
+    return wait(Cond.CertificateSynced, `waiting for Certificates to be Ready: ${notReady.map(certificateState).join('; ')}`, poll);
   }
   return record(Cond.CertificateSynced, 'Successfully synced all certificates');
 }

@@ -1,14 +1,17 @@
-// Objects in the test API server: a fresh namespace per test (no controllers run, so
-// namespaces never finish deleting — never reuse one), the worked example's state seeded
-// the way it would be in a cluster (object first, then its status through the status
-// subresource), and typed paths for the resources of the project.
+// Objects in the test API server: a fresh namespace per test (kube-controller-manager
+// deletes namespaces, but a fresh one keeps tests apart), the worked example's state
+// seeded the way it would be in a cluster (object first, then its status through the
+// status subresource; Issuers get a real CA made by cert-manager and their status from
+// cert-manager itself), and typed paths for the resources of the project.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { GVK, type PetSet, type Singlestore } from '../../../src/api/types.js';
 import { desiredCertificates, petSetPatch } from '../../../src/core/reconcile/index.js';
+import { waitFor } from './process.js';
 import { resourcePath, type ApiClient, type ApiResponse } from './api.js';
+import { CLUSTER_RESOURCE_NAMESPACE, SELF_SIGNED_ISSUER } from './controllers.js';
 import { REPO_ROOT } from './paths.js';
 
 export const WORKED_DIR = join(REPO_ROOT, 'test/fixtures/worked');
@@ -106,29 +109,87 @@ export interface SeededState {
   issuers: Obj[];
 }
 
+export interface SeedOptions {
+  dbPatch?: (db: Obj) => void;
+  /** Issuers whose CA Secret is never made: the real cert-manager then keeps them
+   *  `Ready=False` (reason ErrGetKeyPair) and never issues from them. */
+  withoutCA?: string[];
+}
+
+type IssuerObj = Obj & { spec?: { ca?: { secretName?: string } }; status?: { conditions?: { type: string; status: string; reason?: string }[] } };
+
+/** The CA key pair of a CA Issuer: a Certificate (isCA) signed by the e2e SelfSigned ClusterIssuer. */
+export function caCertificate(namespace: string, secretName: string): Obj {
+  return {
+    apiVersion: 'cert-manager.io/v1',
+    kind: 'Certificate',
+    metadata: { name: secretName, namespace },
+    spec: {
+      isCA: true,
+      commonName: `${secretName} e2e CA`,
+      secretName,
+      duration: '2160h',
+      privateKey: { algorithm: 'ECDSA', size: 256 },
+      issuerRef: { name: SELF_SIGNED_ISSUER, kind: 'ClusterIssuer', group: 'cert-manager.io' },
+    },
+  };
+}
+
+const issuerCondition = (o: IssuerObj | undefined): { status: string; reason?: string } | undefined => o?.status?.conditions?.find((c) => c.type === 'Ready');
+
 /**
  * Seeds a worked state file (state.yaml / state-tls.yaml) into `namespace`: the
- * Singlestore and Issuers with their statuses; ClusterIssuers are created once.
+ * Singlestore with its status; each Issuer with a real CA (a CA Certificate issued by
+ * cert-manager into the Issuer's `spec.ca.secretName`) and no status of ours — the real
+ * cert-manager sets it; waits until cert-manager calls every Issuer Ready (or, for
+ * `withoutCA`, not Ready). ClusterIssuers are created once.
  */
-export async function seedState(api: ApiClient, namespace: string, stateFile: string, o: { dbPatch?: (db: Obj) => void } = {}): Promise<SeededState> {
+export async function seedState(api: ApiClient, namespace: string, stateFile: string, o: SeedOptions = {}): Promise<SeededState> {
   let database: Obj | undefined;
   const issuers: Obj[] = [];
+  const waitIssuers: { path: string; ready: boolean; name: string }[] = [];
   for (const doc of loadWorked(stateFile)) {
-    const obj = structuredClone(doc);
-    if (CLUSTER_SCOPED.has(obj.kind ?? '')) {
-      const existing = await api.get(objectPath(obj));
-      if (existing.status !== 200) issuers.push(await createWithStatus(api, obj));
-      continue;
-    }
-    obj.metadata = { ...obj.metadata, namespace };
+    const obj = structuredClone(doc) as IssuerObj;
+    const isIssuer = obj.kind === 'Issuer' || obj.kind === 'ClusterIssuer';
+    if (!CLUSTER_SCOPED.has(obj.kind ?? '')) obj.metadata = { ...obj.metadata, namespace };
     if (obj.kind === 'Singlestore') {
       o.dbPatch?.(obj);
       database = await createWithStatus(api, obj);
-    } else {
-      issuers.push(await createWithStatus(api, obj));
+      continue;
     }
+    if (!isIssuer) {
+      issuers.push(await createWithStatus(api, obj));
+      continue;
+    }
+    delete obj.status; // cert-manager's to write
+    const name = obj.metadata?.name ?? '';
+    if (CLUSTER_SCOPED.has(obj.kind ?? '') && (await api.get(objectPath(obj))).status === 200) continue;
+    const caSecret = obj.spec?.ca?.secretName;
+    const withCA = caSecret !== undefined && !(o.withoutCA ?? []).includes(name);
+    if (withCA) {
+      const caNs = obj.kind === 'ClusterIssuer' ? CLUSTER_RESOURCE_NAMESPACE : namespace;
+      const r = await api.post(resourcePath(R.certificate, caNs), caCertificate(caNs, caSecret));
+      if (r.status !== 201 && r.status !== 409) throw new Error(`CA Certificate ${caNs}/${caSecret}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    }
+    issuers.push(await createWithStatus(api, obj));
+    waitIssuers.push({ path: objectPath(obj), ready: withCA || caSecret === undefined, name });
   }
   if (!database) throw new Error(`${stateFile}: no Singlestore`);
+  for (const w of waitIssuers) {
+    await waitFor(
+      `${namespace}: cert-manager reports Issuer ${w.name} ${w.ready ? 'Ready' : 'not Ready'}`,
+      async () => {
+        const c = issuerCondition((await api.get<IssuerObj>(w.path)).body);
+        return c && (c.status === 'True') === w.ready ? true : undefined;
+      },
+      60_000,
+      200,
+    );
+  }
+  for (let i = 0; i < issuers.length; i++) {
+    const fresh = await api.get<Obj>(objectPath(issuers[i]!));
+    if (fresh.status === 200) issuers[i] = fresh.body;
+  }
   return { namespace, database, issuers };
 }
 
@@ -153,6 +214,8 @@ export async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void
       metadata: { name: `${name}-${role}`, namespace: ns, labels },
       spec: {
         replicas,
+        serviceName: `${name}-pods`,
+        podManagementPolicy: 'OrderedReady',
         selector: { matchLabels: labels },
         template: {
           metadata: { labels },
@@ -176,4 +239,36 @@ export async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void
   if (db.spec?.tls) {
     for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
   }
+}
+
+type WithConds = Obj & { status?: { phase?: string; conditions?: { type: string; status: string }[] } };
+const condTrue = (o: WithConds, type: string): boolean => (o.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+
+/** Pods of the database Running and Ready (the stand-in created them, kube-scheduler bound
+ *  them, kwok ran them) and its Certificates Ready (issued by cert-manager). */
+export async function waitSettled(api: ApiClient, db: Singlestore, timeoutMs = 60_000): Promise<void> {
+  const ns = db.metadata?.namespace ?? '';
+  const pods = (db.spec?.topology?.aggregator?.replicas ?? 1) + (db.spec?.topology?.leaf?.replicas ?? 1);
+  const certs = db.spec?.tls ? desiredCertificates(db, db.spec.tls).length : 0;
+  await waitFor(
+    `${ns}: ${pods} pods Ready and ${certs} Certificates Ready`,
+    async () => {
+      const p = await api.must<{ items: WithConds[] }>(api.get(resourcePath(R.pod, ns)), 'pods');
+      const c = await api.must<{ items: WithConds[] }>(api.get(resourcePath(R.certificate, ns)), 'certificates');
+      const ready = p.items.filter((x) => x.status?.phase === 'Running' && condTrue(x, 'Ready')).length;
+      const issued = c.items.filter((x) => !(x.spec as { isCA?: boolean } | undefined)?.isCA && condTrue(x, 'Ready')).length;
+      return ready === pods && issued === certs ? true : undefined;
+    },
+    timeoutMs,
+    300,
+  );
+}
+
+/** seedState + seedPetSets + waitSettled: a database as KubeDB would leave it, running. */
+export async function seedDatabase(api: ApiClient, namespace: string, stateFile: string, o: SeedOptions = {}): Promise<SeededState & { db: Singlestore }> {
+  const seeded = await seedState(api, namespace, stateFile, o);
+  const db = seeded.database as Singlestore;
+  await seedPetSets(api, db);
+  await waitSettled(api, db);
+  return { ...seeded, db };
 }

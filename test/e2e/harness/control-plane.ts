@@ -1,6 +1,9 @@
 // A real etcd + kube-apiserver on free loopback ports — the envtest recipe, in
-// TypeScript. Binaries come from scripts/build-control-plane.sh (built from the Go
-// module proxy, cached by version outside the repository).
+// TypeScript — with KubeDB's and cert-manager's published CRDs installed and, after
+// them, the real controllers (./controllers.ts): kube-controller-manager,
+// kube-scheduler, kwok (a fake node) and cert-manager. Binaries come from
+// scripts/build-control-plane.sh (built from the Go module proxy, cached by version
+// outside the repository).
 //
 //   const cp = await startControlPlane();
 //   ... cp.api (raw HTTPS client), cp.kubeConfig (client-node), cp.kubeconfigPath ...
@@ -16,13 +19,15 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiClient } from './api.js';
 import { makeControlPlaneCerts, writeCerts } from './certs.js';
+import { startControllers, type ControllerBinaries, type Controllers } from './controllers.js';
 import { installCRDs } from './crds.js';
+import { TestOnlyPetSetController } from './stand-ins.js';
 import { REPO_ROOT } from './paths.js';
 import { freePort, startProcess, waitFor, type ManagedProcess } from './process.js';
 
 export { REPO_ROOT };
 
-export interface Binaries {
+export interface Binaries extends ControllerBinaries {
   kubeApiserver: string;
   etcd: string;
   kubectl?: string;
@@ -54,7 +59,7 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
   if (!existsSync(envFile)) {
     process.stderr.write(`e2e: ${envFile} not found; running scripts/build-control-plane.sh (a cold build takes many minutes)\n`);
     const r = spawnSync('bash', [join(REPO_ROOT, 'scripts/build-control-plane.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env });
-    if (r.status !== 0) throw new Error(`scripts/build-control-plane.sh failed (exit ${r.status ?? r.signal}); the e2e tier needs kube-apiserver and etcd`);
+    if (r.status !== 0) throw new Error(`scripts/build-control-plane.sh failed (exit ${r.status ?? r.signal}); the e2e tier needs the control plane, kwok and cert-manager`);
     envFile = r.stdout.trim().split('\n').pop() ?? envFile;
   }
   const v = parseEnvFile(envFile);
@@ -63,10 +68,32 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
     if (!x) throw new Error(`${envFile}: ${k} is missing; rerun scripts/build-control-plane.sh`);
     return x;
   };
-  const b: Binaries = { kubeApiserver: need('KUBE_APISERVER'), etcd: need('ETCD'), kubeVersion: need('KUBE_VERSION'), etcdVersion: need('ETCD_VERSION'), envFile };
+  const b: Binaries = {
+    kubeApiserver: need('KUBE_APISERVER'),
+    kubeControllerManager: need('KUBE_CONTROLLER_MANAGER'),
+    kubeScheduler: need('KUBE_SCHEDULER'),
+    etcd: need('ETCD'),
+    kubeVersion: need('KUBE_VERSION'),
+    etcdVersion: need('ETCD_VERSION'),
+    kwok: need('KWOK'),
+    kwokStages: need('KWOK_STAGES'),
+    kwokVersion: need('KWOK_VERSION'),
+    certManager: need('CERT_MANAGER'),
+    certManagerVersion: need('CERT_MANAGER_VERSION'),
+    envFile,
+  };
   if (v['KUBECTL']) b.kubectl = v['KUBECTL'];
-  for (const p of [b.kubeApiserver, b.etcd]) if (!existsSync(p)) throw new Error(`${p} (from ${envFile}) does not exist; rerun scripts/build-control-plane.sh`);
+  for (const p of [b.kubeApiserver, b.kubeControllerManager, b.kubeScheduler, b.etcd, b.kwok, b.kwokStages, b.certManager]) {
+    if (!existsSync(p)) throw new Error(`${p} (from ${envFile}) does not exist; rerun scripts/build-control-plane.sh`);
+  }
   return b;
+}
+
+/** The version a binary prints with --version (its last word: "Kubernetes v1.37.2" → v1.37.2). */
+export function binaryVersion(bin: string): string {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const line = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => /v?\d+\.\d+\.\d+/.test(l)) ?? '';
+  return /v?\d+\.\d+\.\d+[^\s,]*/.exec(line)?.[0] ?? 'unknown';
 }
 
 export interface ControlPlane {
@@ -86,12 +113,21 @@ export interface ControlPlane {
   caCert: string;
   etcd: ManagedProcess;
   apiserver: ManagedProcess;
+  /** The real controllers (absent with `controllers: false`). */
+  controllers?: Controllers;
+  /** The PetSet stand-in, cluster-wide (absent with `controllers: false`). */
+  petSets?: TestOnlyPetSetController;
+  /** One line naming every part and its version, as the test log shows it. */
+  versions: string;
   stop(): Promise<void>;
 }
 
 export interface ControlPlaneOptions {
-  /** Install the test CRDs of test/e2e/crds (default true). */
+  /** Install the published CRDs of ../shared/crds (default true). */
   crds?: boolean;
+  /** Start kube-controller-manager, kube-scheduler, kwok and cert-manager after the
+   *  CRDs (default true; needs the CRDs). */
+  controllers?: boolean;
   /** Keep the scratch directory on stop() (for debugging; default false). */
   keepDir?: boolean;
   log?: (line: string) => void;
@@ -129,7 +165,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const binaries = findBinaries();
   const dir = mkdtempSync(join(tmpdir(), 'sdb-e2e-'));
   const started: ManagedProcess[] = [];
+  let petSets: TestOnlyPetSetController | undefined;
   const cleanup = async (): Promise<void> => {
+    await petSets?.stop();
     for (const p of started.reverse()) await p.stop();
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -189,7 +227,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--service-account-issuer=${server}`,
         `--service-account-key-file=${files.saPublicKeyFile}`,
         `--service-account-signing-key-file=${files.saPrivateKeyFile}`,
-        // No controller-manager runs: nothing would make the tokens ServiceAccount admission waits for.
+        // Pods of the tests mount no service-account token (kwok runs no containers).
         '--disable-admission-plugins=ServiceAccount',
         // Webhooks are admission plugins; they are on by default, named here so a reader sees them.
         '--enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
@@ -227,8 +265,27 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     kubeConfig.loadFromFile(kubeconfigPath);
 
     if (opts.crds !== false) await installCRDs(api);
+    let controllers: Controllers | undefined;
+    if (opts.crds !== false && opts.controllers !== false) {
+      controllers = await startControllers(binaries, { dir, kubeconfigPath, saPrivateKeyFile: files.saPrivateKeyFile, caFile: files.caFile, api });
+      started.push(...controllers.all);
+      petSets = new TestOnlyPetSetController(api).start();
+    }
+    // What each binary says of itself (not what the env file claims).
+    const versions = [
+      `kube-apiserver ${version}`,
+      `etcd ${binaries.etcdVersion}`,
+      ...(controllers
+        ? [
+            `kube-controller-manager ${binaryVersion(binaries.kubeControllerManager)}`,
+            `kube-scheduler ${binaryVersion(binaries.kubeScheduler)}`,
+            `kwok ${binaryVersion(binaries.kwok)}`,
+            `cert-manager ${binaryVersion(binaries.certManager)}`,
+          ]
+        : ['no controllers']),
+    ].join(', ');
 
-    log(`e2e: kube-apiserver ${version} at ${server} (etcd ${binaries.etcdVersion}); kubeconfig ${kubeconfigPath}`);
+    log(`e2e: ${versions}; API server at ${server}; kubeconfig ${kubeconfigPath}`);
     let stopped: Promise<void> | undefined;
     return {
       server,
@@ -242,6 +299,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       caCert: certs.caCert,
       etcd,
       apiserver,
+      ...(controllers ? { controllers } : {}),
+      ...(petSets ? { petSets } : {}),
+      versions,
       stop() {
         stopped ??= (async () => {
           api.close();

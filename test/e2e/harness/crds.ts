@@ -1,13 +1,16 @@
-// Installs the test CRDs of test/e2e/crds and waits until each is Established and its
-// resource answers a list request.
-import { readdirSync, readFileSync } from 'node:fs';
+// Installs KubeDB's and cert-manager's PUBLISHED CRDs (../shared/crds beside the
+// repository, provenance in its README; never copied into the repository) and waits until
+// each is Established and its resource answers a list request. What the API server prunes,
+// defaults and rejects is then what a real cluster does.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { ApiClient } from './api.js';
 import { REPO_ROOT } from './paths.js';
 import { waitFor } from './process.js';
 
-export const CRD_DIR = join(REPO_ROOT, 'test/e2e/crds');
+/** ../shared/crds next to the repository; SDB_CRD_DIR points elsewhere. */
+export const CRD_DIR = process.env['SDB_CRD_DIR'] || join(REPO_ROOT, '..', 'shared', 'crds');
 
 interface CRD {
   metadata: { name: string };
@@ -16,6 +19,7 @@ interface CRD {
 }
 
 export function loadCRDs(dir = CRD_DIR): CRD[] {
+  if (!existsSync(dir)) throw new Error(`${dir} does not exist: the e2e tier installs the published CRDs from ../shared/crds beside the repository (SDB_CRD_DIR overrides)`);
   const out: CRD[] = [];
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {

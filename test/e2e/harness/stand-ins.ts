@@ -1,14 +1,17 @@
-// TEST-ONLY STAND-INS for controllers that do not run against the e2e API server. They
-// are not cert-manager, not the PetSet controller and not a kubelet: each does the one
-// thing the reconciler waits for, through the API server, polling one namespace.
-//   TestOnlyCertManager      issues Certificates whose issuer is Ready: writes the
-//                            kubernetes.io/tls Secret, sets Ready=True (observedGeneration,
-//                            revision+1) and clears Issuing; with an issuer not Ready it
-//                            sets Issuing=False reason Failed, like cert-manager.
-//   TestOnlyPetSetController records status.observedGeneration, recreates missing pods
-//                            <petset>-<i> from the template and marks them Ready (what the
-//                            scheduler + kubelet would do).
-import { randomBytes } from 'node:crypto';
+// TEST-ONLY STAND-IN for the one controller that cannot run here: KubeDB's PetSet
+// controller (its module, kubeops.dev/petset, is refused by the Go module proxy; see
+// docs/e2e.md). It does what the real controller does for the PetSets of these tests and
+// nothing more, through the API server:
+//   - creates real Pod objects `<petset>-<ordinal>` from the PetSet's pod template, one
+//     at a time in ordinal order (podManagementPolicy OrderedReady: pod i+1 only once pod
+//     i is Running and Ready), with a controller owner reference to the PetSet;
+//   - recreates a pod that was deleted or evicted (once the old one is gone);
+//   - removes pods above spec.replicas, highest ordinal first;
+//   - writes status: observedGeneration, replicas, readyReplicas, currentReplicas,
+//     updatedReplicas, availableReplicas (what the CRD's /scale subresource and the
+//     disruption controller read).
+// It never marks a pod Ready: the real kube-scheduler binds the pods and kwok's stages
+// run them and make them Ready.
 import type { ApiClient } from './api.js';
 import { resourcePath } from './api.js';
 import { R, type Obj } from './cluster.js';
@@ -16,32 +19,47 @@ import { R, type Obj } from './cluster.js';
 interface Cond {
   type: string;
   status: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
 }
 
-function conds(o: Obj): Cond[] {
-  return ((o.status as { conditions?: Cond[] } | undefined)?.conditions ?? []) as Cond[];
+interface PetSetObj extends Obj {
+  spec?: {
+    replicas?: number;
+    serviceName?: string;
+    template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+  };
+  status?: { observedGeneration?: number; replicas?: number; readyReplicas?: number };
 }
 
-abstract class Poller {
+interface PodObj extends Obj {
+  metadata?: Obj['metadata'] & { deletionTimestamp?: string; ownerReferences?: { uid?: string }[] };
+  status?: { phase?: string; conditions?: Cond[] };
+}
+
+const isReady = (p: PodObj): boolean => p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const ordinalOf = (petSet: string, pod: string): number | undefined => {
+  if (!pod.startsWith(`${petSet}-`)) return undefined;
+  const n = pod.slice(petSet.length + 1);
+  return /^(0|[1-9][0-9]*)$/.test(n) ? Number(n) : undefined;
+};
+
+export class TestOnlyPetSetController {
+  podsCreated = 0;
+  /** Errors seen while reconciling (a test may assert there were none). */
+  readonly errors: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  /** Errors seen by step() (a test may assert there were none of a kind). */
-  readonly errors: string[] = [];
+
+  /** Every namespace (cluster-wide LISTs), polling every `everyMs`. */
   constructor(
-    protected readonly api: ApiClient,
-    protected readonly namespace: string,
-    private readonly everyMs = 300,
+    private readonly api: ApiClient,
+    private readonly everyMs = 250,
   ) {}
-  protected abstract step(): Promise<void>;
+
   start(): this {
     const loop = (): void => {
       if (this.stopped) return;
-      this.running = this.step()
+      this.running = this.pass()
         .catch((err: unknown) => {
           this.errors.push((err as Error).message);
         })
@@ -52,113 +70,84 @@ abstract class Poller {
     loop();
     return this;
   }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
-}
 
-export class TestOnlyCertManager extends Poller {
-  issued = 0;
-  failedAttempts = 0;
-
-  private async issuerReady(cert: Obj): Promise<boolean> {
-    const ref = (cert.spec as { issuerRef?: { name?: string; kind?: string } } | undefined)?.issuerRef ?? {};
-    const path = ref.kind === 'ClusterIssuer' ? resourcePath(R.clusterIssuer, undefined, ref.name) : resourcePath(R.issuer, this.namespace, ref.name);
-    const r = await this.api.get<Obj>(path);
-    if (r.status !== 200) return false;
-    return conds(r.body).some((c) => c.type === 'Ready' && c.status === 'True');
-  }
-
-  protected async step(): Promise<void> {
-    const list = await this.api.must<{ items: Obj[] }>(this.api.get(resourcePath(R.certificate, this.namespace)), 'list certificates');
-    for (const c of list.items) {
-      const name = c.metadata?.name ?? '';
-      const cs = conds(c);
-      const ready = cs.find((x) => x.type === 'Ready');
-      const issuing = cs.find((x) => x.type === 'Issuing' && x.status === 'True');
-      const secretName = (c.spec as { secretName?: string } | undefined)?.secretName ?? name;
-      const secret = await this.api.get(resourcePath(R.secret, this.namespace, secretName));
-      const needs = issuing !== undefined || ready?.status !== 'True' || ready.observedGeneration !== c.metadata?.generation || secret.status === 404;
-      if (!needs) continue;
-      const now = new Date().toISOString();
-      const statusPath = resourcePath(R.certificate, this.namespace, name, 'status');
-      if (!(await this.issuerReady(c))) {
-        if (!cs.some((x) => x.type === 'Issuing' && x.status === 'False')) {
-          this.failedAttempts++;
-          const next = [
-            ...cs.filter((x) => x.type !== 'Issuing'),
-            { type: 'Issuing', status: 'False', reason: 'Failed', message: 'The certificate request has failed to complete and will be retried: issuer is not Ready', lastTransitionTime: now },
-          ];
-          await this.api.must(this.api.patch(statusPath, { status: { conditions: next, lastFailureTime: now } }, 'merge'), `certificate ${name} failed`);
-        }
-        continue;
-      }
-      const revision = ((c.status as { revision?: number } | undefined)?.revision ?? 0) + 1;
-      const data = {
-        'ca.crt': Buffer.from('test-only CA').toString('base64'),
-        'tls.crt': Buffer.from(`test-only certificate ${name} revision ${revision} ${randomBytes(4).toString('hex')}`).toString('base64'),
-        'tls.key': Buffer.from('test-only key').toString('base64'),
-      };
-      const body = { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: secretName, namespace: this.namespace, annotations: { 'cert-manager.io/certificate-name': name } }, data };
-      if (secret.status === 404) await this.api.must(this.api.post(resourcePath(R.secret, this.namespace), body), `secret ${secretName}`);
-      else await this.api.must(this.api.patch(resourcePath(R.secret, this.namespace, secretName), { data }, 'merge'), `secret ${secretName}`);
-      const next: Cond[] = [
-        ...cs.filter((x) => x.type !== 'Issuing' && x.type !== 'Ready'),
-        { type: 'Ready', status: 'True', reason: 'Ready', message: 'Certificate is up to date and has not expired', lastTransitionTime: ready?.status === 'True' ? (ready.lastTransitionTime ?? now) : now, observedGeneration: c.metadata?.generation ?? 1 },
-      ];
-      await this.api.must(this.api.patch(statusPath, { status: { conditions: next, revision, notBefore: now } }, 'merge'), `certificate ${name} issued`);
-      this.issued++;
+  private async pass(): Promise<void> {
+    const [petSets, pods] = await Promise.all([
+      this.api.must<{ items: PetSetObj[] }>(this.api.get(resourcePath(R.petSet)), 'list petsets'),
+      this.api.must<{ items: PodObj[] }>(this.api.get(resourcePath(R.pod)), 'list pods'),
+    ]);
+    for (const ps of petSets.items) {
+      if ((ps.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp) continue;
+      const uid = ps.metadata?.uid ?? '';
+      const owned = pods.items.filter((p) => p.metadata?.namespace === ps.metadata?.namespace && (p.metadata?.ownerReferences ?? []).some((o) => o.uid === uid));
+      await this.sync(ps, owned);
     }
   }
-}
 
-export class TestOnlyPetSetController extends Poller {
-  podsCreated = 0;
-
-  protected async step(): Promise<void> {
-    const list = await this.api.must<{ items: Obj[] }>(this.api.get(resourcePath(R.petSet, this.namespace)), 'list petsets');
-    for (const ps of list.items) {
-      const name = ps.metadata?.name ?? '';
-      const spec = (ps.spec ?? {}) as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> }; spec?: Record<string, unknown> } };
-      const replicas = spec.replicas ?? 1;
-      const st = (ps.status ?? {}) as { observedGeneration?: number };
-      if (st.observedGeneration !== ps.metadata?.generation) {
-        await this.api.must(
-          this.api.patch(resourcePath(R.petSet, this.namespace, name, 'status'), { status: { observedGeneration: ps.metadata?.generation, replicas, readyReplicas: replicas, updatedReplicas: replicas } }, 'merge'),
-          `petset ${name} status`,
-        );
-      }
-      for (let i = 0; i < replicas; i++) {
-        const podName = `${name}-${i}`;
-        const got = await this.api.get<Obj>(resourcePath(R.pod, this.namespace, podName));
-        if (got.status === 404) {
-          const pod = {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            metadata: { name: podName, namespace: this.namespace, labels: { ...(spec.template?.metadata?.labels ?? {}) }, ownerReferences: [{ apiVersion: 'apps.k8s.appscode.com/v1', kind: 'PetSet', name, uid: ps.metadata?.uid ?? '', controller: true }] },
-            spec: structuredClone(spec.template?.spec ?? { containers: [{ name: 'main', image: 'test-only' }] }),
-          };
-          const r = await this.api.post(resourcePath(R.pod, this.namespace), pod);
-          if (r.status === 201) this.podsCreated++;
-          else if (r.status !== 409) throw new Error(`creating pod ${podName}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
-          continue;
-        }
-        const pod = got.body;
-        if ((pod.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp) continue;
-        if (!conds(pod).some((c) => c.type === 'Ready' && c.status === 'True')) {
-          const now = new Date().toISOString();
-          await this.api.must(
-            this.api.patch(
-              resourcePath(R.pod, this.namespace, podName, 'status'),
-              { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'ContainersReady', status: 'True', lastTransitionTime: now }] } },
-              'merge',
-            ),
-            `pod ${podName} Ready`,
-          );
-        }
-      }
+  private async sync(ps: PetSetObj, owned: PodObj[]): Promise<void> {
+    const ns = ps.metadata?.namespace ?? '';
+    const name = ps.metadata?.name ?? '';
+    const replicas = ps.spec?.replicas ?? 1;
+    const byOrdinal = new Map<number, PodObj>();
+    for (const p of owned) {
+      const i = ordinalOf(name, p.metadata?.name ?? '');
+      if (i !== undefined) byOrdinal.set(i, p);
     }
+    // OrderedReady: walk the ordinals; act on the first one that is not Running and Ready.
+    for (let i = 0; i < replicas; i++) {
+      const pod = byOrdinal.get(i);
+      if (!pod) {
+        await this.createPod(ps, i);
+        break;
+      }
+      if (pod.metadata?.deletionTimestamp || !isReady(pod)) break;
+    }
+    // Scale down, highest ordinal first, one at a time.
+    const extra = [...byOrdinal.keys()].filter((i) => i >= replicas).sort((a, b) => b - a)[0];
+    if (extra !== undefined && !byOrdinal.get(extra)?.metadata?.deletionTimestamp) {
+      const r = await this.api.delete(resourcePath(R.pod, ns, `${name}-${extra}`));
+      if (r.status !== 200 && r.status !== 202 && r.status !== 404) throw new Error(`deleting pod ${ns}/${name}-${extra}: HTTP ${r.status}`);
+    }
+    const live = owned.filter((p) => !p.metadata?.deletionTimestamp);
+    const ready = live.filter(isReady).length;
+    const status = { observedGeneration: ps.metadata?.generation, replicas: live.length, readyReplicas: ready, currentReplicas: live.length, updatedReplicas: live.length, availableReplicas: ready };
+    const cur = ps.status ?? {};
+    if (Object.entries(status).some(([k, v]) => (cur as Record<string, unknown>)[k] !== v)) {
+      const r = await this.api.patch(resourcePath(R.petSet, ns, name, 'status'), { status }, 'merge');
+      if (r.status !== 200 && r.status !== 404 && r.status !== 409) throw new Error(`petset ${ns}/${name} status: HTTP ${r.status}`);
+    }
+  }
+
+  private async createPod(ps: PetSetObj, ordinal: number): Promise<void> {
+    const ns = ps.metadata?.namespace ?? '';
+    const name = ps.metadata?.name ?? '';
+    const podName = `${name}-${ordinal}`;
+    const tmpl = ps.spec?.template ?? {};
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: podName,
+        namespace: ns,
+        labels: { ...(tmpl.metadata?.labels ?? {}), 'apps.k8s.appscode.com/pod-name': podName },
+        ...(tmpl.metadata?.annotations ? { annotations: { ...tmpl.metadata.annotations } } : {}),
+        ownerReferences: [{ apiVersion: 'apps.k8s.appscode.com/v1', kind: 'PetSet', name, uid: ps.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      },
+      spec: {
+        ...structuredClone(tmpl.spec ?? {}),
+        hostname: podName,
+        ...(ps.spec?.serviceName ? { subdomain: ps.spec.serviceName } : {}),
+      },
+    };
+    const r = await this.api.post(resourcePath(R.pod, ns), pod);
+    if (r.status === 201) this.podsCreated++;
+    // 409: the old pod of that name is still being deleted; 403: its namespace is terminating.
+    else if (r.status !== 409 && r.status !== 403) throw new Error(`creating pod ${ns}/${podName}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
   }
 }
