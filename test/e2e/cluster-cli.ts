@@ -6,7 +6,7 @@
 //   npm run cluster -- --webhook --reconcile   + the reconciler in the same process
 //   npm run cluster -- --seed             + the worked example's state in namespace demo
 import { startControlPlane } from './harness/control-plane.js';
-import { seedState } from './harness/cluster.js';
+import { seedDatabase } from './harness/cluster.js';
 import { registerWebhooks, startWebhook } from './harness/webhook.js';
 
 const args = new Set(process.argv.slice(2));
@@ -31,8 +31,8 @@ try {
   }
   if (args.has('--seed')) {
     await cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } });
-    await seedState(cp.api, 'demo', 'state.yaml');
-    process.stdout.write('seeded namespace demo with test/fixtures/worked/state.yaml (Singlestore sample-sdb, Issuer sdb-issuer)\n');
+    await seedDatabase(cp.api, 'demo', 'state.yaml');
+    process.stdout.write('seeded namespace demo with test/fixtures/worked/state.yaml (Singlestore sample-sdb with its PetSets and Ready pods, Issuers sdb-issuer and sdb-new-issuer with CAs from cert-manager)\n');
   }
 } catch (err) {
   await stopWebhook?.();
@@ -48,7 +48,7 @@ process.stdout.write(
     '',
     'Point kubectl at it:',
     `  export KUBECONFIG=${cp.kubeconfigPath}`,
-    kubectl ? `  ${kubectl} get crds` : '  kubectl get crds     (any kubectl; scripts/build-control-plane.sh builds one when it can)',
+    kubectl ? `  ${kubectl} get crds` : '  kubectl get crds     (any kubectl; SDB_WITH_KUBECTL=1 SDB_REBUILD=1 bash scripts/build-control-plane.sh builds one)',
     kubectl ? `  alias kubectl=${kubectl}` : '',
     '  kubectl apply -f test/fixtures/worked/add-tls.yaml   (after --seed)',
     '',

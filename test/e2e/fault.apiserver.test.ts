@@ -91,14 +91,12 @@ function call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Ans
 t.test('API server stopped and started while the service runs', async (t) => {
   // ns P: a database paused by someone else (KubeDB's ops manager).
   const paused = await seedDatabase(cp, 'apisrv-paused');
-  t.teardown(() => paused.stop());
   await cp.api.must(
     cp.api.patch(dbPath(paused.ns, 'sample-sdb', 'status'), { status: { conditions: [{ type: 'Paused', status: 'True', reason: 'SinglestoreOpsRequest other/sdbops-restart', message: 'paused by the KubeDB ops manager', lastTransitionTime: new Date().toISOString() }] } }, 'merge'),
     'pause the database',
   );
   // ns R: a database the reconciler will work on.
   const run = await seedDatabase(cp, 'apisrv-run');
-  t.teardown(() => run.stop());
 
   const denied = await waitFor(
     'the webhook to see the pause',

@@ -39,7 +39,6 @@ let full: string[] = [];
 /** One run: seed, create add-TLS, optionally SIGKILL at k conditions and restart, finish. */
 async function runOnce(t: Test, k: number | undefined): Promise<string[]> {
   const run = await seedDatabase(cp, k === undefined ? 'kill-base' : `kill${k}`);
-  t.teardown(() => run.stop());
   const req = workedRequest('add-tls.yaml', run.ns);
   const name = req.metadata?.name ?? '';
   const created = await createAdmitted(cp.api, req);

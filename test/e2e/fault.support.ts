@@ -1,16 +1,15 @@
 // Shared pieces of the e2e fault tests (fault.*.test.ts): a seeded database with its
-// PetSets and the test-only stand-ins running, admitted requests, waiting for a request
-// to finish with its database resumed, and killing the service's process group.
+// PetSets, running on the real parts (pods created by the PetSet stand-in, scheduled by
+// kube-scheduler, run by kwok; Issuers with real CAs from cert-manager), admitted
+// requests, waiting for a request to finish with its database resumed, and killing the
+// service's process group.
 import type { Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import {
   createOps,
   dbPath,
   newNamespace,
   opsPath,
-  R,
-  resourcePath,
-  seedPetSets,
-  seedState,
+  seedDatabase as seedRunning,
   sleep,
   waitFor,
   type ApiClient,
@@ -18,7 +17,6 @@ import {
   type Obj,
   type Webhook,
 } from './harness/index.js';
-import { TestOnlyCertManager, TestOnlyPetSetController } from './harness/stand-ins.js';
 
 export const TERMINAL = new Set(['Successful', 'Failed', 'Skipped']);
 
@@ -28,37 +26,13 @@ const condsOf = (o: { status?: unknown } | undefined): Conds => ((o?.status as {
 export interface Seeded {
   ns: string;
   db: Singlestore;
-  certManager: TestOnlyCertManager;
-  petSets: TestOnlyPetSetController;
-  stop(): Promise<void>;
 }
 
 /** A fresh namespace with the worked state.yaml (TLS off), PetSets, pods Ready. */
 export async function seedDatabase(cp: ControlPlane, prefix: string): Promise<Seeded> {
   const ns = await newNamespace(cp.api, prefix);
-  const seeded = await seedState(cp.api, ns, 'state.yaml');
-  const db = seeded.database as Singlestore;
-  await seedPetSets(cp.api, db);
-  const certManager = new TestOnlyCertManager(cp.api, ns).start();
-  const petSets = new TestOnlyPetSetController(cp.api, ns).start();
-  await waitFor(
-    `${ns}: three pods Ready`,
-    async () => {
-      const pods = await cp.api.must<{ items: Obj[] }>(cp.api.get(resourcePath(R.pod, ns)), 'pods');
-      return pods.items.filter((p) => condsOf(p).some((c) => c.type === 'Ready' && c.status === 'True')).length === 3 ? true : undefined;
-    },
-    30_000,
-  );
-  return {
-    ns,
-    db,
-    certManager,
-    petSets,
-    stop: async () => {
-      await certManager.stop();
-      await petSets.stop();
-    },
-  };
+  const { db } = await seedRunning(cp.api, ns, 'state.yaml');
+  return { ns, db };
 }
 
 /** Create through the API server, retrying while the webhook's cache catches up. */

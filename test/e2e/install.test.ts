@@ -16,14 +16,12 @@ import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
-import { desiredCertificates, petSetPatch } from '../../src/core/reconcile/index.js';
+import type { Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import { LOG_FLUSH_MS } from '../../src/server/log-destination.js';
 import { template, ROOT, type Obj as ChartObj } from '../install/helm.js';
 import { parseRbacTable } from '../install/rbac-table.js';
 import {
   createOps,
-  createWithStatus,
   dbPath,
   freePort,
   newNamespace,
@@ -32,6 +30,7 @@ import {
   httpsGet,
   registerWebhooks,
   resourcePath,
+  seedDatabase,
   seedState,
   startControlPlane,
   startProcess,
@@ -44,7 +43,6 @@ import {
   type ManagedProcess,
   type Obj,
 } from './harness/index.js';
-import { TestOnlyCertManager, TestOnlyPetSetController } from './harness/stand-ins.js';
 
 const RELEASE = 'sdb-tls-guard';
 const VALIDATE = 'validate.sdb-tls-guard.io';
@@ -54,7 +52,7 @@ let cp: ControlPlane;
 
 t.before(async () => {
   cp = await startControlPlane({ log: (l) => t.comment(l) });
-  t.comment(`API server version: ${cp.version} (etcd ${cp.etcdVersion})`);
+  t.comment(`parts: ${cp.versions}`);
 });
 
 t.teardown(async () => {
@@ -265,33 +263,6 @@ function tokenRequest(server: string, ca: string, token: string, method: string,
   });
 }
 
-/** The worked database's PetSets (with the tls-volume when TLS is on) and Certificates. */
-async function seedWorkload(api: ApiClient, db: Singlestore): Promise<void> {
-  const ns = db.metadata?.namespace ?? '';
-  const name = db.metadata?.name ?? '';
-  for (const role of ['aggregator', 'leaf'] as const) {
-    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
-    const ps = {
-      apiVersion: 'apps.k8s.appscode.com/v1',
-      kind: 'PetSet',
-      metadata: { name: `${name}-${role}`, namespace: ns, labels },
-      spec: {
-        replicas: db.spec?.topology?.[role]?.replicas ?? 1,
-        selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: 'singlestore', image: 'ghcr.io/appscode-images/singlestore-node:alma-8.7.10' }] } },
-      },
-    };
-    const created = await createWithStatus<PetSet & Obj>(api, ps as Obj);
-    if (db.spec?.tls) {
-      const patch = petSetPatch(created, name, db.spec.tls);
-      if (patch) await api.must(api.patch(resourcePath(R.petSet, ns, ps.metadata.name), patch, 'merge'), 'petset tls-volume');
-    }
-  }
-  if (db.spec?.tls) {
-    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
-  }
-}
-
 interface Sar {
   verb: string;
   group: string;
@@ -441,25 +412,8 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   await Promise.all(
     flows.map((file) =>
       t.test(`${file} reaches Successful under the chart RBAC`, async (t) => {
-        const seeded = await seedState(api, await newNamespace(api, `rbac-${file.replace('.yaml', '')}`), 'state-tls.yaml');
-        const db = seeded.database as Singlestore;
-        await seedWorkload(api, db);
-        const certManager = new TestOnlyCertManager(api, seeded.namespace).start();
-        const petSets = new TestOnlyPetSetController(api, seeded.namespace).start();
-        t.teardown(async () => {
-          await certManager.stop();
-          await petSets.stop();
-        });
-        const ready = (o: Obj) => ((o.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-        await waitFor(
-          `${seeded.namespace}: pods Ready and certificates issued`,
-          async () => {
-            const pods = await api.must<{ items: Obj[] }>(api.get(resourcePath(R.pod, seeded.namespace)), 'pods');
-            const certs = await api.must<{ items: Obj[] }>(api.get(resourcePath(R.certificate, seeded.namespace)), 'certificates');
-            return pods.items.filter(ready).length === 3 && certs.items.length > 0 && certs.items.every(ready) ? true : undefined;
-          },
-          30_000,
-        );
+        // A running database: pods by the PetSet stand-in, kube-scheduler and kwok; certificates by cert-manager.
+        const seeded = await seedDatabase(api, await newNamespace(api, `rbac-${file.replace('.yaml', '')}`), 'state-tls.yaml');
         const req = workedRequest(file, seeded.namespace);
         const created = await waitFor(
           `${file} admitted`,
