@@ -25,14 +25,14 @@ else
   [ "$(cat "$logs/unit.rc")" = 0 ] || status=1
 fi
 
-# ---- e2e tier: never skipped. If kube-apiserver/etcd cannot be built, the run fails. ----
-echo "test: e2e tier: building or reusing kube-apiserver and etcd (scripts/build-control-plane.sh)" >&2
+# ---- e2e tier: never skipped. If a part cannot be built, the run fails. ----
+echo "test: e2e tier: building or reusing kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok and cert-manager (scripts/build-control-plane.sh)" >&2
 if ! ENV_FILE="$(bash scripts/build-control-plane.sh)"; then
-  echo "test: FAILED: the e2e tier needs kube-apiserver and etcd and they could not be built (reason above)" >&2
+  echo "test: FAILED: the e2e tier needs the control plane, kwok and cert-manager and they could not be built (reason above)" >&2
   echo "0 passed, 1 failed"
   exit 1
 fi
-echo "test: control plane: $(grep -E '^(KUBE_VERSION|ETCD_VERSION|BUILD_SECONDS)=' "$ENV_FILE" | tr '\n' ' ')" >&2
+echo "test: control plane: $(grep -E '^(KUBE_VERSION|ETCD_VERSION|KWOK_VERSION|CERT_MANAGER_VERSION|BUILD_SECONDS)=' "$ENV_FILE" | tr '\n' ' ')" >&2
 if [ "$#" -eq 0 ]; then set -- test/e2e/*.test.ts; fi
 { SDB_CONTROL_PLANE_ENV="$ENV_FILE" ./node_modules/.bin/tap --jobs=1 --timeout=900 "$@" 2>&1; echo "$?" > "$logs/e2e.rc"; } | tee "$logs/e2e.log"
 [ "$(cat "$logs/e2e.rc")" = 0 ] || status=1

@@ -37,7 +37,7 @@ t.before(async () => {
   cp = await startControlPlane({ log: (l) => t.comment(l) });
   wh = await startWebhook(cp, { reconcile: false });
   await registerWebhooks(cp.api, wh);
-  t.comment(`API server version: ${cp.version} (etcd ${cp.etcdVersion}); webhook at ${wh.url}`);
+  t.comment(`parts: ${cp.versions}; webhook at ${wh.url}`);
   // The API server picks up webhook configurations through an informer: wait until a
   // request that must be denied is denied.
   const ns = await newNamespace(cp.api, 'probe');

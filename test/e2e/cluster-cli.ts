@@ -43,7 +43,7 @@ const kubectl = cp.binaries.kubectl;
 process.stdout.write(
   [
     '',
-    `kube-apiserver ${cp.version} at ${cp.server} (etcd ${cp.etcdVersion}); CRDs installed.`,
+    `${cp.versions}; API server at ${cp.server}; published CRDs installed.`,
     `logs: ${cp.apiserver.logFile}, ${cp.etcd.logFile}`,
     '',
     'Point kubectl at it:',

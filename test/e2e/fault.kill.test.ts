@@ -25,7 +25,7 @@ t.before(async () => {
   cp = await startControlPlane({ log: (l) => t.comment(l) });
   await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sdb-tls-guard' } }), 'namespace sdb-tls-guard');
   wh = await start();
-  t.comment(`API server ${cp.version}; service at ${wh.url}`);
+  t.comment(`parts: ${cp.versions}; service at ${wh.url}`);
 });
 
 t.teardown(async () => {

@@ -107,12 +107,7 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
         `--service-account-private-key-file=${ctx.saPrivateKeyFile}`,
         `--root-ca-file=${ctx.caFile}`,
         '--use-service-account-credentials=false',
-        '--cluster-cidr=10.1.0.0/16',
         '--service-cluster-ip-range=10.0.0.0/24',
-        // Faster convergence for tests: quick namespace and GC syncs, a short pod-eviction
-        // grace for the fake node (never exercised: kwok keeps it Ready).
-        '--concurrent-gc-syncs=5',
-        '--concurrent-namespace-syncs=5',
         '--v=1',
       ],
       logFile: join(ctx.dir, 'kube-controller-manager.log'),
