@@ -79,12 +79,19 @@ t.test('a PDB-blocked eviction is retried with a Warning event, then goes throug
   h.store.pdbBlocked.add('sample-sdb-aggregator-0');
   addRequest(h, 'rotate.yaml');
   let rounds = 0;
+  let blockedCondition: { status?: string; message?: string } | undefined;
   const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-rotate', {
     afterPass: () => {
-      if (++rounds === 8) h.store.pdbBlocked.clear();
+      if (++rounds === 8) {
+        blockedCondition = getRequest(h, NS, 'sdbops-rotate')?.status?.conditions?.find((c) => c.type === 'EvictPod--sample-sdb-aggregator-0');
+        h.store.pdbBlocked.clear();
+      }
     },
   });
+  t.equal(blockedCondition?.status, 'False', 'while the budget holds, EvictPod--sample-sdb-aggregator-0 is False');
+  t.match(blockedCondition?.message ?? '', /429.*disruption budget/, `and says the API server answered 429: ${blockedCondition?.message}`);
   t.equal(r.status?.phase, 'Successful');
+  t.equal(r.status?.conditions?.find((c) => c.type === 'EvictPod--sample-sdb-aggregator-0')?.status, 'True', 'then True once evicted');
   t.ok(h.store.events.some((e) => e.type === 'Warning' && e.reason === 'EvictPod--sample-sdb-aggregator-0' && /disruption budget/.test(e.message)));
   t.strictSame(h.store.evictions, ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0']);
 });
