@@ -29,7 +29,7 @@ import {
   deepEqual,
 } from '../core/reconcile/index.js';
 import type { ClusterView } from '../core/view.js';
-import { isConflict, isNotFound, isTooManyRequests, type Clock, type Ports } from '../kube/ports.js';
+import { isConflict, isNotFound, isTooManyRequests, statusMessage, type Clock, type Ports } from '../kube/ports.js';
 import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
 
 /** Where the reconciler reads the ops requests of one database from without an API call
@@ -227,7 +227,7 @@ export class Reconciler {
           // The API server refused the eviction (a PodDisruptionBudget allows no disruption
           // now): say so on the step's condition, then retry. The condition stays False with
           // one message, so retries neither rewrite the status nor restart the step's clock.
-          const said = `Cannot evict yet, the API server answered 429 (a PodDisruptionBudget forbids the disruption): ${message}; retrying every ${Math.round(retryMs / 1000)}s until spec.timeout`;
+          const said = `Cannot evict yet, the API server answered 429 (a PodDisruptionBudget forbids the disruption): ${statusMessage(err)}; retrying every ${Math.round(retryMs / 1000)}s until spec.timeout`;
           await this.writeStatus(req, { condition: { type: p.step, status: 'False', reason: p.step, message: said } }).catch((e: unknown) => {
             this.log.warn({ request: `${namespace}/${name}`, step: p.step, err: e instanceof Error ? e.message : String(e) }, 'could not record the refused eviction');
           });

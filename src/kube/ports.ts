@@ -34,6 +34,29 @@ export function statusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * What the API server said, for people: the Status body's message and its causes'
+ * messages (client-node's ApiException message also carries the raw body and every
+ * response header); the error's own message otherwise.
+ */
+export function statusMessage(err: unknown): string {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { body?: unknown; message?: unknown };
+  let body = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      body = undefined;
+    }
+  }
+  const st = (typeof body === 'object' && body !== null ? body : {}) as { message?: unknown; details?: { causes?: { message?: unknown }[] } };
+  if (typeof st.message === 'string' && st.message) {
+    const causes = (st.details?.causes ?? []).map((c) => c.message).filter((m): m is string => typeof m === 'string' && m !== '');
+    return causes.length ? `${st.message} (${causes.join('; ')})` : st.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 export const isNotFound = (e: unknown): boolean => statusOf(e) === 404;
 export const isConflict = (e: unknown): boolean => statusOf(e) === 409;
 export const isTooManyRequests = (e: unknown): boolean => statusOf(e) === 429;

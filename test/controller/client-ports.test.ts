@@ -136,3 +136,12 @@ t.test('Lease: MicroTime with six digits; Event on the request', async (t) => {
     },
   );
 });
+
+t.test("statusMessage: the Status body's message and causes, not client-node's dump of headers", async (t) => {
+  const { statusMessage } = await import('../../src/kube/ports.js');
+  const body = JSON.stringify({ kind: 'Status', message: "Cannot evict pod as it would violate the pod's disruption budget.", reason: 'TooManyRequests', details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget sample-sdb needs 3 healthy pods and has 3 currently' }] }, code: 429 });
+  const apiException = Object.assign(new Error(`HTTP-Code: 429\nMessage: Unknown API Status Code!\nBody: ${JSON.stringify(body)}\nHeaders: {"audit-id":"x"}`), { code: 429, body });
+  t.equal(statusMessage(apiException), "Cannot evict pod as it would violate the pod's disruption budget. (The disruption budget sample-sdb needs 3 healthy pods and has 3 currently)");
+  t.equal(statusMessage(Object.assign(new Error('plain'), { code: 500, body: 'not json' })), 'plain');
+  t.equal(statusMessage('text'), 'text');
+});
