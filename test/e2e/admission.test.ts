@@ -116,7 +116,8 @@ t.test('the five worked requests are admitted and stored defaulted', async (t) =
       const stored = await cp.api.must<SinglestoreOpsRequest>(cp.api.get(opsPath(ns, req.metadata?.name)), 'read back');
       t.equal(stored.spec?.apply, 'IfReady', 'spec.apply defaulted');
       t.equal(stored.spec?.timeout, '10m', 'spec.timeout defaulted by the mutating webhook');
-      t.same(stored.spec, want.spec, 'stored spec equals the engine-defaulted spec');
+      t.equal(stored.spec?.maxRetries, 1, "spec.maxRetries: 1 (the published CRD's default)");
+      t.same(stored.spec, { ...want.spec, maxRetries: 1 }, "stored spec equals the engine-defaulted spec plus the CRD's maxRetries default");
       t.equal(stored.metadata?.generation, 1);
       t.comment(`${w.file}: admitted; stored spec.apply=${stored.spec?.apply} spec.timeout=${stored.spec?.timeout}`);
     });

@@ -59,16 +59,24 @@ export function isPaused(db: Singlestore | undefined): boolean {
 
 /** Until the request is terminal AND its database carries no Paused condition. */
 export async function waitFinished(api: ApiClient, ns: string, name: string, ms: number): Promise<{ req: SinglestoreOpsRequest; db: Singlestore }> {
+  let last: SinglestoreOpsRequest | undefined;
   return waitFor(
     `${ns}/${name} terminal with the database resumed`,
     async () => {
       const req = await getRequest(api, ns, name);
+      last = req;
       const db = (await api.get<Singlestore>(dbPath(ns, 'sample-sdb'))).body;
       return req && TERMINAL.has(req.status?.phase ?? '') && !isPaused(db) ? { req, db } : undefined;
     },
     ms,
     250,
-  );
+  ).catch(async (err: Error) => {
+    // Say where it stood: the request's last conditions and the pods.
+    const pods = await api.get<{ items: Obj[] }>(`/api/v1/namespaces/${ns}/pods`);
+    const podState = (pods.body?.items ?? []).map((p) => `${p.metadata?.name}(${p.metadata?.uid?.slice(0, 8)} ${(p.status as { phase?: string } | undefined)?.phase ?? ''}${(p.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? ' terminating' : ''})`);
+    const conds = (last?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.message ? ` "${c.message}"` : ''}`);
+    throw new Error(`${err.message}\nlast conditions: ${conds.join(' | ')}\npods: ${podState.join(', ')}`);
+  });
 }
 
 export const conditionTypes = (r: SinglestoreOpsRequest | undefined): string[] => condsOf(r).map((c) => c.type);
