@@ -44,7 +44,7 @@ t.test('the rule table matches SPEC 3 sections and verdicts', async (t) => {
     'certificate-duration:deny', 'timeout:deny', 'database-ref:deny', 'spec-immutable:deny', 'tls-ignored:warn',
   ]);
   t.same(bySection('3b'), [
-    'database-exists:deny', 'database-halted:deny', 'database-paused:deny', 'tls-op-in-flight:deny', 'op-in-flight:warn',
+    'database-exists:deny', 'database-halted:deny', 'database-paused:deny', 'tls-op-in-flight:deny', 'tls-op-superseded:warn', 'op-in-flight:warn',
     'tls-not-enabled:deny', 'issuer-exists:deny', 'issuer-not-ready:warn', 'database-not-ready:warn', 'no-op:warn',
   ]);
   t.same(bySection('3c'), ['allowed-issuers:deny', 'tls-removal-protected:deny', 'certificate-duration-bounds:deny', 'private-key-encoding:deny']);

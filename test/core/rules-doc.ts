@@ -43,6 +43,7 @@ export const RULE_EXAMPLES: Record<RuleId, Example> = {
     state: [tlsDb({ conditions: [{ type: 'Paused', status: 'True', reason: 'SinglestoreOpsRequest demo/sdbops-restart', message: 'paused for a restart' }] })],
   },
   'tls-op-in-flight': { object: request({ rotateCertificates: true }), state: [tlsDb(), opsRequest('sdbops-add-tls', 'ReconfigureTLS', 'Progressing')] },
+  'tls-op-superseded': { object: request({ rotateCertificates: true }), state: [tlsDb(), opsRequest('sdbops-add-tls', 'ReconfigureTLS', 'Pending')] },
   'op-in-flight': { object: request({ rotateCertificates: true }), state: [tlsDb(), opsRequest('sdbops-scale', 'HorizontalScaling', 'Progressing')] },
   'tls-not-enabled': { object: request({ remove: true }), state: [singlestore('sample-sdb')] },
   'issuer-exists': { object: request({ issuerRef: { ...REF, name: 'sdb-new-issuer' } }), state: [tlsDb()] },
@@ -104,6 +105,7 @@ const FIELDS: Record<RuleId, string> = {
   'database-halted': '`spec.databaseRef`',
   'database-paused': '`spec.databaseRef`',
   'tls-op-in-flight': '`spec.databaseRef`',
+  'tls-op-superseded': '`spec.databaseRef`',
   'op-in-flight': '`spec.databaseRef`',
   'tls-not-enabled': '`spec.tls.remove` / `spec.tls.rotateCertificates` / `spec.tls.issuerRef`',
   'issuer-exists': '`…issuerRef.name`',
@@ -142,7 +144,9 @@ export function renderRulesDoc(): string {
   out.push('  validation words them: `Forbidden: unknown field "spec.tls.foo"`.');
   out.push('- A wrong JSON type is `Invalid` with the JSON type given as the value and');
   out.push('  `must be of type <t>` as detail, like the API server\'s OpenAPI validation.');
-  out.push('- `one-operation`: an empty `certificates: []` counts as unset, like a `false` boolean.');
+  out.push('- `one-operation`: a `false` boolean counts as unset; a present `certificates` list counts as');
+  out.push('  an operation even when empty, as KubeDB counts it (`{remove: true, certificates: []}` is two');
+  out.push('  operations); `certificates: []` alone is Required (nothing to do).');
   out.push('- `certificate-duration`: when `duration` is absent, `renewBefore` is compared with');
   out.push('  cert-manager\'s default duration (2160h), as cert-manager does.');
   out.push('- A null `spec.apply`, `spec.timeout` or `issuerRef.apiGroup` is defaulted like an absent one');

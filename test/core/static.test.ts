@@ -31,10 +31,30 @@ const CASES: Case[] = [
     errors: [['one-operation', 'spec.tls: Required value: no reconfiguration is provided in TLS spec; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
   },
   { name: 'one-operation: remove true with rotate false is one operation', object: request({ remove: true, rotateCertificates: false }), errors: [] },
+  // certificates: [] counts as an operation, as KubeDB counts it (SPEC 3a, issue 12)
   {
-    name: 'one-operation: an empty certificates list counts as unset',
+    name: 'one-operation: certificates [] alone is Required (nothing to do)',
     object: request({ certificates: [] }),
-    errors: [['one-operation', 'spec.tls: Required value: no reconfiguration is provided in TLS spec; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+    errors: [['one-operation', 'spec.tls: Required value: no reconfiguration is provided in TLS spec: certificates is empty; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+  },
+  {
+    name: 'one-operation: certificates [] with remove is two operations',
+    object: request({ remove: true, certificates: [] }),
+    errors: [['one-operation', 'spec.tls: Forbidden: certificates cannot be combined with remove; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+  },
+  {
+    name: 'one-operation: certificates [] with rotateCertificates is two operations',
+    object: request({ rotateCertificates: true, certificates: [] }),
+    errors: [['one-operation', 'spec.tls: Forbidden: certificates cannot be combined with rotateCertificates; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+  },
+  { name: 'one-operation: certificates [] with issuerRef is one operation (change issuer)', object: request({ issuerRef: REF, certificates: [] }), errors: [] },
+  {
+    name: 'one-operation: certificates [] with remove and rotateCertificates',
+    object: request({ remove: true, rotateCertificates: true, certificates: [] }),
+    errors: [
+      ['one-operation', 'spec.tls: Forbidden: rotateCertificates cannot be combined with remove; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates'],
+      ['one-operation', 'spec.tls: Forbidden: certificates cannot be combined with remove; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates'],
+    ],
   },
   { name: 'one-operation: issuerRef with certificates is one operation', object: request({ issuerRef: REF, certificates: [{ alias: 'client' }] }), errors: [] },
   {

@@ -23,20 +23,28 @@ export function tlsRequired(spec: Spec): Finding[] {
 
 const ONE_OF = 'one operation per request: remove, rotateCertificates, or issuerRef and/or certificates';
 
-/** one-operation: exactly one of remove / rotateCertificates / (issuerRef and/or certificates). */
+/**
+ * one-operation: exactly one of remove / rotateCertificates / (issuerRef and/or
+ * certificates). Counted as KubeDB counts them: a `false` boolean is unset, a present
+ * `certificates` list is set even when empty (`{remove: true, certificates: []}` is two
+ * operations); `certificates: []` alone gives nothing to do (Required).
+ */
 export function oneOperation(spec: Spec): Finding[] {
   const tls = spec.tls;
   if (!tls) return [];
-  // Each operation with the fields that make it up (a false boolean / empty list is unset).
+  // Each operation with the fields that make it up.
   const ops: string[][] = [];
   if (tls.remove === true) ops.push(['remove']);
   if (tls.rotateCertificates === true) ops.push(['rotateCertificates']);
   const change: string[] = [];
   if (tls.issuerRef) change.push('issuerRef');
-  if (tls.certificates && tls.certificates.length > 0) change.push('certificates');
+  if (Array.isArray(tls.certificates)) change.push('certificates');
   if (change.length > 0) ops.push(change);
   if (ops.length === 0) {
     return [deny('one-operation', required('spec.tls', `no reconfiguration is provided in TLS spec; ${ONE_OF}`))];
+  }
+  if (ops.length === 1 && !tls.issuerRef && tls.certificates?.length === 0) {
+    return [deny('one-operation', required('spec.tls', `no reconfiguration is provided in TLS spec: certificates is empty; ${ONE_OF}`))];
   }
   const first = ops[0]!.join(' and ');
   const out: Finding[] = [];
