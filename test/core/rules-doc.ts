@@ -30,7 +30,7 @@ export const RULE_EXAMPLES: Record<RuleId, Example> = {
   'one-operation': { object: request({ remove: true, rotateCertificates: true }) },
   'issuer-ref': { object: request({ issuerRef: { ...REF, kind: 'CertificateAuthority' } }) },
   'certificate-alias': { object: request({ issuerRef: REF, certificates: [{ alias: 'client' }, { alias: 'client' }] }) },
-  'certificate-names': { object: request({ issuerRef: REF, certificates: [{ alias: 'server', dnsNames: ['localhost', 'sample-sdb', 'a.*.b'] }] }) },
+  'certificate-names': { object: request({ issuerRef: REF, certificates: [{ alias: 'server', dnsNames: ['localhost', 'sample-sdb', 'a.*.b'], emailAddresses: ['Ops <ops@example.com>'] }] }) },
   'certificate-duration': { object: request({ issuerRef: REF, certificates: [{ alias: 'server', duration: '59m' }] }) },
   timeout: { object: request({ remove: true }, { timeout: '0s' }) },
   'database-ref': { object: request({ remove: true }, { databaseRef: { name: 'Sample_SDB' } }) },
