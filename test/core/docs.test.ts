@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, RULES } from '../../src/core/rules/table.js';
-import { RULE_EXAMPLES, defaultExamplePatch, exampleMessages, renderRulesDoc } from './rules-doc.js';
+import { RULE_EXAMPLES, defaultExamplePatch, exampleMessages, exampleWarnings, renderRulesDoc } from './rules-doc.js';
 
 const DOC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'rules.md');
 
@@ -19,6 +19,7 @@ t.test('every rule has an example that makes it fire, with the right verdict', a
     const msgs = exampleMessages(r.id);
     t.ok(msgs.length >= 1, `${r.id} fires on its example`);
     if (r.verdict === 'warn') for (const m of msgs) t.ok(m.length <= 120, `${r.id} warning within 120 chars: ${m.length}`);
+    if (r.alsoWarns) t.ok(exampleWarnings(r.id).length >= 1, `${r.id} also warns on its example`);
   }
   const doc = readFileSync(DOC, 'utf8');
   for (const r of RULES) {

@@ -79,6 +79,13 @@ export function exampleMessages(id: RuleId): string[] {
   return [...d.result.errors, ...d.result.warnings].filter((f) => f.rule === id).map((f) => f.message);
 }
 
+/** The warnings of a rule's example (for a deny rule that also warns). */
+export function exampleWarnings(id: RuleId): string[] {
+  const ex = RULE_EXAMPLES[id];
+  const d = decide({ object: ex.object, operation: ex.operation ?? 'CREATE', ...(ex.state ? { view: MemoryView.from(ex.state) } : {}) });
+  return d.result.warnings.filter((f) => f.rule === id).map((f) => f.message);
+}
+
 export function defaultExamplePatch(id: DefaultId): string[] {
   return decide({ object: DEFAULT_EXAMPLES[id], operation: 'CREATE' }).patch.map((op) => JSON.stringify(op));
 }
@@ -233,12 +240,12 @@ export function renderRulesDoc(): string {
     out.push('');
     out.push('| id | verdict | field | when |');
     out.push('|---|---|---|---|');
-    for (const r of RULES.filter((x) => x.section === section)) out.push(`| \`${r.id}\` | ${r.verdict} | ${FIELDS[r.id]} | ${r.summary} |`);
+    for (const r of RULES.filter((x) => x.section === section)) out.push(`| \`${r.id}\` | ${r.verdict}${r.alsoWarns ? ' (and warn)' : ''} | ${FIELDS[r.id]} | ${r.summary} |`);
     out.push('');
     for (const r of RULES.filter((x) => x.section === section)) {
       out.push(`### \`${r.id}\``);
       out.push('');
-      out.push(`Example ${r.verdict === 'deny' ? 'denial' : 'warning'}:`);
+      out.push(`Example ${r.verdict === 'deny' ? (r.alsoWarns ? 'denial and warning' : 'denial') : 'warning'}:`);
       out.push('');
       out.push('```text');
       for (const m of exampleMessages(r.id)) out.push(m);

@@ -6,6 +6,8 @@ export interface RuleInfo {
   id: RuleId;
   section: '3a' | '3b' | '3c';
   verdict: 'deny' | 'warn';
+  /** A deny rule that also warns (certificate-names: names cert-manager issues but that are unusual). */
+  alsoWarns?: true;
   summary: string;
 }
 
@@ -15,7 +17,7 @@ export const RULES: readonly RuleInfo[] = [
   { id: 'one-operation', section: '3a', verdict: 'deny', summary: 'not exactly one of remove, rotateCertificates, issuerRef and/or certificates (a present certificates list counts, even empty)' },
   { id: 'issuer-ref', section: '3a', verdict: 'deny', summary: 'issuerRef kind not Issuer/ClusterIssuer, apiGroup not cert-manager.io, or name not a DNS-1123 subdomain' },
   { id: 'certificate-alias', section: '3a', verdict: 'deny', summary: 'alias not server, client or metrics-exporter, or the same alias twice' },
-  { id: 'certificate-names', section: '3a', verdict: 'deny', summary: 'a name cert-manager or X.509 refuses (secretName, ipAddress, empty/non-ASCII dnsName, relative/non-ASCII/badly escaped uri, emailAddress net/mail refuses); warns names cert-manager issues but clients will not match' },
+  { id: 'certificate-names', section: '3a', verdict: 'deny', alsoWarns: true, summary: 'a name cert-manager or X.509 refuses (secretName, ipAddress, empty/non-ASCII dnsName, relative/non-ASCII/badly escaped uri, emailAddress net/mail refuses); warns names cert-manager issues but clients will not match' },
   { id: 'certificate-duration', section: '3a', verdict: 'deny', summary: 'duration/renewBefore not a Go duration, duration < 1h, renewBefore < 5m or >= duration' },
   { id: 'timeout', section: '3a', verdict: 'deny', summary: 'spec.timeout not a Go duration greater than zero' },
   { id: 'database-ref', section: '3a', verdict: 'deny', summary: 'spec.databaseRef.name not a valid Singlestore name' },
