@@ -80,7 +80,7 @@ function showValue(v: unknown): string {
  *   dir/ops.yaml#1: SinglestoreOpsRequest demo/sdbops-rotate: denied: [database-paused] spec.databaseRef: Forbidden: ...
  *   Warning: dir/ops.yaml#1: SinglestoreOpsRequest demo/x: [op-in-flight] spec.databaseRef: ...
  *   dir/ops.yaml#1: SinglestoreOpsRequest demo/x: allowed (2 defaults: add /spec/apply="IfReady", add /spec/timeout="10m")
- *   dir/ops.yaml#1 demo/x: 10 cluster rules not evaluated (no --state or --cluster)
+ *   dir/ops.yaml#1 demo/x: 11 cluster rules not evaluated (no --state or --cluster)
  * then one summary line.
  */
 export function formatText(results: readonly TextResult[]): string {

@@ -10,6 +10,8 @@ import {
   latestTransition,
   nextStatus,
   PAUSED,
+  pauseHolder,
+  pauseReason,
   pausedConditions,
   plan,
   restartOrder,
@@ -123,7 +125,7 @@ export class Reconciler {
     const pausedBy = getCondition(db?.status?.conditions, PAUSED)?.reason;
     for (const r of mine) {
       if (!this.active()) break;
-      if (rank(r) === 2 && pausedBy !== `SinglestoreOpsRequest ${namespace}/${nameOf(r)}`) continue;
+      if (rank(r) === 2 && pausedBy !== pauseReason(r)) continue;
       const res = await this.reconcileRequest(namespace, nameOf(r));
       out.steps.push(...res.steps);
       out.requeueAfterMs = minDelay(out.requeueAfterMs, res.requeueAfterMs);
@@ -131,9 +133,9 @@ export class Reconciler {
     // A request deleted while it held the database paused: resume (only our own pause).
     const paused = getCondition(db?.status?.conditions, PAUSED);
     if (db && paused && this.active()) {
-      const m = /^SinglestoreOpsRequest ([^/]+)\/(.+)$/.exec(paused.reason ?? '');
-      if (m && m[1] === namespace && !all.some((r) => nameOf(r) === m[2]) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, m[2] ?? ''))) {
-        this.log.warn({ namespace, database, request: m[2] }, 'resuming database paused by a deleted ops request');
+      const holder = pauseHolder(paused.reason);
+      if (holder && holder.namespace === namespace && !all.some((r) => nameOf(r) === holder.name) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, holder.name))) {
+        this.log.warn({ namespace, database, request: holder.name }, 'resuming database paused by a deleted ops request');
         await this.resume(namespace, database, paused.reason ?? '');
       }
     }
@@ -228,7 +230,7 @@ export class Reconciler {
           // now): say so on the step's condition, then retry. The condition stays False with
           // one message, so retries neither rewrite the status nor restart the step's clock.
           const said = `Cannot evict yet, the API server answered 429 (a PodDisruptionBudget forbids the disruption): ${statusMessage(err)}; retrying every ${Math.round(retryMs / 1000)}s until spec.timeout`;
-          await this.writeStatus(req, { condition: { type: p.step, status: 'False', reason: p.step, message: said } }).catch((e: unknown) => {
+          await this.writeStatus(req, { condition: { type: p.step, status: 'False', reason: '', message: said } }).catch((e: unknown) => {
             this.log.warn({ request: `${namespace}/${name}`, step: p.step, err: e instanceof Error ? e.message : String(e) }, 'could not record the refused eviction');
           });
           await this.event(req, 'Warning', p.step, `retrying later: ${message}`);

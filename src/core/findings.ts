@@ -20,6 +20,7 @@ export type RuleId =
   | 'database-halted'
   | 'database-paused'
   | 'tls-op-in-flight'
+  | 'tls-op-superseded'
   | 'op-in-flight'
   | 'tls-not-enabled'
   | 'issuer-exists'

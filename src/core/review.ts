@@ -58,7 +58,9 @@ export function reviewObject(input: ReviewArgs): ReviewResult {
     return result;
   }
   for (const rule of STATIC_RULES) {
-    for (const f of rule(spec)) result.errors.push(f);
+    // A finding without a field-error type is a warning (certificate-names warns about
+    // names cert-manager issues but that are still unusual).
+    for (const f of rule(spec)) (f.type === undefined ? result.warnings : result.errors).push(f);
   }
   if (!spec.tls) return result; // tls-required denied it; nothing else can be judged
   const namespace = namespaceOf(object);

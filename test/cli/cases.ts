@@ -36,12 +36,13 @@ export const PAUSED_RESULTS: Expected[] = [
 ];
 export const PAUSED_SUMMARY = { checked: 1, denied: 1, warned: 1 };
 
-/** The ten cluster rules of SPEC 3b. */
+/** The eleven cluster rules of SPEC 3b. */
 export const CLUSTER_RULES = [
   'database-exists',
   'database-halted',
   'database-paused',
   'tls-op-in-flight',
+  'tls-op-superseded',
   'op-in-flight',
   'tls-not-enabled',
   'issuer-exists',
@@ -197,7 +198,7 @@ export const CASES: Case[] = [
       t.equal(
         out.stdout,
         `${W}/rotate.yaml#1: SinglestoreOpsRequest demo/sdbops-rotate: allowed (2 defaults: add /spec/apply="IfReady", add /spec/timeout="10m")\n` +
-          `${W}/rotate.yaml#1 demo/sdbops-rotate: 10 cluster rules not evaluated (no --state or --cluster)\n` +
+          `${W}/rotate.yaml#1 demo/sdbops-rotate: 11 cluster rules not evaluated (no --state or --cluster)\n` +
           '1 SinglestoreOpsRequest checked: 1 allowed, 0 denied, 0 with warnings; cluster rules NOT evaluated (give --state or --cluster)\n',
       ),
   },
@@ -251,18 +252,20 @@ export const CASES: Case[] = [
       ),
   },
   {
-    name: 'List input with state: two TLS requests for one database in one apply conflict with each other',
+    // SPEC 3b (issue 12): a not-yet-started TLS sibling no longer denies; the newest runs
+    // and the older one is Skipped, so each is admitted with tls-op-superseded naming the other.
+    name: 'List input with state: two TLS requests for one database in one apply supersede each other',
     argv: ['--output', 'json', '--state', `${W}/state-tls.yaml`, `${F}/list/ops-list.yaml`],
-    code: 1,
+    code: 0,
     verify: (t, out) =>
       checkJson(
         t,
         out.stdout,
         [
-          { source: `${F}/list/ops-list.yaml#1`, namespace: 'demo', name: 'sdbops-rotate', allowed: false, errors: [{ rule: 'tls-op-in-flight', field: 'spec.databaseRef', type: 'Forbidden' }], warnings: [], patch: [PATCH_APPLY, PATCH_TIMEOUT], notEvaluated: [] },
-          { source: `${F}/list/ops-list.yaml#1`, namespace: 'demo', name: 'sdbops-remove', allowed: false, errors: [{ rule: 'tls-op-in-flight', field: 'spec.databaseRef', type: 'Forbidden' }], warnings: [], patch: [PATCH_APPLY, PATCH_TIMEOUT], notEvaluated: [] },
+          { source: `${F}/list/ops-list.yaml#1`, namespace: 'demo', name: 'sdbops-rotate', allowed: true, errors: [], warnings: [{ rule: 'tls-op-superseded', field: 'spec.databaseRef' }], patch: [PATCH_APPLY, PATCH_TIMEOUT], notEvaluated: [] },
+          { source: `${F}/list/ops-list.yaml#1`, namespace: 'demo', name: 'sdbops-remove', allowed: true, errors: [], warnings: [{ rule: 'tls-op-superseded', field: 'spec.databaseRef' }], patch: [PATCH_APPLY, PATCH_TIMEOUT], notEvaluated: [] },
         ],
-        { checked: 2, denied: 2, warned: 0 },
+        { checked: 2, denied: 0, warned: 2 },
       ),
   },
   {

@@ -39,6 +39,8 @@ const SET: EqCase[] = [
   { name: 'TLS not enabled', request: `${F}/cases/tls-not-enabled/ops.yaml`, state: `${F}/cases/tls-not-enabled/state.yaml`, allowed: false, denyRules: ['tls-not-enabled'] },
   { name: 'database missing', request: `${F}/cases/missing-db/ops.yaml`, state: `${F}/cases/missing-db/state.yaml`, allowed: false, denyRules: ['database-exists'] },
   { name: 'TLS request in flight', request: `${F}/cases/tls-in-flight/ops.yaml`, state: `${F}/cases/tls-in-flight/state.yaml`, allowed: false, denyRules: ['tls-op-in-flight'] },
+  { name: 'older TLS request still Pending (superseded)', request: `${F}/cases/tls-superseded/ops.yaml`, state: `${F}/cases/tls-superseded/state.yaml`, allowed: true, denyRules: [] },
+  { name: 'paused by an in-flight VerticalScaling (queued)', request: `${F}/cases/paused-queued/ops.yaml`, state: `${F}/cases/paused-queued/state.yaml`, allowed: true, denyRules: [] },
   { name: 'halted database', request: `${F}/cases/halted/ops.yaml`, state: `${F}/cases/halted/state.yaml`, allowed: false, denyRules: ['database-halted'] },
   { name: 'issuer missing', request: `${F}/cases/issuer-missing/ops.yaml`, state: `${F}/cases/issuer-missing/state.yaml`, allowed: false, denyRules: ['issuer-exists'] },
   { name: 'static mistakes', request: `${F}/cases/static-bad/ops.yaml`, state: `${F}/cases/static-bad/state.yaml`, allowed: false, denyRules: ['certificate-alias', 'certificate-duration'] },

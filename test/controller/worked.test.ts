@@ -8,7 +8,7 @@ import { addRequest, conditionTypes, drive, isPaused, makeReconciler, newHarness
 const NS = 'demo';
 const DB = 'sample-sdb';
 const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0'];
-const RESTART = PODS.flatMap((p) => [`EvictPod--${p}`, `CheckPodReady--${p}`]);
+const RESTART = PODS.flatMap((p) => [`GetPod--${p}`, `EvictPod--${p}`, `CheckPodReady--${p}`]);
 const TAIL = ['UpdatePetSets', ...RESTART, 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful'];
 
 const db = (h: Harness) => h.store.get<Singlestore>('Singlestore', NS, DB)!;
@@ -35,8 +35,13 @@ t.test('add-tls: TLS on with server and client Certificates', async (t) => {
   t.strictSame(conditionTypes(final), ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', ...TAIL]);
   t.strictSame(db(h).spec?.tls, {
     issuerRef: { apiGroup: 'cert-manager.io', kind: 'Issuer', name: 'sdb-issuer' },
-    certificates: [{ alias: 'client', subject: { organizations: ['singlestore'], organizationalUnits: ['client'] } }, { alias: 'server' }],
+    // KubeDB's TLS defaulting writes the derived secretName for server and client (issue 12)
+    certificates: [
+      { alias: 'client', subject: { organizations: ['singlestore'], organizationalUnits: ['client'] }, secretName: 'sample-sdb-client-cert' },
+      { alias: 'server', secretName: 'sample-sdb-server-cert' },
+    ],
   });
+  t.strictSame(certs(h).map((c) => c.metadata?.labels?.['app.kubernetes.io/component']), ['database', 'database'], "KubeDB's component label on the Certificates");
   t.strictSame(certs(h).map((c) => [c.metadata?.name, c.spec?.issuerRef?.name, c.status?.conditions?.find((x) => x.type === 'Ready')?.status]), [
     ['sample-sdb-client-cert', 'sdb-issuer', 'True'],
     ['sample-sdb-server-cert', 'sdb-issuer', 'True'],
@@ -58,14 +63,15 @@ t.test('add-tls: TLS on with server and client Certificates', async (t) => {
   );
 });
 
-t.test('rotate: both Certificates re-issued, spec.tls unchanged', async (t) => {
+t.test('rotate: both Certificates re-issued, spec.tls unchanged but for the derived secretNames', async (t) => {
   const h0 = newHarness();
   seedState(h0, 'state-tls.yaml');
   const specBefore = db(h0).spec?.tls;
   const { h, final } = await run('state-tls.yaml', 'rotate.yaml');
   t.equal(final.status?.phase, 'Successful');
   t.strictSame(conditionTypes(final), ['ReconfigureTLS', 'DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', ...TAIL]);
-  t.strictSame(db(h).spec?.tls, specBefore);
+  // The only change: server and client get the secretName KubeDB's defaulting writes (issue 12).
+  t.strictSame(db(h).spec?.tls, { ...specBefore, certificates: specBefore?.certificates?.map((c) => ({ ...c, secretName: `sample-sdb-${c.alias}-cert` })) });
   t.strictSame(certs(h).map((c) => [c.metadata?.name, c.status?.revision, c.status?.conditions?.some((x) => x.type === 'Issuing')]), [
     ['sample-sdb-client-cert', 2, false],
     ['sample-sdb-server-cert', 2, false],
@@ -79,8 +85,8 @@ t.test('update: server Certificate gets the subject and email; merged by alias',
   t.equal(final.status?.phase, 'Successful');
   t.strictSame(conditionTypes(final), ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', ...TAIL]);
   t.strictSame(db(h).spec?.tls?.certificates, [
-    { alias: 'server', subject: { organizations: ['kubedb:server'] }, emailAddresses: ['kubedb@appscode.com'] },
-    { alias: 'client', subject: { organizations: ['singlestore'], organizationalUnits: ['client'] } },
+    { alias: 'server', subject: { organizations: ['kubedb:server'] }, emailAddresses: ['kubedb@appscode.com'], secretName: 'sample-sdb-server-cert' },
+    { alias: 'client', subject: { organizations: ['singlestore'], organizationalUnits: ['client'] }, secretName: 'sample-sdb-client-cert' },
   ]);
   const server = certs(h).find((c) => c.metadata?.name === 'sample-sdb-server-cert')!;
   t.strictSame(server.spec?.subject, { organizations: ['kubedb:server'] });
@@ -152,6 +158,7 @@ t.test('metrics: step counts by kind (per-pod steps collapsed) and durations', a
     IssueCertificatesSucceeded: 1,
     CertificateSynced: 1,
     UpdatePetSets: 1,
+    GetPod: 3,
     EvictPod: 3,
     CheckPodReady: 3,
     RestartNodes: 1,
@@ -160,5 +167,5 @@ t.test('metrics: step counts by kind (per-pod steps collapsed) and durations', a
     Successful: 1,
   });
   t.ok((counts.get('CertificateSynced/wait') ?? 0) >= 1, 'waits are counted');
-  t.strictSame([...new Set(observed)], ['DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', 'UpdatePetSets', 'EvictPod', 'CheckPodReady', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful']);
+  t.strictSame([...new Set(observed)], ['DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', 'UpdatePetSets', 'GetPod', 'EvictPod', 'CheckPodReady', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful']);
 });

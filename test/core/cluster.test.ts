@@ -71,6 +71,67 @@ const CASES: Case[] = [
     errors: [['database-paused', 'spec.databaseRef: Forbidden: Singlestore demo/sample-sdb is paused (condition Paused is Unknown; reason: kubectl-dba); wait until it is resumed']],
   },
   { name: 'database-paused: Paused False passes', object: request({ rotateCertificates: true }), state: [singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'False' }] })] },
+  // database-paused: a pause an in-flight request explains queues (SPEC 3b, issue 12)
+  {
+    name: 'database-paused: KubeDB pause (reason Paused) with a Progressing sibling: admitted, op-in-flight warns',
+    object: request({ rotateCertificates: true }),
+    state: [
+      singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'True', reason: 'Paused' }] }),
+      opsRequest('sdbops-vscale', 'VerticalScaling', 'Progressing'),
+    ],
+    warnings: [['op-in-flight', 'spec.databaseRef: VerticalScaling request demo/sdbops-vscale is Progressing; this one will wait']],
+  },
+  {
+    name: 'database-paused: KubeDB pause (reason Paused) without an in-flight sibling: denied (stale pause)',
+    object: request({ rotateCertificates: true }),
+    state: [singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'True', reason: 'Paused' }] }), opsRequest('sdbops-vscale', 'VerticalScaling', 'Successful')],
+    errors: [['database-paused', 'spec.databaseRef: Forbidden: Singlestore demo/sample-sdb is paused (condition Paused is True; reason: Paused); wait until it is resumed']],
+  },
+  {
+    name: 'database-paused: Paused Unknown with no reason and a Pending sibling: admitted',
+    object: request({ rotateCertificates: true }),
+    state: [singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'Unknown' }] }), opsRequest('sdbops-restart', 'Restart', 'Pending')],
+    warnings: [['op-in-flight', 'spec.databaseRef: Restart request demo/sdbops-restart is Pending; this one will wait']],
+  },
+  {
+    name: 'database-paused: a pause naming an in-flight request: admitted',
+    object: request({ rotateCertificates: true }),
+    state: [
+      singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'True', reason: 'SinglestoreOpsRequest demo/sdbops-restart' }] }),
+      opsRequest('sdbops-restart', 'Restart', 'Progressing'),
+    ],
+    warnings: [['op-in-flight', 'spec.databaseRef: Restart request demo/sdbops-restart is Progressing; this one will wait']],
+  },
+  {
+    name: 'database-paused: a pause naming a finished request is stale even with another in flight: denied',
+    object: request({ rotateCertificates: true }),
+    state: [
+      singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'True', reason: 'SinglestoreOpsRequest demo/sdbops-old' }] }),
+      opsRequest('sdbops-old', 'Restart', 'Failed'),
+      opsRequest('sdbops-restart', 'Restart', 'Progressing'),
+    ],
+    errors: [['database-paused', 'spec.databaseRef: Forbidden: Singlestore demo/sample-sdb is paused (condition Paused is True; reason: SinglestoreOpsRequest demo/sdbops-old); wait until it is resumed']],
+    warnings: [['op-in-flight', 'spec.databaseRef: Restart request demo/sdbops-restart is Progressing; this one will wait']],
+  },
+  {
+    name: 'database-paused: paused by a user while another request is in flight: denied (someone else holds it)',
+    object: request({ rotateCertificates: true }),
+    state: [
+      singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'True', reason: 'PausedByUser', message: 'paused with kubectl dba pause' }] }),
+      opsRequest('sdbops-restart', 'Restart', 'Progressing'),
+    ],
+    errors: [['database-paused', 'spec.databaseRef: Forbidden: Singlestore demo/sample-sdb is paused (condition Paused is True; reason: PausedByUser, message: paused with kubectl dba pause); wait until it is resumed']],
+    warnings: [['op-in-flight', 'spec.databaseRef: Restart request demo/sdbops-restart is Progressing; this one will wait']],
+  },
+  {
+    name: 'database-paused: a pause explained by a Pending TLS sibling: admitted, superseded warns',
+    object: request({ rotateCertificates: true }),
+    state: [
+      singlestore('sample-sdb', { tls: DB_TLS, conditions: [{ type: 'Paused', status: 'True', reason: 'SinglestoreOpsRequest demo/sdbops-older' }] }),
+      opsRequest('sdbops-older', 'ReconfigureTLS', 'Pending'),
+    ],
+    warnings: [['tls-op-superseded', 'spec.databaseRef: ReconfigureTLS request demo/sdbops-older is Pending; it will be Skipped in favour of this newer one']],
+  },
   // tls-op-in-flight / op-in-flight
   {
     name: 'tls-op-in-flight: another ReconfigureTLS Progressing',
@@ -79,13 +140,39 @@ const CASES: Case[] = [
     errors: [['tls-op-in-flight', 'spec.databaseRef: Forbidden: SinglestoreOpsRequest demo/sdbops-add-tls (ReconfigureTLS) for Singlestore demo/sample-sdb is Progressing; wait until it finishes']],
   },
   {
-    name: 'tls-op-in-flight: phase unset counts, one finding per request, sorted by name',
+    name: 'tls-op-in-flight: WaitingForApproval and Approved deny, one finding per request, sorted by name',
     object: request({ rotateCertificates: true }),
-    state: [singlestore('sample-sdb', { tls: DB_TLS }), opsRequest('sdbops-b', 'ReconfigureTLS', undefined), opsRequest('sdbops-a', 'ReconfigureTLS', 'WaitingForApproval')],
+    state: [singlestore('sample-sdb', { tls: DB_TLS }), opsRequest('sdbops-b', 'ReconfigureTLS', 'Approved'), opsRequest('sdbops-a', 'ReconfigureTLS', 'WaitingForApproval')],
     errors: [
       ['tls-op-in-flight', 'spec.databaseRef: Forbidden: SinglestoreOpsRequest demo/sdbops-a (ReconfigureTLS) for Singlestore demo/sample-sdb is WaitingForApproval; wait until it finishes'],
-      ['tls-op-in-flight', 'spec.databaseRef: Forbidden: SinglestoreOpsRequest demo/sdbops-b (ReconfigureTLS) for Singlestore demo/sample-sdb is not yet started (phase ""); wait until it finishes'],
+      ['tls-op-in-flight', 'spec.databaseRef: Forbidden: SinglestoreOpsRequest demo/sdbops-b (ReconfigureTLS) for Singlestore demo/sample-sdb is Approved; wait until it finishes'],
     ],
+  },
+  // tls-op-superseded: the newest Pending TLS request wins (SPEC 3b, SPEC 5 step 1)
+  {
+    name: 'tls-op-superseded: a Pending sibling is admitted with a warning naming it (boundary: Pending vs Progressing)',
+    object: request({ rotateCertificates: true }),
+    state: [singlestore('sample-sdb', { tls: DB_TLS }), opsRequest('sdbops-older', 'ReconfigureTLS', 'Pending')],
+    warnings: [['tls-op-superseded', 'spec.databaseRef: ReconfigureTLS request demo/sdbops-older is Pending; it will be Skipped in favour of this newer one']],
+  },
+  {
+    name: 'tls-op-superseded: phase unset counts as not yet started',
+    object: request({ rotateCertificates: true }),
+    state: [singlestore('sample-sdb', { tls: DB_TLS }), opsRequest('sdbops-older', 'ReconfigureTLS', undefined)],
+    warnings: [['tls-op-superseded', 'spec.databaseRef: ReconfigureTLS request demo/sdbops-older is not yet started (phase ""); it will be Skipped in favour of this newer one']],
+  },
+  {
+    name: 'tls-op-superseded and tls-op-in-flight: a Pending and a Progressing sibling',
+    object: request({ rotateCertificates: true }),
+    state: [singlestore('sample-sdb', { tls: DB_TLS }), opsRequest('sdbops-pending', 'ReconfigureTLS', 'Pending'), opsRequest('sdbops-running', 'ReconfigureTLS', 'Progressing')],
+    errors: [['tls-op-in-flight', 'spec.databaseRef: Forbidden: SinglestoreOpsRequest demo/sdbops-running (ReconfigureTLS) for Singlestore demo/sample-sdb is Progressing; wait until it finishes']],
+    warnings: [['tls-op-superseded', 'spec.databaseRef: ReconfigureTLS request demo/sdbops-pending is Pending; it will be Skipped in favour of this newer one']],
+  },
+  {
+    name: 'tls-op-superseded: a Pending request of another type is op-in-flight, not superseded',
+    object: request({ rotateCertificates: true }),
+    state: [singlestore('sample-sdb', { tls: DB_TLS }), opsRequest('sdbops-restart', 'Restart', 'Pending')],
+    warnings: [['op-in-flight', 'spec.databaseRef: Restart request demo/sdbops-restart is Pending; this one will wait']],
   },
   {
     name: 'tls-op-in-flight: terminal phases, other databases, other namespaces and itself do not count',
@@ -203,7 +290,7 @@ t.test('without a view every cluster rule is notEvaluated with a reason', async 
   t.same(r.errors, []);
   t.same(
     r.notEvaluated.map((n) => n.rule),
-    ['database-exists', 'database-halted', 'database-paused', 'tls-op-in-flight', 'op-in-flight', 'tls-not-enabled', 'issuer-exists', 'issuer-not-ready', 'database-not-ready', 'no-op'],
+    ['database-exists', 'database-halted', 'database-paused', 'tls-op-in-flight', 'tls-op-superseded', 'op-in-flight', 'tls-not-enabled', 'issuer-exists', 'issuer-not-ready', 'database-not-ready', 'no-op'],
   );
   t.ok(r.notEvaluated.every((n) => n.reason === 'no cluster state was given (no ClusterView); cluster rules were not evaluated'));
 });
@@ -214,12 +301,14 @@ t.test('several cluster findings are all collected', async (t) => {
     operation: 'CREATE',
     view: MemoryView.from([
       singlestore('sample-sdb', { halted: true, phase: 'Halted', conditions: [{ type: 'Paused', status: 'True', reason: 'x' }] }),
+      opsRequest('tls-0', 'ReconfigureTLS', 'Progressing'),
       opsRequest('tls-1', 'ReconfigureTLS', 'Pending'),
       opsRequest('scale-1', 'VerticalScaling', 'Progressing'),
     ]),
   });
+  // A Pending TLS sibling no longer denies (SPEC 3b: tls-op-superseded warns); a Progressing one does.
   t.same(r.errors.map((f) => f.rule), ['database-halted', 'database-paused', 'tls-op-in-flight', 'tls-not-enabled']);
-  t.same(r.warnings.map((f) => f.rule), ['op-in-flight', 'database-not-ready']);
+  t.same(r.warnings.map((f) => f.rule), ['tls-op-superseded', 'op-in-flight', 'database-not-ready']);
 });
 
 t.test('warnings stay within 120 characters for typical names', async (t) => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS, RULES } from '../../src/core/rules/table.js';
-import { RULE_EXAMPLES, defaultExamplePatch, exampleMessages, renderRulesDoc } from './rules-doc.js';
+import { RULE_EXAMPLES, defaultExamplePatch, exampleMessages, exampleWarnings, renderRulesDoc } from './rules-doc.js';
 
 const DOC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'rules.md');
 
@@ -19,6 +19,7 @@ t.test('every rule has an example that makes it fire, with the right verdict', a
     const msgs = exampleMessages(r.id);
     t.ok(msgs.length >= 1, `${r.id} fires on its example`);
     if (r.verdict === 'warn') for (const m of msgs) t.ok(m.length <= 120, `${r.id} warning within 120 chars: ${m.length}`);
+    if (r.alsoWarns) t.ok(exampleWarnings(r.id).length >= 1, `${r.id} also warns on its example`);
   }
   const doc = readFileSync(DOC, 'utf8');
   for (const r of RULES) {
@@ -44,7 +45,7 @@ t.test('the rule table matches SPEC 3 sections and verdicts', async (t) => {
     'certificate-duration:deny', 'timeout:deny', 'database-ref:deny', 'spec-immutable:deny', 'tls-ignored:warn',
   ]);
   t.same(bySection('3b'), [
-    'database-exists:deny', 'database-halted:deny', 'database-paused:deny', 'tls-op-in-flight:deny', 'op-in-flight:warn',
+    'database-exists:deny', 'database-halted:deny', 'database-paused:deny', 'tls-op-in-flight:deny', 'tls-op-superseded:warn', 'op-in-flight:warn',
     'tls-not-enabled:deny', 'issuer-exists:deny', 'issuer-not-ready:warn', 'database-not-ready:warn', 'no-op:warn',
   ]);
   t.same(bySection('3c'), ['allowed-issuers:deny', 'tls-removal-protected:deny', 'certificate-duration-bounds:deny', 'private-key-encoding:deny']);

@@ -60,7 +60,7 @@ const CASES: Case[] = [
     object: request({ remove: true }),
     policy: { protectTLS: { databaseSelector: { matchLabels: { tier: 'prod' } } } },
     noView: true,
-    notEvaluated: ['database-exists', 'database-halted', 'database-paused', 'tls-op-in-flight', 'op-in-flight', 'tls-not-enabled', 'issuer-exists', 'issuer-not-ready', 'database-not-ready', 'no-op', 'tls-removal-protected'],
+    notEvaluated: ['database-exists', 'database-halted', 'database-paused', 'tls-op-in-flight', 'tls-op-superseded', 'op-in-flight', 'tls-not-enabled', 'issuer-exists', 'issuer-not-ready', 'database-not-ready', 'no-op', 'tls-removal-protected'],
   },
   {
     name: 'tls-removal-protected: namespaces only needs no view',
@@ -68,7 +68,7 @@ const CASES: Case[] = [
     policy: { protectTLS: { namespaces: ['demo'] } },
     noView: true,
     errors: [['tls-removal-protected', 'spec.tls.remove: Forbidden: policy protectTLS forbids removing TLS from Singlestore demo/sample-sdb (namespace demo is protected)']],
-    notEvaluated: ['database-exists', 'database-halted', 'database-paused', 'tls-op-in-flight', 'op-in-flight', 'tls-not-enabled', 'issuer-exists', 'issuer-not-ready', 'database-not-ready', 'no-op'],
+    notEvaluated: ['database-exists', 'database-halted', 'database-paused', 'tls-op-in-flight', 'tls-op-superseded', 'op-in-flight', 'tls-not-enabled', 'issuer-exists', 'issuer-not-ready', 'database-not-ready', 'no-op'],
   },
   {
     name: 'certificate-duration-bounds: below min and above max',

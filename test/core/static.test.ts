@@ -31,10 +31,30 @@ const CASES: Case[] = [
     errors: [['one-operation', 'spec.tls: Required value: no reconfiguration is provided in TLS spec; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
   },
   { name: 'one-operation: remove true with rotate false is one operation', object: request({ remove: true, rotateCertificates: false }), errors: [] },
+  // certificates: [] counts as an operation, as KubeDB counts it (SPEC 3a, issue 12)
   {
-    name: 'one-operation: an empty certificates list counts as unset',
+    name: 'one-operation: certificates [] alone is Required (nothing to do)',
     object: request({ certificates: [] }),
-    errors: [['one-operation', 'spec.tls: Required value: no reconfiguration is provided in TLS spec; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+    errors: [['one-operation', 'spec.tls: Required value: no reconfiguration is provided in TLS spec: certificates is empty; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+  },
+  {
+    name: 'one-operation: certificates [] with remove is two operations',
+    object: request({ remove: true, certificates: [] }),
+    errors: [['one-operation', 'spec.tls: Forbidden: certificates cannot be combined with remove; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+  },
+  {
+    name: 'one-operation: certificates [] with rotateCertificates is two operations',
+    object: request({ rotateCertificates: true, certificates: [] }),
+    errors: [['one-operation', 'spec.tls: Forbidden: certificates cannot be combined with rotateCertificates; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates']],
+  },
+  { name: 'one-operation: certificates [] with issuerRef is one operation (change issuer)', object: request({ issuerRef: REF, certificates: [] }), errors: [] },
+  {
+    name: 'one-operation: certificates [] with remove and rotateCertificates',
+    object: request({ remove: true, rotateCertificates: true, certificates: [] }),
+    errors: [
+      ['one-operation', 'spec.tls: Forbidden: rotateCertificates cannot be combined with remove; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates'],
+      ['one-operation', 'spec.tls: Forbidden: certificates cannot be combined with remove; one operation per request: remove, rotateCertificates, or issuerRef and/or certificates'],
+    ],
   },
   { name: 'one-operation: issuerRef with certificates is one operation', object: request({ issuerRef: REF, certificates: [{ alias: 'client' }] }), errors: [] },
   {
@@ -99,10 +119,47 @@ const CASES: Case[] = [
   },
   // certificate-names
   { name: 'certificate-names: *. wildcard ok', object: cert({ dnsNames: ['*.sample-sdb-pods.demo.svc', 'localhost'] }), errors: [] },
+  // certificate-names: deny only what cert-manager or X.509 refuses; warn the rest (issue 12)
   {
-    name: 'certificate-names: a.*.b denied at the element',
+    name: 'certificate-names: a.*.b is warned at the element (cert-manager issues it; no host name)',
     object: cert({ dnsNames: ['localhost', 'sample-sdb', 'a.*.b'] }),
-    errors: [['certificate-names', 'spec.tls.certificates[0].dnsNames[2]: Invalid value: "a.*.b": must be a lowercase RFC 1123 subdomain, optionally with a leading \'*.\' wildcard (e.g. \'db.example.com\', \'*.example.com\')']],
+    errors: [],
+    warnings: [['certificate-names', 'spec.tls.certificates[0].dnsNames[2]: "a.*.b": cert-manager issues it, but it is no RFC 1123 host name: TLS clients will not match it']],
+  },
+  {
+    name: 'certificate-names: dnsNames with an underscore or a trailing dot are warned, upper case is fine',
+    object: cert({ dnsNames: ['DB.Example.com', 'a_b.example.com', 'db.example.com.'] }),
+    errors: [],
+    warnings: [
+      ['certificate-names', 'spec.tls.certificates[0].dnsNames[1]: "a_b.example.com": cert-manager issues it, but it is no RFC 1123 host name: TLS clients will not match it'],
+      ['certificate-names', 'spec.tls.certificates[0].dnsNames[2]: "db.example.com.": cert-manager issues it, but it is no RFC 1123 host name: TLS clients will not match it'],
+    ],
+  },
+  {
+    name: 'certificate-names: an empty or non-ASCII dnsName is denied (RFC 5280 / IA5String)',
+    object: cert({ dnsNames: ['', 'bücher.example.com'] }),
+    errors: [
+      ['certificate-names', 'spec.tls.certificates[0].dnsNames[0]: Invalid value: "": must not be empty (RFC 5280 forbids an empty dNSName)'],
+      ['certificate-names', 'spec.tls.certificates[0].dnsNames[1]: Invalid value: "bücher.example.com": must be ASCII (an IA5String; punycode an internationalised name): cert-manager cannot issue it'],
+    ],
+  },
+  {
+    name: 'certificate-names: URIs: bad %-escape and non-ASCII denied, RFC 3986-illegal characters warned',
+    object: cert({ uris: ['spiffe://cluster.local/ns/x%zz', 'spiffe://cluster.local/ns/dé', 'spiffe://cluster.local/a b'] }),
+    errors: [
+      ['certificate-names', 'spec.tls.certificates[0].uris[0]: Invalid value: "spiffe://cluster.local/ns/x%zz": has a malformed %-escape: Go\'s net/url (cert-manager) cannot parse it'],
+      ['certificate-names', 'spec.tls.certificates[0].uris[1]: Invalid value: "spiffe://cluster.local/ns/dé": must be ASCII without control characters: cert-manager cannot issue it'],
+    ],
+    warnings: [['certificate-names', 'spec.tls.certificates[0].uris[2]: "spiffe://cluster.local/a b": cert-manager issues it, but it has characters RFC 3986 does not allow']],
+  },
+  {
+    name: 'certificate-names: e-mail: a display name or a quoted local part is denied (net/mail), a domain that is no host name warned',
+    object: cert({ emailAddresses: ['Ops <ops@example.com>', '"a b"@example.com', 'ops@-example.com', 'ops@[10.0.0.1]'] }),
+    errors: [
+      ['certificate-names', 'spec.tls.certificates[0].emailAddresses[0]: Invalid value: "Ops <ops@example.com>": must be an e-mail address of the form local@domain'],
+      ['certificate-names', 'spec.tls.certificates[0].emailAddresses[1]: Invalid value: "\\"a b\\"@example.com": must be an e-mail address of the form local@domain'],
+    ],
+    warnings: [['certificate-names', 'spec.tls.certificates[0].emailAddresses[2]: "ops@-example.com": cert-manager issues it, but its domain is no host name or a part is too long (RFC 5321)']],
   },
   { name: 'certificate-names: IPv6 ok', object: cert({ ipAddresses: ['127.0.0.1', '::1', '2001:db8::1'] }), errors: [] },
   {
@@ -212,8 +269,10 @@ for (const c of CASES) {
 }
 
 t.test('findings carry rule, field and type', async (t) => {
-  const r = review({ object: cert({ dnsNames: ['ok', 'a.*.b'] }), operation: 'CREATE' });
+  const r = review({ object: cert({ dnsNames: ['ok', ''] }), operation: 'CREATE' });
   t.same(r.errors.map(({ rule, field, type }) => ({ rule, field, type })), [{ rule: 'certificate-names', field: 'spec.tls.certificates[0].dnsNames[1]', type: 'Invalid' }]);
+  const w = review({ object: cert({ dnsNames: ['ok', 'a.*.b'] }), operation: 'CREATE' });
+  t.same(w.warnings.map(({ rule, field, type }) => ({ rule, field, type })), [{ rule: 'certificate-names', field: 'spec.tls.certificates[0].dnsNames[1]', type: undefined }], 'a warning has no field-error type');
   const d = review({ object: request({ issuerRef: REF, certificates: [{ alias: 'client' }, { alias: 'client' }] }), operation: 'CREATE' });
   t.same(d.errors.map(({ field, type }) => ({ field, type })), [{ field: 'spec.tls.certificates[1].alias', type: 'Duplicate' }]);
   const o = review({ object: request({}), operation: 'CREATE' });

@@ -1,6 +1,6 @@
 // Every transition of SPEC section 5 as a named table case of the pure planner.
 import t from 'tap';
-import { plan, pauseReason, type Plan, type Observed, type Action, type PreflightInput } from '../../src/core/reconcile/index.js';
+import { plan, pauseReason, nextStatus, restartOrder, replicasOf, KUBEDB_DEFAULT_REPLICAS, type Plan, type Observed, type Action, type PreflightInput } from '../../src/core/reconcile/index.js';
 import type { Finding } from '../../src/core/findings.js';
 import { T0, MIN, TLS_ON, request, database, cert, certsFor, petSet, pod, observed, iso } from './builders.js';
 
@@ -9,12 +9,17 @@ const PRE_CERT = ['ReconfigureTLS', 'DatabasePauseSucceeded'];
 const PRE_PS = [...PRE_CERT, 'CertificateSynced'];
 const PRE_RESTART = [...PRE_PS, 'UpdatePetSets'];
 const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0'];
-const RESTARTED = PODS.flatMap((p) => [`EvictPod--${p}`, `CheckPodReady--${p}`]);
+const RESTARTED = PODS.flatMap((p) => [`GetPod--${p}`, `EvictPod--${p}`, `CheckPodReady--${p}`]);
 const PRE_UPDATE = [...PRE_RESTART, ...RESTARTED, 'RestartNodes'];
 const PRE_RESUME = [...PRE_UPDATE, 'UpdateDatabase'];
 const PRE_SUCCESS = [...PRE_RESUME, 'DatabaseResumeSucceeded'];
 const EVICTED_MSG = Object.fromEntries(PODS.map((p, i) => [`EvictPod--${p}`, `Successfully evicted pod demo/${p} (uid old-${i})`]));
 
+/** TLS_ON as KubeDB's defaulting leaves it: the derived secretName on server and client. */
+const TLS_DEFAULTED: typeof TLS_ON = {
+  ...TLS_ON,
+  certificates: TLS_ON.certificates!.map((c) => ({ ...c, secretName: `sample-sdb-${c.alias}-cert` })),
+};
 const serverCert = (o = {}) => cert('sample-sdb-server-cert', o);
 const clientCert = (o = {}) => cert('sample-sdb-client-cert', o);
 const petSets = (tls: typeof TLS_ON | null, o = {}) => [petSet('sample-sdb-aggregator', 2, tls, o), petSet('sample-sdb-leaf', 1, tls, o)];
@@ -210,8 +215,13 @@ const cases: Case[] = [
     want: { type: 'act', step: 'UpdatePetSets', actions: ['patchPetSet:sample-sdb-aggregator', 'patchPetSet:sample-sdb-leaf'], phase: undefined, condition: undefined },
   },
   {
-    name: 'restart: the first aggregator is evicted first',
+    name: 'restart: the first aggregator is got first (GetPod before EvictPod, as KubeDB)',
     obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_RESTART }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: PODS.map((p, i) => pod(p, `old-${i}`)) }),
+    want: { type: 'act', step: 'GetPod--sample-sdb-aggregator-0', actions: [], phase: undefined, condition: 'GetPod--sample-sdb-aggregator-0' },
+  },
+  {
+    name: 'restart: the first aggregator is evicted after GetPod',
+    obs: observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0'] }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: PODS.map((p, i) => pod(p, `old-${i}`)) }),
     want: { type: 'act', step: 'EvictPod--sample-sdb-aggregator-0', actions: ['evictPod:sample-sdb-aggregator-0'], phase: undefined, condition: 'EvictPod--sample-sdb-aggregator-0' },
   },
   {
@@ -257,7 +267,7 @@ const cases: Case[] = [
   {
     name: 'restart: then the second aggregator, before any leaf',
     obs: observed({
-      request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED.slice(0, 2)], condMessages: EVICTED_MSG }),
+      request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED.slice(0, 3), 'GetPod--sample-sdb-aggregator-1'], condMessages: EVICTED_MSG }),
       database: database(TLS_ON, { pausedBy: REQ }),
       petSets: petSets(TLS_ON),
       pods: [pod(PODS[0]!, 'new-0'), pod(PODS[1]!, 'old-1'), pod(PODS[2]!, 'old-2')],
@@ -267,7 +277,7 @@ const cases: Case[] = [
   {
     name: 'restart: the leaf last',
     obs: observed({
-      request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED.slice(0, 4)], condMessages: EVICTED_MSG }),
+      request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED.slice(0, 6), 'GetPod--sample-sdb-leaf-0'], condMessages: EVICTED_MSG }),
       database: database(TLS_ON, { pausedBy: REQ }),
       petSets: petSets(TLS_ON),
       pods: [pod(PODS[0]!, 'new-0'), pod(PODS[1]!, 'new-1'), pod(PODS[2]!, 'old-2')],
@@ -285,8 +295,8 @@ const cases: Case[] = [
     want: { type: 'act', step: 'UpdateDatabase', actions: ['patchDatabase:'], phase: undefined, condition: 'UpdateDatabase' },
   },
   {
-    name: 'update database: rotate leaves spec.tls as it is',
-    obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_UPDATE }), database: database(TLS_ON, { pausedBy: REQ }) }),
+    name: 'update database: rotate leaves spec.tls as it is (KubeDB already wrote the secretNames)',
+    obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_UPDATE }), database: database(TLS_DEFAULTED, { pausedBy: REQ }) }),
     want: { type: 'act', step: 'UpdateDatabase', actions: [], phase: undefined, condition: 'UpdateDatabase' },
   },
   {
@@ -390,7 +400,10 @@ t.test('update database: the merged spec.tls is written', async (t) => {
         spec: {
           tls: {
             issuerRef: TLS_ON.issuerRef,
-            certificates: [{ alias: 'server', subject: { organizations: ['kubedb:server'] }, emailAddresses: ['kubedb@appscode.com'] }, TLS_ON.certificates![1]],
+            certificates: [
+              { alias: 'server', subject: { organizations: ['kubedb:server'] }, emailAddresses: ['kubedb@appscode.com'], secretName: 'sample-sdb-server-cert' },
+              { ...TLS_ON.certificates![1], secretName: 'sample-sdb-client-cert' },
+            ],
           },
         },
       },
@@ -406,7 +419,8 @@ const timeoutCases: { name: string; obs: Observed; step: string; paused: boolean
   { name: 'certificates (rotate)', obs: observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_CERT, 'IssueCertificatesSucceeded'] }), database: database(TLS_ON, { pausedBy: REQ }) }), step: 'CertificateSynced', paused: true },
   { name: 'certificates (remove)', obs: observed({ request: request({ remove: true }, { conds: PRE_CERT }), database: database(TLS_ON, { pausedBy: REQ }), certificates: [serverCert()] }), step: 'CertificateSynced', paused: true },
   { name: 'PetSets', obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_PS }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON, { generation: 2, observedGeneration: 1 }) }), step: 'UpdatePetSets', paused: true },
-  { name: 'evict pod', obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_RESTART }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: PODS.map((p, i) => pod(p, `old-${i}`)) }), step: 'EvictPod--sample-sdb-aggregator-0', paused: true },
+  { name: 'get pod', obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_RESTART }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: PODS.map((p, i) => pod(p, `old-${i}`)) }), step: 'GetPod--sample-sdb-aggregator-0', paused: true },
+  { name: 'evict pod', obs: observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0'] }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: PODS.map((p, i) => pod(p, `old-${i}`)) }), step: 'EvictPod--sample-sdb-aggregator-0', paused: true },
   { name: 'pod ready', obs: observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'EvictPod--sample-sdb-aggregator-0'], condMessages: EVICTED_MSG }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: [] }), step: 'CheckPodReady--sample-sdb-aggregator-0', paused: true },
   { name: 'restart nodes', obs: observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED], condMessages: EVICTED_MSG }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: newPods() }), step: 'RestartNodes', paused: true },
   { name: 'update database', obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_UPDATE }), database: database(TLS_ON, { pausedBy: REQ }) }), step: 'UpdateDatabase', paused: true },
@@ -444,4 +458,61 @@ t.test('spec.timeout is honoured (1m)', async (t) => {
 
 t.test('pauseReason names the request', async (t) => {
   t.equal(pauseReason(request({}, { name: 'sdbops-rotate' })), 'SinglestoreOpsRequest demo/sdbops-rotate');
+});
+
+// ---- issue 12: KubeDB's per-pod conditions, replica defaults, names ------------------
+
+t.test('per-pod conditions GetPod--, EvictPod--, CheckPodReady-- carry no reason (as KubeDB); step conditions do', async (t) => {
+  const pods = PODS.map((p, i) => pod(p, `old-${i}`));
+  const base = { database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON) };
+  const get = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: PRE_RESTART }), pods, ...base }), now));
+  t.strictSame(get.status?.condition, { type: 'GetPod--sample-sdb-aggregator-0', status: 'True', reason: '', message: 'Successfully got pod demo/sample-sdb-aggregator-0 (uid old-0)' });
+  const evict = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0'] }), pods, ...base }), now));
+  t.equal(evict.status?.condition?.reason, '');
+  const ready = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0', 'EvictPod--sample-sdb-aggregator-0'], condMessages: EVICTED_MSG }), pods: [pod(PODS[0]!, 'new-0')], ...base }), now));
+  t.equal(ready.status?.condition?.type, 'CheckPodReady--sample-sdb-aggregator-0');
+  t.equal(ready.status?.condition?.reason, '');
+  const restart = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED], condMessages: EVICTED_MSG }), pods: newPods(), ...base }), now));
+  t.equal(restart.status?.condition?.reason, 'RestartNodes', 'step conditions keep reason == type');
+  // nextStatus writes no reason key at all for them
+  const st = nextStatus(request({ rotateCertificates: true }, { conds: PRE_RESTART }), get.status!, iso(now));
+  const c = st.conditions?.find((x) => x.type === 'GetPod--sample-sdb-aggregator-0');
+  t.notOk(c && 'reason' in c, 'no reason key on the stored condition');
+});
+
+t.test('a pod missing at GetPod is recorded, then skipped at EvictPod (its PetSet recreates it)', async (t) => {
+  const base = { database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON), pods: [] };
+  const get = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: PRE_RESTART }), ...base }), now));
+  t.equal(get.status?.condition?.message, 'Pod demo/sample-sdb-aggregator-0 not found; its PetSet recreates it');
+  const evict = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0'] }), ...base }), now));
+  t.equal(evict.step, 'EvictPod--sample-sdb-aggregator-0');
+  t.strictSame(evict.actions, []);
+});
+
+t.test('topology replicas default as KubeDB defaults them (aggregator 3, leaf 2), not 1', async (t) => {
+  t.strictSame(KUBEDB_DEFAULT_REPLICAS, { aggregator: 3, leaf: 2, standalone: 1 });
+  const db = database(TLS_ON);
+  db.spec!.topology = { aggregator: {}, leaf: {} };
+  t.strictSame(restartOrder(db, []), ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-aggregator-2', 'sample-sdb-leaf-0', 'sample-sdb-leaf-1']);
+  t.equal(replicasOf(db, 'leaf'), 2);
+  db.spec!.topology = { aggregator: { replicas: 1 }, leaf: {} };
+  t.equal(replicasOf(db, 'aggregator'), 1, 'given replicas win');
+  t.equal(replicasOf(db, 'leaf', petSet('sample-sdb-leaf', 4, TLS_ON)), 4, "the PetSet's own replicas win over everything");
+  const standalone = database(TLS_ON);
+  delete standalone.spec!.topology;
+  t.strictSame(restartOrder(standalone, []), ['sample-sdb-0'], 'standalone: one pod');
+});
+
+t.test('a long database name: the planner waits for and creates the Certificates KubeDB names', async (t) => {
+  const long = 's' + 'x'.repeat(57); // 58 characters
+  const db = database(undefined, { pausedBy: REQ });
+  db.metadata!.name = long;
+  const req = request({ issuerRef: { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' } }, { conds: PRE_CERT });
+  req.spec!.databaseRef = { name: long };
+  const p = act(plan(observed({ request: req, database: db }), now));
+  const made = p.actions.map((a) => (a.kind === 'createCertificate' ? [a.certificate.metadata?.name, a.certificate.spec?.secretName, a.certificate.metadata?.labels?.['app.kubernetes.io/component']] : []));
+  t.strictSame(made, [
+    [`${long.slice(0, 51)}-server-cert`, `${long.slice(0, 51)}-server-cert`, 'database'],
+    [`${long.slice(0, 51)}-client-cert`, `${long.slice(0, 51)}-client-cert`, 'database'],
+  ]);
 });

@@ -148,3 +148,29 @@ t.test('pause/resume only touch our own Paused condition', async (t) => {
   t.equal(resumedConditions(pausedDb, 'SinglestoreOpsRequest demo/b'), undefined, 'someone else’s pause is left alone');
   t.equal(resumedConditions(plain, ours), undefined);
 });
+
+t.test("issue 12: Certificates carry KubeDB's labels, component=database included; a missing one is patched in", async (t) => {
+  const [server] = certsFor(TLS_ON);
+  t.strictSame(server!.metadata?.labels, {
+    'app.kubernetes.io/name': 'singlestores.kubedb.com',
+    'app.kubernetes.io/instance': 'sample-sdb',
+    'app.kubernetes.io/managed-by': 'kubedb.com',
+    'app.kubernetes.io/component': 'database',
+  });
+  const old = structuredClone(server!);
+  old.metadata!.labels = { 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'app.kubernetes.io/instance': 'sample-sdb', 'app.kubernetes.io/managed-by': 'kubedb.com', team: 'db' };
+  t.strictSame(certificatePatch(old, server!), { metadata: { labels: { 'app.kubernetes.io/component': 'database' } } }, 'only the missing label; others left alone');
+});
+
+t.test('issue 12: newTLS with the database name writes the derived secretName for server and client, keeps a given one', async (t) => {
+  t.strictSame(newTLS(undefined, { issuerRef: { kind: 'Issuer', name: 'ca' } }, 'sample-sdb'), {
+    issuerRef: { apiGroup: 'cert-manager.io', kind: 'Issuer', name: 'ca' },
+    certificates: [
+      { alias: 'server', secretName: 'sample-sdb-server-cert' },
+      { alias: 'client', secretName: 'sample-sdb-client-cert' },
+    ],
+  });
+  const given = newTLS({ issuerRef: { kind: 'Issuer', name: 'ca' }, certificates: [{ alias: 'client', secretName: 'mine' }, { alias: 'metrics-exporter' }] }, { rotateCertificates: true }, 'sample-sdb');
+  t.strictSame(given?.certificates, [{ alias: 'client', secretName: 'mine' }, { alias: 'metrics-exporter' }, { alias: 'server', secretName: 'sample-sdb-server-cert' }], 'metrics-exporter is not defaulted, as in KubeDB');
+  t.strictSame(newTLS(given!, { rotateCertificates: true }, 'sample-sdb'), given, 'idempotent');
+});

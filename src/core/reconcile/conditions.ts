@@ -13,6 +13,8 @@ export function hasCondition(conds: readonly Condition[] | undefined, type: stri
 export interface NewCondition {
   type: string;
   status?: ConditionStatus;
+  /** Defaults to the type (KubeDB's helper sets both from one string); `''` writes no
+   *  reason at all (KubeDB's per-pod conditions carry none). */
   reason?: string;
   message?: string;
   observedGeneration?: number;
@@ -26,7 +28,7 @@ export function setCondition(conds: readonly Condition[] | undefined, c: NewCond
     type: c.type,
     status,
     ...(c.observedGeneration !== undefined ? { observedGeneration: c.observedGeneration } : {}),
-    reason: c.reason ?? c.type,
+    ...(c.reason === '' ? {} : { reason: c.reason ?? c.type }),
     message: c.message ?? '',
     lastTransitionTime: nowIso,
   };

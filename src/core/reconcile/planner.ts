@@ -21,10 +21,13 @@ import {
   checkPodReadyCondition,
   Cond,
   evictPodCondition,
+  getPodCondition,
   PAUSED,
   pauseReason,
   petSetNames,
+  podName as podNameOf,
   requestKey,
+  skippedMessage,
 } from './names.js';
 import {
   certificatePatch,
@@ -126,21 +129,35 @@ export function pausedByRequest(db: Singlestore | undefined, req: SinglestoreOps
   return c && c.reason === pauseReason(req) ? c : undefined;
 }
 
+/**
+ * Replicas KubeDB's Singlestore webhook defaults a topology node to when
+ * `spec.topology.<role>.replicas` is absent (kubedb/apimachinery
+ * apis/kubedb/v1alpha2/singlestore_helpers.go, SetDefaults: aggregator 3, leaf 2). A
+ * standalone Singlestore runs one pod.
+ */
+export const KUBEDB_DEFAULT_REPLICAS = { aggregator: 3, leaf: 2, standalone: 1 } as const;
+
+/** Pods a PetSet of the database runs: the PetSet's own replicas, else the database's, else KubeDB's default. */
+export function replicasOf(db: Singlestore, role: 'aggregator' | 'leaf' | 'standalone', ps?: PetSet): number {
+  if (ps?.spec?.replicas !== undefined) return ps.spec.replicas;
+  const given = role === 'standalone' ? db.spec?.replicas : db.spec?.topology?.[role]?.replicas;
+  return given ?? KUBEDB_DEFAULT_REPLICAS[role];
+}
+
 /** Pod names to restart, aggregators first, each PetSet by ordinal. */
 export function restartOrder(db: Singlestore, petSets: readonly PetSet[]): string[] {
   const out: string[] = [];
   for (const { name, role } of petSetNames(db)) {
     const ps = petSets.find((p) => p.metadata?.name === name);
-    const topo = role === 'standalone' ? undefined : db.spec?.topology?.[role];
-    const n = ps?.spec?.replicas ?? topo?.replicas ?? (role === 'standalone' ? (db.spec?.replicas ?? 1) : 1);
-    for (let i = 0; i < n; i++) out.push(`${name}-${i}`);
+    const n = replicasOf(db, role, ps);
+    for (let i = 0; i < n; i++) out.push(podNameOf(name, i));
   }
   return out;
 }
 
 /** The desired TLS the request leads to (null for remove). */
 export function targetTLS(obs: Observed): TLSConfig | null {
-  return newTLS(obs.database?.spec?.tls, obs.request.spec?.tls);
+  return newTLS(obs.database?.spec?.tls, obs.request.spec?.tls, obs.database?.metadata?.name ?? obs.request.spec?.databaseRef?.name);
 }
 
 function formatMs(ms: number): string {
@@ -162,6 +179,11 @@ function act(step: string, actions: Action[], message: string, status?: StatusCh
 
 function record(step: string, message: string, actions: Action[] = []): Plan {
   return act(step, actions, message, { condition: { type: step, status: 'True', reason: step, message } });
+}
+
+/** A per-pod condition (GetPod--, EvictPod--, CheckPodReady--): no reason, as KubeDB's. */
+function recordPod(step: string, message: string, actions: Action[] = []): Plan {
+  return act(step, actions, message, { condition: { type: step, status: 'True', reason: '', message } });
 }
 
 function wait(step: string, message: string, ms: number): Plan {
@@ -211,7 +233,7 @@ function planPending(obs: Observed, opts: PlanOptions): Plan {
   let newest = req;
   for (const r of pendingTLS) if (isNewer(r, newest)) newest = r;
   if (newest !== req) {
-    const message = `Skipped in favour of the newer SinglestoreOpsRequest ${ns}/${newest.metadata?.name ?? ''}`;
+    const message = skippedMessage(`${ns}/${newest.metadata?.name ?? ''}`);
     return act(Cond.Skipped, [], message, {
       phase: 'Skipped',
       condition: { type: Cond.Skipped, status: 'True', reason: Cond.Skipped, message },
@@ -325,10 +347,15 @@ function nextProgressingStep(obs: Observed, opts: PlanOptions): Plan {
       const evictType = evictPodCondition(podName);
       const evicted = getCondition(conds, evictType);
       if (!evicted || evicted.status !== 'True') {
-        if (!pod) return record(evictType, `Pod ${ns}/${podName} was not running (uid none); its PetSet recreates it`);
+        const getType = getPodCondition(podName);
+        if (!done(getType)) {
+          if (!pod) return recordPod(getType, `Pod ${ns}/${podName} not found; its PetSet recreates it`);
+          return recordPod(getType, `Successfully got pod ${ns}/${podName} (uid ${pod.metadata?.uid ?? ''})`);
+        }
+        if (!pod) return recordPod(evictType, `Pod ${ns}/${podName} was not running (uid none); its PetSet recreates it`);
         const uid = pod.metadata?.uid ?? '';
-        if (pod.metadata?.deletionTimestamp) return record(evictType, `Pod ${ns}/${podName} was already terminating (uid ${uid})`);
-        return record(evictType, `Successfully evicted pod ${ns}/${podName} (uid ${uid})`, [{ kind: 'evictPod', name: podName, uid }]);
+        if (pod.metadata?.deletionTimestamp) return recordPod(evictType, `Pod ${ns}/${podName} was already terminating (uid ${uid})`);
+        return recordPod(evictType, `Successfully evicted pod ${ns}/${podName} (uid ${uid})`, [{ kind: 'evictPod', name: podName, uid }]);
       }
       const readyType = checkPodReadyCondition(podName);
       if (!done(readyType)) {
@@ -340,7 +367,7 @@ function nextProgressingStep(obs: Observed, opts: PlanOptions): Plan {
         const created = Date.parse(pod?.metadata?.creationTimestamp ?? '');
         const fresh = since === undefined || (!Number.isNaN(created) && created >= since);
         if (replaced && fresh && isPodReady(pod.status?.conditions)) {
-          return record(readyType, `Pod ${ns}/${podName} is Ready (uid ${pod.metadata?.uid ?? ''}, created ${pod.metadata?.creationTimestamp ?? ''})`);
+          return recordPod(readyType, `Pod ${ns}/${podName} is Ready (uid ${pod.metadata?.uid ?? ''}, created ${pod.metadata?.creationTimestamp ?? ''})`);
         }
         if (replaced && !fresh) {
           return wait(readyType, `pod ${ns}/${podName} (uid ${pod.metadata?.uid ?? ''}) was created at ${pod.metadata?.creationTimestamp ?? 'an unknown time'}, before the certificates and PetSet it must run were in place; waiting for a newer pod`, poll);

@@ -13,7 +13,7 @@ import {
   type TLSConfig,
   type Volume,
 } from '../../api/types.js';
-import { certificateName, TLS_MOUNT_PATH, TLS_VOLUME } from './names.js';
+import { certificateName, certificateSecretName, governingServiceName, TLS_MOUNT_PATH, TLS_VOLUME } from './names.js';
 import { jsonEqual } from '../json-equal.js';
 
 export type TLSOperation = 'add' | 'rotate' | 'remove';
@@ -37,10 +37,12 @@ function withGroup(ref: IssuerRef): IssuerRef {
  * The Singlestore's spec.tls after the request: issuerRef replaced when given;
  * certificates merged by alias (fields the request gives replace the same fields of the
  * existing entry, others are kept); `server` and `client` always present. remove → null.
- * rotate → the current spec.tls with server/client ensured. Idempotent:
- * newTLS(newTLS(x)) == newTLS(x).
+ * rotate → the current spec.tls with server/client ensured. With the database's name,
+ * `server` and `client` also get the derived `secretName` when they have none, as
+ * KubeDB's TLS defaulting writes it (SetTLSDefaults: SetMissingSecretNameForCertificate
+ * with CertificateName(alias)). Idempotent: newTLS(newTLS(x)) == newTLS(x).
  */
-export function newTLS(current: TLSConfig | undefined, req: OpsTLSSpec | null | undefined): TLSConfig | null {
+export function newTLS(current: TLSConfig | undefined, req: OpsTLSSpec | null | undefined, db?: string): TLSConfig | null {
   const op = tlsOperation(req);
   if (op === 'remove') return null;
   const out: TLSConfig = clone(current) ?? {};
@@ -56,14 +58,16 @@ export function newTLS(current: TLSConfig | undefined, req: OpsTLSSpec | null | 
     }
   }
   for (const alias of ['server', 'client']) {
-    if (!certs.some((c) => c.alias === alias)) certs.push({ alias });
+    let i = certs.findIndex((c) => c.alias === alias);
+    if (i < 0) i = certs.push({ alias }) - 1;
+    if (db !== undefined && !certs[i]!.secretName) certs[i] = { ...certs[i], secretName: certificateName(db, alias) };
   }
   out.certificates = certs;
   return out;
 }
 
 export function secretNameOf(db: string, cert: CertificateSpec | undefined, alias: string): string {
-  return cert?.secretName || certificateName(db, alias);
+  return certificateSecretName(db, alias, cert?.secretName);
 }
 
 const SERVER_USAGES = ['digital signature', 'key encipherment', 'server auth', 'client auth'];
@@ -75,6 +79,11 @@ export function dbLabels(db: string): Record<string, string> {
     'app.kubernetes.io/instance': db,
     'app.kubernetes.io/managed-by': 'kubedb.com',
   };
+}
+
+/** Labels KubeDB puts on a database's Certificates: the database's, and component=database. */
+export function certificateLabels(db: string): Record<string, string> {
+  return { ...dbLabels(db), 'app.kubernetes.io/component': 'database' };
 }
 
 function uniq(xs: string[]): string[] {
@@ -94,8 +103,8 @@ export function desiredCertificate(db: Singlestore, tls: TLSConfig, cert: Certif
   if (alias === 'server') {
     spec.commonName = name;
     spec.dnsNames = uniq([
-      `*.${name}-pods.${ns}.svc`,
-      `*.${name}-pods.${ns}.svc.cluster.local`,
+      `*.${governingServiceName(name)}.${ns}.svc`,
+      `*.${governingServiceName(name)}.${ns}.svc.cluster.local`,
       `*.${name}.${ns}.svc`,
       'localhost',
       name,
@@ -122,7 +131,7 @@ export function desiredCertificate(db: Singlestore, tls: TLSConfig, cert: Certif
     metadata: {
       name: certificateName(name, alias),
       namespace: ns,
-      labels: dbLabels(name),
+      labels: certificateLabels(name),
       ownerReferences: [
         {
           apiVersion: db.apiVersion ?? 'kubedb.com/v1alpha2',
@@ -175,11 +184,18 @@ export function certificatePatch(observed: Certificate, desired: Certificate): R
   }
   const patch: Record<string, unknown> = {};
   if (Object.keys(specPatch).length) patch.spec = specPatch;
+  const meta: Record<string, unknown> = {};
   const owners = observed.metadata?.ownerReferences ?? [];
   const want = desired.metadata?.ownerReferences?.[0];
   if (want && !owners.some((r) => r.uid === want.uid && r.kind === want.kind)) {
-    patch.metadata = { ownerReferences: [...owners.filter((r) => !r.controller), want] };
+    meta.ownerReferences = [...owners.filter((r) => !r.controller), want];
   }
+  // KubeDB's labels (merge patch: only the keys that differ; others' labels stay).
+  const haveLabels = observed.metadata?.labels ?? {};
+  const labelPatch: Record<string, string> = {};
+  for (const [k, v] of Object.entries(desired.metadata?.labels ?? {})) if (haveLabels[k] !== v) labelPatch[k] = v;
+  if (Object.keys(labelPatch).length) meta.labels = labelPatch;
+  if (Object.keys(meta).length) patch.metadata = meta;
   return Object.keys(patch).length ? patch : undefined;
 }
 

@@ -6,6 +6,7 @@ import type { Finding, RuleId } from '../findings.js';
 import type { ClusterView } from '../view.js';
 import { deny, issuerRefsOf, nameOf, warn } from './common.js';
 import { ISSUER_KINDS } from './static.js';
+import { pauseHolder } from '../names.js';
 
 export interface ClusterInput {
   object: SinglestoreOpsRequest;
@@ -28,6 +29,7 @@ export const CLUSTER_RULE_IDS: readonly RuleId[] = [
   'database-halted',
   'database-paused',
   'tls-op-in-flight',
+  'tls-op-superseded',
   'op-in-flight',
   'tls-not-enabled',
   'issuer-exists',
@@ -54,9 +56,11 @@ export function databaseHalted(db: Singlestore, dbRef: string): Finding[] {
   return [];
 }
 
-export function databasePaused(db: Singlestore, dbRef: string): Finding[] {
+/** A pause no other in-flight request of the database explains (SPEC 3b `database-paused`). */
+export function databasePaused(db: Singlestore, dbRef: string, input: ClusterInput, others: readonly SinglestoreOpsRequest[]): Finding[] {
   const c = condition(db.status?.conditions, 'Paused');
   if (!c || (c.status !== 'True' && c.status !== 'Unknown')) return [];
+  if (pauseExplained(c, input, others)) return [];
   const who: string[] = [];
   if (c.reason) who.push(`reason: ${c.reason}`);
   if (c.message) who.push(`message: ${c.message}`);
@@ -66,8 +70,28 @@ export function databasePaused(db: Singlestore, dbRef: string): Finding[] {
   ];
 }
 
+/**
+ * Whether another non-terminal request of the database explains the pause, so this one
+ * queues behind it as KubeDB queues it:
+ * - the reason names an ops request (`SinglestoreOpsRequest <ns>/<name>`, how this
+ *   project pauses): explained while that request is in flight (or is this one);
+ * - the reason names nobody (KubeDB's ops-manager writes `reason: Paused`, the type, or
+ *   leaves it empty): explained while any other request of the database is in flight;
+ * - any other reason says someone else paused it (`kubectl dba pause`, an operator):
+ *   never explained.
+ */
+export function pauseExplained(c: Condition, input: ClusterInput, others: readonly SinglestoreOpsRequest[]): boolean {
+  const holder = pauseHolder(c.reason);
+  if (holder) {
+    if (holder.namespace !== input.namespace) return false;
+    return holder.name === nameOf(input.object) || others.some((r) => nameOf(r) === holder.name);
+  }
+  if (c.reason === undefined || c.reason === '' || c.reason === 'Paused') return others.length > 0;
+  return false;
+}
+
 /** Other requests for the same database that are still in flight, sorted by name. */
-function inFlight(input: ClusterInput, dbName: string): SinglestoreOpsRequest[] {
+export function inFlight(input: ClusterInput, dbName: string): SinglestoreOpsRequest[] {
   const self = nameOf(input.object);
   const out: SinglestoreOpsRequest[] = [];
   for (const r of input.view.listOpsRequests(input.namespace, dbName)) {
@@ -82,24 +106,37 @@ function inFlight(input: ClusterInput, dbName: string): SinglestoreOpsRequest[] 
   return out;
 }
 
-export function opsInFlight(input: ClusterInput, dbName: string): RuleOutcome {
-  const out: RuleOutcome = { errors: [], warnings: [], notEvaluated: [] };
-  const dbRef = `${input.namespace}/${dbName}`;
-  for (const r of inFlight(input, dbName)) {
-    const ref = `${input.namespace}/${nameOf(r)}`;
-    const phase = phaseText(r.status?.phase);
-    if (r.spec?.type === 'ReconfigureTLS') {
-      out.errors.push(
-        deny(
-          'tls-op-in-flight',
-          forbidden('spec.databaseRef', `SinglestoreOpsRequest ${ref} (ReconfigureTLS) for Singlestore ${dbRef} is ${phase}; wait until it finishes`),
-        ),
-      );
-    } else {
-      out.warnings.push(warn('op-in-flight', 'spec.databaseRef', `${String(r.spec?.type ?? 'ops')} request ${ref} is ${phase}; this one will wait`));
-    }
-  }
-  return out;
+const isTLSRequest = (r: SinglestoreOpsRequest): boolean => r.spec?.type === 'ReconfigureTLS';
+/** Phases in which a ReconfigureTLS request is not yet running and will be Skipped for a newer one. */
+const SUPERSEDABLE: ReadonlySet<string> = new Set(['', 'Pending']);
+const supersedable = (r: SinglestoreOpsRequest): boolean => SUPERSEDABLE.has(r.status?.phase ?? '');
+
+/** tls-op-in-flight: another ReconfigureTLS request is Progressing, WaitingForApproval or Approved. */
+export function tlsOpInFlight(namespace: string, dbRef: string, others: readonly SinglestoreOpsRequest[]): Finding[] {
+  return others
+    .filter((r) => isTLSRequest(r) && !supersedable(r))
+    .map((r) =>
+      deny(
+        'tls-op-in-flight',
+        forbidden('spec.databaseRef', `SinglestoreOpsRequest ${namespace}/${nameOf(r)} (ReconfigureTLS) for Singlestore ${dbRef} is ${phaseText(r.status?.phase)}; wait until it finishes`),
+      ),
+    );
+}
+
+/** tls-op-superseded: another ReconfigureTLS request is "" or Pending; it will be Skipped in favour of this newer one. */
+export function tlsOpSuperseded(namespace: string, others: readonly SinglestoreOpsRequest[]): Finding[] {
+  return others
+    .filter((r) => isTLSRequest(r) && supersedable(r))
+    .map((r) =>
+      warn('tls-op-superseded', 'spec.databaseRef', `ReconfigureTLS request ${namespace}/${nameOf(r)} is ${phaseText(r.status?.phase)}; it will be Skipped in favour of this newer one`),
+    );
+}
+
+/** op-in-flight: another request of another type is not finished; this one waits. */
+export function opInFlight(namespace: string, others: readonly SinglestoreOpsRequest[]): Finding[] {
+  return others
+    .filter((r) => !isTLSRequest(r))
+    .map((r) => warn('op-in-flight', 'spec.databaseRef', `${String(r.spec?.type ?? 'ops')} request ${namespace}/${nameOf(r)} is ${phaseText(r.status?.phase)}; this one will wait`));
 }
 
 export function tlsNotEnabled(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Finding[] {
@@ -171,14 +208,14 @@ export function clusterRules(input: ClusterInput): RuleOutcome {
   const dbRef = `${input.namespace}/${dbName}`;
   const db = input.view.getSinglestore(input.namespace, dbName);
 
+  const others = inFlight(input, dbName);
   if (!db) {
     out.errors.push(deny('database-exists', notFound('spec.databaseRef.name', dbName, `Singlestore ${dbRef} does not exist`)));
   } else {
-    out.errors.push(...databaseHalted(db, dbRef), ...databasePaused(db, dbRef));
+    out.errors.push(...databaseHalted(db, dbRef), ...databasePaused(db, dbRef, input, others));
   }
-  const flight = opsInFlight(input, dbName);
-  out.errors.push(...flight.errors);
-  out.warnings.push(...flight.warnings);
+  out.errors.push(...tlsOpInFlight(input.namespace, dbRef, others));
+  out.warnings.push(...tlsOpSuperseded(input.namespace, others), ...opInFlight(input.namespace, others));
   if (db) out.errors.push(...tlsNotEnabled(object, db, dbRef));
   const iss = issuers(input);
   out.errors.push(...iss.errors);

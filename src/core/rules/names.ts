@@ -139,3 +139,63 @@ export function isEmailAddress(s: string): boolean {
   if (domain.startsWith('[') && domain.endsWith(']')) return isIP(domain.slice(1, -1).replace(/^IPv6:/i, ''));
   return EMAIL_DOMAIN_RE.test(domain);
 }
+
+// ---- what cert-manager and X.509 refuse (deny) vs. what is only unusual (warn) -------
+// cert-manager owns dnsNames, uris, emailAddresses and ipAddresses: its webhook
+// (internal/apis/certmanager/validation/certificate.go) checks ipAddresses with
+// net.ParseIP and emailAddresses with net/mail.ParseAddress (the address alone); the
+// rest goes into the CSR, where Go's crypto/x509 refuses a SAN that is not an IA5String
+// (ASCII) and net/url refuses a URI with control characters or a bad %-escape. RFC 5280
+// forbids an empty dNSName and a relative URI. Everything stricter than that is a warning.
+
+/** An IA5String: ASCII only (what crypto/x509 encodes into a SAN). */
+export function isIA5(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+
+/** Why cert-manager or X.509 would refuse a dnsName (undefined: it would issue it). */
+export function dnsNameRefusal(v: string): string | undefined {
+  if (v === '') return 'must not be empty (RFC 5280 forbids an empty dNSName)';
+  if (!isIA5(v)) return 'must be ASCII (an IA5String; punycode an internationalised name): cert-manager cannot issue it';
+  return undefined;
+}
+
+/** Why a dnsName cert-manager would issue is still unusual (undefined: a host name). */
+export function dnsNameConcern(v: string): string | undefined {
+  return dnsNameErrors(v.toLowerCase()).length ? 'cert-manager issues it, but it is no RFC 1123 host name: TLS clients will not match it' : undefined;
+}
+
+/** Why cert-manager or X.509 would refuse a URI SAN. */
+export function uriRefusal(v: string): string | undefined {
+  if (!URI_SCHEME_RE.test(v) || v.slice(v.indexOf(':') + 1) === '') return 'must be an absolute URI with a scheme (e.g. spiffe://cluster.local/ns/demo)';
+  if (!isIA5(v) || CONTROL_RE.test(v)) return 'must be ASCII without control characters: cert-manager cannot issue it';
+  if (URI_PERCENT_RE.test(v)) return "has a malformed %-escape: Go's net/url (cert-manager) cannot parse it";
+  return undefined;
+}
+
+/** Why a URI cert-manager would issue is still unusual (characters RFC 3986 does not allow). */
+export function uriConcern(v: string): string | undefined {
+  return isAbsoluteURI(v) ? undefined : 'cert-manager issues it, but it has characters RFC 3986 does not allow';
+}
+
+const MAIL_ATOM = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+";
+const MAIL_DOT_ATOM_RE = new RegExp(`^${MAIL_ATOM}(\\.${MAIL_ATOM})*$`);
+const MAIL_DOMAIN_LITERAL_RE = /^\[[!-Z^-~]*\]$/;
+
+/** Why cert-manager would refuse an emailAddress: net/mail must parse it as the address alone. */
+export function emailRefusal(v: string): string | undefined {
+  const at = v.lastIndexOf('@');
+  const local = at > 0 ? v.slice(0, at) : '';
+  const domain = at > 0 ? v.slice(at + 1) : '';
+  const ok = isIA5(v) && MAIL_DOT_ATOM_RE.test(local) && (MAIL_DOT_ATOM_RE.test(domain) || MAIL_DOMAIN_LITERAL_RE.test(domain));
+  return ok ? undefined : 'must be an e-mail address of the form local@domain';
+}
+
+/** Why an emailAddress cert-manager would issue is still unusual (no host name, RFC 5321 lengths). */
+export function emailConcern(v: string): string | undefined {
+  return isEmailAddress(v) ? undefined : 'cert-manager issues it, but its domain is no host name or a part is too long (RFC 5321)';
+}

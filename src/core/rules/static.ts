@@ -5,7 +5,17 @@ import { duplicate, forbidden, invalid, notSupported, required } from '../field/
 import type { Finding } from '../findings.js';
 import { deny, issuerRefsOf, isPlainObject, warn } from './common.js';
 import { FIVE_MINUTES_NS, ONE_HOUR_NS, parseGoDuration } from './duration.js';
-import { dns1123SubdomainErrors, dnsNameErrors, isAbsoluteURI, isEmailAddress, isIP, singlestoreNameErrors } from './names.js';
+import {
+  dns1123SubdomainErrors,
+  dnsNameConcern,
+  dnsNameRefusal,
+  emailConcern,
+  emailRefusal,
+  isIP,
+  singlestoreNameErrors,
+  uriConcern,
+  uriRefusal,
+} from './names.js';
 import { jsonEqual } from '../json-equal.js';
 
 export const ISSUER_KINDS = ['Issuer', 'ClusterIssuer'] as const;
@@ -23,20 +33,28 @@ export function tlsRequired(spec: Spec): Finding[] {
 
 const ONE_OF = 'one operation per request: remove, rotateCertificates, or issuerRef and/or certificates';
 
-/** one-operation: exactly one of remove / rotateCertificates / (issuerRef and/or certificates). */
+/**
+ * one-operation: exactly one of remove / rotateCertificates / (issuerRef and/or
+ * certificates). Counted as KubeDB counts them: a `false` boolean is unset, a present
+ * `certificates` list is set even when empty (`{remove: true, certificates: []}` is two
+ * operations); `certificates: []` alone gives nothing to do (Required).
+ */
 export function oneOperation(spec: Spec): Finding[] {
   const tls = spec.tls;
   if (!tls) return [];
-  // Each operation with the fields that make it up (a false boolean / empty list is unset).
+  // Each operation with the fields that make it up.
   const ops: string[][] = [];
   if (tls.remove === true) ops.push(['remove']);
   if (tls.rotateCertificates === true) ops.push(['rotateCertificates']);
   const change: string[] = [];
   if (tls.issuerRef) change.push('issuerRef');
-  if (tls.certificates && tls.certificates.length > 0) change.push('certificates');
+  if (Array.isArray(tls.certificates)) change.push('certificates');
   if (change.length > 0) ops.push(change);
   if (ops.length === 0) {
     return [deny('one-operation', required('spec.tls', `no reconfiguration is provided in TLS spec; ${ONE_OF}`))];
+  }
+  if (ops.length === 1 && !tls.issuerRef && tls.certificates?.length === 0) {
+    return [deny('one-operation', required('spec.tls', `no reconfiguration is provided in TLS spec: certificates is empty; ${ONE_OF}`))];
   }
   const first = ops[0]!.join(' and ');
   const out: Finding[] = [];
@@ -88,10 +106,26 @@ export function certificateAlias(spec: Spec): Finding[] {
   return out;
 }
 
-/** certificate-names: secretName, dnsNames, ipAddresses, uris, emailAddresses of each certificate. */
+/**
+ * certificate-names: secretName, dnsNames, ipAddresses, uris, emailAddresses of each
+ * certificate. Denied: what cert-manager's webhook or X.509 refuses (secretName not a
+ * DNS-1123 subdomain, an IP net.ParseIP rejects, a dnsName that is empty or not ASCII,
+ * a URI without a scheme / with non-ASCII or control characters / with a bad %-escape,
+ * an e-mail address net/mail does not read as the address alone). Warned: what
+ * cert-manager issues but is still unusual (a dnsName that is no RFC 1123 host name, a
+ * URI with characters RFC 3986 does not allow, an e-mail domain that is no host name).
+ */
 export function certificateNames(spec: Spec): Finding[] {
   const certs = spec.tls?.certificates ?? [];
   const out: Finding[] = [];
+  const field = (path: string, v: string, refusal: string | undefined, concern: () => string | undefined): void => {
+    if (refusal) {
+      out.push(deny('certificate-names', invalid(path, v, refusal)));
+      return;
+    }
+    const why = concern();
+    if (why) out.push(warn('certificate-names', path, `${JSON.stringify(v)}: ${why}`));
+  };
   for (let i = 0; i < certs.length; i++) {
     const c = certs[i];
     if (!c) continue;
@@ -101,22 +135,12 @@ export function certificateNames(spec: Spec): Finding[] {
         out.push(deny('certificate-names', invalid(`${base}.secretName`, c.secretName, msg)));
       }
     }
-    (c.dnsNames ?? []).forEach((v, j) => {
-      for (const msg of dnsNameErrors(v)) out.push(deny('certificate-names', invalid(`${base}.dnsNames[${j}]`, v, msg)));
-    });
+    (c.dnsNames ?? []).forEach((v, j) => field(`${base}.dnsNames[${j}]`, v, dnsNameRefusal(v), () => dnsNameConcern(v)));
     (c.ipAddresses ?? []).forEach((v, j) => {
       if (!isIP(v)) out.push(deny('certificate-names', invalid(`${base}.ipAddresses[${j}]`, v, 'must be a valid IPv4 or IPv6 address')));
     });
-    (c.uris ?? []).forEach((v, j) => {
-      if (!isAbsoluteURI(v)) {
-        out.push(deny('certificate-names', invalid(`${base}.uris[${j}]`, v, 'must be an absolute URI with a scheme (e.g. spiffe://cluster.local/ns/demo)')));
-      }
-    });
-    (c.emailAddresses ?? []).forEach((v, j) => {
-      if (!isEmailAddress(v)) {
-        out.push(deny('certificate-names', invalid(`${base}.emailAddresses[${j}]`, v, 'must be an e-mail address of the form local@domain')));
-      }
-    });
+    (c.uris ?? []).forEach((v, j) => field(`${base}.uris[${j}]`, v, uriRefusal(v), () => uriConcern(v)));
+    (c.emailAddresses ?? []).forEach((v, j) => field(`${base}.emailAddresses[${j}]`, v, emailRefusal(v), () => emailConcern(v)));
   }
   return out;
 }

@@ -6,16 +6,18 @@ export interface RuleInfo {
   id: RuleId;
   section: '3a' | '3b' | '3c';
   verdict: 'deny' | 'warn';
+  /** A deny rule that also warns (certificate-names: names cert-manager issues but that are unusual). */
+  alsoWarns?: true;
   summary: string;
 }
 
 export const RULES: readonly RuleInfo[] = [
   { id: 'schema', section: '3a', verdict: 'deny', summary: 'the object breaks the SinglestoreOpsRequest schema (types, enums, required fields, unknown fields under spec.tls)' },
   { id: 'tls-required', section: '3a', verdict: 'deny', summary: 'a ReconfigureTLS request without spec.tls' },
-  { id: 'one-operation', section: '3a', verdict: 'deny', summary: 'not exactly one of remove, rotateCertificates, issuerRef and/or certificates' },
+  { id: 'one-operation', section: '3a', verdict: 'deny', summary: 'not exactly one of remove, rotateCertificates, issuerRef and/or certificates (a present certificates list counts, even empty)' },
   { id: 'issuer-ref', section: '3a', verdict: 'deny', summary: 'issuerRef kind not Issuer/ClusterIssuer, apiGroup not cert-manager.io, or name not a DNS-1123 subdomain' },
   { id: 'certificate-alias', section: '3a', verdict: 'deny', summary: 'alias not server, client or metrics-exporter, or the same alias twice' },
-  { id: 'certificate-names', section: '3a', verdict: 'deny', summary: 'bad secretName, dnsName, ipAddress, uri or emailAddress' },
+  { id: 'certificate-names', section: '3a', verdict: 'deny', alsoWarns: true, summary: 'a name cert-manager or X.509 refuses (secretName, ipAddress, empty/non-ASCII dnsName, relative/non-ASCII/badly escaped uri, emailAddress net/mail refuses); warns names cert-manager issues but clients will not match' },
   { id: 'certificate-duration', section: '3a', verdict: 'deny', summary: 'duration/renewBefore not a Go duration, duration < 1h, renewBefore < 5m or >= duration' },
   { id: 'timeout', section: '3a', verdict: 'deny', summary: 'spec.timeout not a Go duration greater than zero' },
   { id: 'database-ref', section: '3a', verdict: 'deny', summary: 'spec.databaseRef.name not a valid Singlestore name' },
@@ -23,8 +25,9 @@ export const RULES: readonly RuleInfo[] = [
   { id: 'tls-ignored', section: '3a', verdict: 'warn', summary: 'spec.tls set on a request whose type is not ReconfigureTLS' },
   { id: 'database-exists', section: '3b', verdict: 'deny', summary: 'the Singlestore does not exist' },
   { id: 'database-halted', section: '3b', verdict: 'deny', summary: 'the database is halted' },
-  { id: 'database-paused', section: '3b', verdict: 'deny', summary: 'the database has a Paused condition (True or Unknown)' },
-  { id: 'tls-op-in-flight', section: '3b', verdict: 'deny', summary: 'another ReconfigureTLS request for the database is not finished' },
+  { id: 'database-paused', section: '3b', verdict: 'deny', summary: 'the database has a Paused condition (True or Unknown) that no other in-flight request of the database explains' },
+  { id: 'tls-op-in-flight', section: '3b', verdict: 'deny', summary: 'another ReconfigureTLS request for the database is Progressing, WaitingForApproval or Approved' },
+  { id: 'tls-op-superseded', section: '3b', verdict: 'warn', summary: 'another ReconfigureTLS request for the database is "" or Pending: it will be Skipped in favour of this newer one' },
   { id: 'op-in-flight', section: '3b', verdict: 'warn', summary: 'another request of another type is not finished; this one will wait' },
   { id: 'tls-not-enabled', section: '3b', verdict: 'deny', summary: 'remove/rotate on a database without TLS, or certificates without an issuer' },
   { id: 'issuer-exists', section: '3b', verdict: 'deny', summary: 'a referenced Issuer or ClusterIssuer does not exist' },
