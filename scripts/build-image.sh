@@ -17,7 +17,8 @@
 #   dist/image/sdb-tls-guard.tar            the image archive
 #   dist/image/sdb-tls-guard.digest         the manifest digest (sha256:...), one line
 #   dist/image/sdb-tls-guard.json           name, tag, digest, image id, sizes, build time
-#   dist/image/sdb-tls-guard.cdx.json       CycloneDX SBOM (npm sbom) of what is inside
+#   dist/image/sdb-tls-guard.cdx.json       CycloneDX SBOM (npm sbom of the installed
+#                                           node_modules, plus the Node.js runtime)
 # Reproducible: two builds of one tree give the same digest (timestamps are
 # SOURCE_DATE_EPOCH, default 0; file order is sorted; owners are numeric).
 #   SDB_IMAGE_NAME   repository (default ghcr.io/sdb-tls-guard/sdb-tls-guard, the chart's)
@@ -88,6 +89,13 @@ cp -R dist/src "$R/app/dist/src"
 cp package.json package-lock.json "$R/app/"
 log "production node_modules (npm ci --omit=dev)"
 (cd "$R/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error >&2)
+# SBOM of the tree just installed (npm reads node_modules). npm sbom insists that the
+# devDependencies be installed even with --omit dev, so it reads a package.json without
+# them; the image keeps the original.
+cp "$R/app/package.json" "$WORK/package.json"
+node -e 'const fs = require("fs"); const p = JSON.parse(fs.readFileSync(process.argv[1])); delete p.devDependencies; fs.writeFileSync(process.argv[1], JSON.stringify(p))' "$R/app/package.json"
+(cd "$R/app" && npm sbom --sbom-format cyclonedx --omit dev > "$WORK/sbom.json")
+cp "$WORK/package.json" "$R/app/package.json"
 rm -f "$R/app/package-lock.json"
 # Normalised modes: directories 0755, files 0755 when executable else 0644.
 find "$R" -type d -exec chmod 0755 {} +
@@ -149,8 +157,7 @@ tar --create --file="$OUT/sdb-tls-guard.tar.tmp" $TAR_OPTS --owner=0 --group=0 -
 mv "$OUT/sdb-tls-guard.tar.tmp" "$OUT/sdb-tls-guard.tar"
 echo "$DIGEST" > "$OUT/sdb-tls-guard.digest"
 
-# ---- SBOM: npm's CycloneDX of the production dependencies, made reproducible ------------
-npm sbom --sbom-format cyclonedx --omit dev --package-lock-only > "$WORK/sbom.json"
+# ---- SBOM (made above) with the build's time and serial number, and the info file ----
 END="$(date +%s)"
 node scripts/image-archive-index.mjs --finish "$WORK/oci" "$OUT" "$NAME" "$TAG" "$DIGEST" "$WORK/sbom.json" \
   "$NODE_VERSION" "$EPOCH" "$((END - START))" "$(echo "$LIBS" | tr '\n' ' ')"

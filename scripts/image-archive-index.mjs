@@ -60,6 +60,9 @@ function finish(ociDir, out, name, tag, digest, sbomFile, nodeVersion, epoch, se
   sbom.serialNumber = `urn:uuid:${uuidFrom(`sdb-tls-guard sbom ${digest}`)}`;
   sbom.metadata = sbom.metadata ?? {};
   sbom.metadata.timestamp = created;
+  // npm names the root component after the directory it ran in; name it as the package.
+  const pkg = readJson(join(ociDir, '..', 'rootfs', 'app', 'package.json'));
+  if (sbom.metadata.component) sbom.metadata.component.name = pkg.name;
   sbom.metadata.properties = [
     ...(sbom.metadata.properties ?? []),
     { name: 'sdb-tls-guard:image', value: `${name}:${tag}` },
