@@ -25,6 +25,7 @@
 #   SDB_IMAGE_TAG    tag (default the package.json version = the chart's appVersion)
 #   SDB_IMAGE_OUT    output directory (default dist/image)
 #   SOURCE_DATE_EPOCH  timestamp of every file in the image (default 0)
+# With --if-stale it does nothing when the archive was built from the same inputs.
 set -eu
 export LC_ALL=C
 cd "$(dirname "$0")/.."
@@ -42,9 +43,6 @@ SOURCE_URL=https://github.com/sdb-tls-guard/sdb-tls-guard
 LICENSE="$(node -p 'require("./package.json").license')"
 log() { echo "build-image: $*" >&2; }
 
-sh scripts/ensure-deps.sh
-CRANE="$(sh scripts/go-tool.sh crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION")"
-
 NODE="$(readlink -f "$(command -v node)")"
 NODE_VERSION="$("$NODE" --version)"
 case "$NODE_VERSION" in
@@ -53,6 +51,36 @@ case "$NODE_VERSION" in
 esac
 ARCH="$(uname -m)"
 [ "$ARCH" = x86_64 ] || { echo "build-image: builds linux/amd64 only (this machine is $ARCH)" >&2; exit 1; }
+# Exactly the libraries ldd lists (the loader included); linux-vdso has no file.
+LIBS="$(ldd "$NODE" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u)"
+[ -n "$LIBS" ] || { echo "build-image: ldd listed no libraries for $NODE" >&2; exit 1; }
+
+# One build at a time per output directory (parallel test files, a second terminal).
+mkdir -p "$OUT"
+exec 9> "$OUT/.build.lock"
+if command -v flock > /dev/null 2>&1; then flock 9; fi
+
+# --if-stale: do nothing when the archive was built from exactly these inputs (their
+# contents, hashed; scripts/test.sh uses it so npm test does not rebuild an unchanged image).
+inputs_hash() {
+  {
+    find src -type f | sort
+    echo package.json package-lock.json tsconfig.json scripts/build-image.sh scripts/image-archive-index.mjs
+  } | xargs sha256sum
+  # shellcheck disable=SC2086
+  sha256sum "$NODE" $LIBS /etc/ssl/certs/ca-certificates.crt
+  echo "$NAME $TAG $EPOCH $CRANE_VERSION"
+} 2>/dev/null
+INPUTS="sha256:$(inputs_hash | sha256sum | cut -d' ' -f1)"
+if [ "${1:-}" = --if-stale ] && [ -s "$OUT/sdb-tls-guard.tar" ] && [ -s "$OUT/sdb-tls-guard.json" ] &&
+  grep -q "\"inputs\": \"$INPUTS\"" "$OUT/sdb-tls-guard.json"; then
+  log "$OUT/sdb-tls-guard.tar is up to date ($(cat "$OUT/sdb-tls-guard.digest"))"
+  echo "$OUT/sdb-tls-guard.tar"
+  exit 0
+fi
+
+sh scripts/ensure-deps.sh
+CRANE="$(sh scripts/go-tool.sh crane github.com/google/go-containerregistry/cmd/crane "$CRANE_VERSION")"
 
 WORK="$(mktemp -d)"
 REG_PID=""
@@ -69,10 +97,7 @@ R="$WORK/rootfs"
 log "root filesystem: node $NODE_VERSION from $NODE"
 mkdir -p "$R/nodejs/bin" "$R/etc/ssl/certs" "$R/tmp" "$R/home/nonroot" "$R/app/dist"
 cp "$NODE" "$R/nodejs/bin/node"
-# Exactly the libraries ldd lists (the loader included), each at the path ldd names,
-# symlinks resolved. linux-vdso has no file.
-LIBS="$(ldd "$NODE" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) { print $i; break } }' | sort -u)"
-[ -n "$LIBS" ] || { echo "build-image: ldd listed no libraries for $NODE" >&2; exit 1; }
+# Each library at the path ldd names, symlinks resolved.
 for lib in $LIBS; do
   mkdir -p "$R$(dirname "$lib")"
   cp -L "$lib" "$R$lib"
@@ -160,6 +185,6 @@ echo "$DIGEST" > "$OUT/sdb-tls-guard.digest"
 # ---- SBOM (made above) with the build's time and serial number, and the info file ----
 END="$(date +%s)"
 node scripts/image-archive-index.mjs --finish "$WORK/oci" "$OUT" "$NAME" "$TAG" "$DIGEST" "$WORK/sbom.json" \
-  "$NODE_VERSION" "$EPOCH" "$((END - START))" "$(echo "$LIBS" | tr '\n' ' ')"
+  "$NODE_VERSION" "$EPOCH" "$((END - START))" "$(echo "$LIBS" | tr '\n' ' ')" "$INPUTS"
 log "wrote $OUT/sdb-tls-guard.tar ($NAME:$TAG, $DIGEST) in $((END - START)) s"
 echo "$OUT/sdb-tls-guard.tar"

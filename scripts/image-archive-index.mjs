@@ -5,7 +5,7 @@
 //     (io.containerd.image.name, org.opencontainers.image.ref.name), and writes the
 //     docker-archive manifest.json beside it, so that one tar of OCI_DIR is both an OCI
 //     archive and a docker-archive.
-//   node image-archive-index.mjs --finish OCI_DIR OUT NAME TAG DIGEST SBOM NODE_VERSION EPOCH SECONDS LIBS
+//   node image-archive-index.mjs --finish OCI_DIR OUT NAME TAG DIGEST SBOM NODE_VERSION EPOCH SECONDS LIBS INPUTS
 //     Writes OUT/sdb-tls-guard.json (what was built) and OUT/sdb-tls-guard.cdx.json (the
 //     npm SBOM with a timestamp and serial number derived from the build, not the clock,
 //     plus the Node.js runtime the image carries).
@@ -52,7 +52,7 @@ function uuidFrom(text) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function finish(ociDir, out, name, tag, digest, sbomFile, nodeVersion, epoch, seconds, libs) {
+function finish(ociDir, out, name, tag, digest, sbomFile, nodeVersion, epoch, seconds, libs, inputs) {
   const manifest = readJson(join(ociDir, blobPath(digest)));
   const archive = join(out, 'sdb-tls-guard.tar');
   const created = new Date(Number(epoch) * 1000).toISOString();
@@ -99,6 +99,8 @@ function finish(ociDir, out, name, tag, digest, sbomFile, nodeVersion, epoch, se
     node: nodeVersion,
     sourceDateEpoch: Number(epoch),
     buildSeconds: Number(seconds),
+    // sha256 of what it was built from (scripts/build-image.sh --if-stale).
+    inputs,
   };
   writeFileSync(join(out, 'sdb-tls-guard.json'), JSON.stringify(info, null, 2) + '\n');
 }

@@ -12,10 +12,10 @@
 //   wh.url; wh.port; wh.logs(); await wh.stop();
 //
 // Podman comes from Debian (scripts/ensure-podman.sh); the image is built on demand by
-// scripts/build-image.sh when the archive is missing or older than its inputs.
+// `scripts/build-image.sh --if-stale` (nothing to do when the archive is current).
 // test/image/*.test.ts use this module; docs/e2e.md tells how the e2e tier can.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -44,6 +44,8 @@ export interface ImageInfo {
   node: string;
   sourceDateEpoch: number;
   buildSeconds: number;
+  /** sha256 of the build's inputs (scripts/build-image.sh --if-stale). */
+  inputs: string;
 }
 
 /** Flags podman needs on this kind of machine (../shared/DESIGN.md, "Containers without a daemon"). */
@@ -87,64 +89,22 @@ export function podman(args: string[], o: { timeoutMs?: number; input?: string }
   return r;
 }
 
-function newestMtime(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = 0;
-  for (const e of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, e)));
-  return newest;
-}
-
-/** What the archive is built from; an archive older than any of these is stale. */
-export const IMAGE_INPUTS = ['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build-image.sh', 'scripts/image-archive-index.mjs'];
-
-/** Why the archive cannot be used as it is, or undefined when it is current. */
-export function imageStaleness(): string | undefined {
-  const info = join(IMAGE_DIR, 'sdb-tls-guard.json');
-  if (!existsSync(IMAGE_ARCHIVE) || !existsSync(info)) return `${IMAGE_ARCHIVE} is missing`;
-  const built = statSync(info).mtimeMs;
-  for (const input of IMAGE_INPUTS) {
-    if (newestMtime(join(REPO_ROOT, input)) > built) return `${input} is newer than ${IMAGE_ARCHIVE}`;
-  }
-  return undefined;
-}
+let built: Promise<ImageInfo> | undefined;
 
 /**
- * The built image's description; runs scripts/build-image.sh first when the archive is
- * missing or stale (one build at a time: concurrent callers wait on a lock directory).
+ * The built image's description, after `scripts/build-image.sh --if-stale` (which builds
+ * only when the archive is missing or its inputs' contents changed; the script lets one
+ * build run at a time). Throws with the reason when the image cannot be built.
  */
-export async function imageInfo(o: { build?: boolean } = {}): Promise<ImageInfo> {
-  let why = imageStaleness();
-  if (why !== undefined && o.build !== false) {
-    mkdirSync(IMAGE_DIR, { recursive: true });
-    const lock = join(IMAGE_DIR, '.build-lock');
-    for (;;) {
-      try {
-        mkdirSync(lock);
-        break;
-      } catch {
-        // Another test file is building; a lock older than 15 min is left over.
-        try {
-          if (Date.now() - statSync(lock).mtimeMs > 15 * 60_000) rmdirSync(lock);
-        } catch {
-          // gone meanwhile
-        }
-        await sleep(1000);
-      }
-    }
-    try {
-      why = imageStaleness();
-      if (why !== undefined) {
-        const r = spawnSync('sh', [join(REPO_ROOT, 'scripts/build-image.sh')], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 20 * 60_000 });
-        if (r.status !== 0) throw new Error(`scripts/build-image.sh failed (${why}; exit ${r.status}):\n${r.stderr.split('\n').slice(-30).join('\n')}`);
-        why = imageStaleness();
-      }
-    } finally {
-      rmdirSync(lock);
-    }
-  }
-  if (why !== undefined) throw new Error(`the image archive cannot be used: ${why} (run npm run image)`);
-  return JSON.parse(readFileSync(join(IMAGE_DIR, 'sdb-tls-guard.json'), 'utf8')) as ImageInfo;
+export function imageInfo(): Promise<ImageInfo> {
+  built ??= (async () => {
+    // The script itself serialises builds (flock on dist/image/.build.lock).
+    const r = spawnSync('sh', [join(REPO_ROOT, 'scripts/build-image.sh'), '--if-stale'], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 20 * 60_000 });
+    if (r.status !== 0) throw new Error(`scripts/build-image.sh failed (exit ${r.status ?? r.signal}):\n${r.stderr.split('\n').slice(-30).join('\n')}`);
+    if (!existsSync(IMAGE_ARCHIVE)) throw new Error(`scripts/build-image.sh wrote no ${IMAGE_ARCHIVE}`);
+    return JSON.parse(readFileSync(join(IMAGE_DIR, 'sdb-tls-guard.json'), 'utf8')) as ImageInfo;
+  })();
+  return built;
 }
 
 /**
