@@ -137,7 +137,10 @@ t.test('reproducible build marks: fixed timestamps and sorted file order', async
 t.test('size (aim: at most 80 MB compressed)', async (t) => {
   const info = await imageInfo();
   const a = await image();
-  t.comment(`image ${info.reference} ${info.digest}: ${(a.compressedBytes / MB).toFixed(1)} MB compressed (archive ${(info.archiveBytes / MB).toFixed(1)} MB), ${(a.uncompressedBytes / MB).toFixed(1)} MB uncompressed; built in ${info.buildSeconds} s`);
+  const line = `image ${info.reference} ${info.digest}: ${(a.compressedBytes / MB).toFixed(1)} MB compressed (archive ${(info.archiveBytes / MB).toFixed(1)} MB), ${(a.uncompressedBytes / MB).toFixed(1)} MB uncompressed; built in ${info.buildSeconds} s`;
+  t.comment(line);
+  // Also on stderr, which the runner passes through whatever its reporter shows.
+  console.error(`test/image: ${line}`);
   t.ok(a.compressedBytes <= 80 * MB, `compressed size ${(a.compressedBytes / MB).toFixed(1)} MB <= 80 MB`);
 });
 

@@ -13,7 +13,9 @@
 //
 // Podman comes from Debian (scripts/ensure-podman.sh); the image is built on demand by
 // `scripts/build-image.sh --if-stale` (nothing to do when the archive is current).
-// test/image/*.test.ts use this module; docs/e2e.md tells how the e2e tier can.
+// test/image/*.test.ts use this module; the e2e install tier can run the webhook from the
+// image through it with the rendered Deployment's args (test/image/webhook-image.test.ts
+// shows how: args, env with fieldRefs resolved, files at the volumeMounts' paths).
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
@@ -271,16 +273,42 @@ function probe(url: string, ca: string | undefined): Promise<number> {
 }
 
 let counter = 0;
+const CONTAINER_PREFIX = 'sdb-tls-guard-test-';
+
+/**
+ * Removes containers this module started from test processes that are gone (a runner
+ * killed with SIGKILL leaves its `podman run --rm` container running on the host network).
+ */
+export function removeOrphanContainers(): string[] {
+  const r = podman(['ps', '--all', '--filter', `name=^${CONTAINER_PREFIX}`, '--format', '{{.Names}}']);
+  const removed: string[] = [];
+  for (const name of r.stdout.split('\n').filter(Boolean)) {
+    const pid = Number(/^sdb-tls-guard-test-(\d+)-/.exec(name)?.[1]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      // no such process
+    }
+    if (!alive && pid !== process.pid) {
+      podman(['rm', '--force', '--ignore', name], { timeoutMs: 30_000 });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
 
 /** Starts the webhook from the image (see the file header). Throws, with the container's output, when it does not come up. */
 export async function startWebhookImage(o: WebhookImageOptions): Promise<WebhookImage> {
   const image = o.image ?? (await ensureImageLoaded()).reference;
+  if (counter === 0) removeOrphanContainers();
   const port = o.port ?? (await freePort());
   let args = withPort(o.args, port);
   if (o.loopbackOnly !== false && !args.some((a) => a === '--host' || a.startsWith('--host='))) args = [...args, '--host=127.0.0.1'];
   const scratch = mkdtempSync(join(tmpdir(), 'sdb-image-webhook-'));
   chmodSync(scratch, 0o755);
-  const container = `sdb-tls-guard-test-${process.pid}-${++counter}`;
+  const container = `${CONTAINER_PREFIX}${process.pid}-${++counter}`;
   const logFile = o.logFile ?? join(scratch, 'container.log');
   const command = [
     ...PODMAN_GLOBAL_ARGS,
