@@ -96,6 +96,16 @@ t.test('check reads a mounted manifest: exit 1 on a denial, 0 when allowed', asy
   t.equal(missing.status, 2, 'an unreadable path is exit 2');
 });
 
+t.test('the root filesystem is read-only to the app; /tmp is the one writable place', async (t) => {
+  const r = await runImage(['serve', '--self-signed', '--port=0', '--host=127.0.0.1', '--ca-out=/app/ca.pem']);
+  t.not(r.status, 0, 'serve stops at start-up when it cannot write --ca-out under /app');
+  t.match(`${r.stdout}${r.stderr}`, /EROFS|read-only/i, `${r.stdout}${r.stderr}`);
+  const wh = await startWebhookImage({ args: ['serve', '--self-signed', '--ca-out=/tmp/ca.pem'], ready: '/healthz' });
+  t.teardown(() => wh.stop());
+  t.ok(wh.logs().some((l) => l['caOut'] === '/tmp/ca.pem'), 'the CA is written to the /tmp tmpfs');
+  await wh.stop();
+});
+
 t.test('the image has no shell to run', async (t) => {
   for (const sh of ['/bin/sh', '/bin/bash', '/usr/bin/env']) {
     const r = await runImage(['-c', 'true'], { podmanArgs: [`--entrypoint=${sh}`] });

@@ -366,7 +366,9 @@ export async function startWebhookImage(o: WebhookImageOptions): Promise<Webhook
         `the webhook container ${path}`,
         async () => {
           if ((await Promise.race([proc.exited, Promise.resolve(undefined)])) !== undefined) throw new Error('the container exited');
-          if (caPem === undefined && args.includes('--self-signed')) {
+          // --self-signed prints its CA unless --ca-out sends it to a file (then, without
+          // options.caPem, the probe does not verify).
+          if (caPem === undefined && args.includes('--self-signed') && !args.some((a) => a === '--ca-out' || a.startsWith('--ca-out='))) {
             const m = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(output());
             if (!m) return undefined;
             caPem = m[0];
