@@ -12,6 +12,10 @@ import { IMAGE_ARCHIVE, IMAGE_DIR, IMAGE_UID, imageInfo } from '../e2e/harness/w
 import { REPO_ROOT } from '../e2e/harness/paths.js';
 import { readArchive, type Archive } from './archive.js';
 
+// The first call of imageInfo() rebuilds a stale archive (1-2 min on this machine's two
+// cores) before the tests run: give this file more than .taprc's 120 s.
+t.setTimeout(10 * 60_000);
+
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; license: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
 const MB = 1000 * 1000;
 

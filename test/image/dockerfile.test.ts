@@ -11,6 +11,10 @@ import { REPO_ROOT } from '../e2e/harness/paths.js';
 import { get, render } from '../install/helm.js';
 import { readArchive } from './archive.js';
 
+// The first call of imageInfo() rebuilds a stale archive (1-2 min on this machine's two
+// cores) before the tests run: give this file more than .taprc's 120 s.
+t.setTimeout(10 * 60_000);
+
 interface Instruction {
   op: string;
   args: string;

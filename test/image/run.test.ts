@@ -9,6 +9,10 @@ import t from 'tap';
 import { ensureImageLoaded, podman, runImage, startWebhookImage } from '../e2e/harness/webhook-image.js';
 import { REPO_ROOT } from '../e2e/harness/paths.js';
 
+// The first call of imageInfo() rebuilds a stale archive (1-2 min on this machine's two
+// cores) before the tests run: give this file more than .taprc's 120 s.
+t.setTimeout(10 * 60_000);
+
 const FIXTURES = join(REPO_ROOT, 'test/fixtures');
 
 interface Answer {

@@ -12,6 +12,10 @@ import { generateSelfSigned } from '../../src/server/selfsigned.js';
 import { startWebhookImage } from '../e2e/harness/webhook-image.js';
 import { get, render, type Obj } from '../install/helm.js';
 
+// The first call of imageInfo() rebuilds a stale archive (1-2 min on this machine's two
+// cores) before the tests run: give this file more than .taprc's 120 s.
+t.setTimeout(10 * 60_000);
+
 function post(url: string, ca: string, body: unknown): Promise<{ status: number; body: Obj }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
