@@ -3,7 +3,7 @@
 // certificate and key at /certs, the policy at /policy), only the port moved to a free
 // one on the host network. No API server here (reconcile=false, no kubeconfig): the e2e
 // install tier adds that.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,7 +74,11 @@ t.test("the image serves with the rendered Deployment's args, env and mounted fi
   writeFileSync(join(dir, 'tls.crt'), ss.cert);
   writeFileSync(join(dir, 'tls.key'), ss.key, { mode: 0o600 });
   writeFileSync(join(dir, 'ca.crt'), ss.caCert);
-  writeFileSync(join(dir, 'policy.yaml'), String(policyMap.data['policy.yaml']));
+  // The policy ConfigMap volume: a directory, bind-mounted as it is (dirs), readable by 65532.
+  const policyDir = join(dir, 'policy');
+  mkdirSync(policyDir, { mode: 0o755 });
+  chmodSync(dir, 0o755);
+  writeFileSync(join(policyDir, 'policy.yaml'), String(policyMap.data['policy.yaml']), { mode: 0o644 });
 
   // The Deployment's env: fieldRefs resolved as the kubelet would.
   const env: Record<string, string> = {};
@@ -92,8 +96,8 @@ t.test("the image serves with the rendered Deployment's args, env and mounted fi
       { source: join(dir, 'tls.crt'), target: `${mounts.get('certs')}/tls.crt` },
       { source: join(dir, 'tls.key'), target: `${mounts.get('certs')}/tls.key` },
       { source: join(dir, 'ca.crt'), target: `${mounts.get('certs')}/ca.crt` },
-      { source: join(dir, 'policy.yaml'), target: `${mounts.get('policy')}/policy.yaml` },
     ],
+    dirs: [{ source: policyDir, target: mounts.get('policy')! }],
     caPem: ss.caCert,
     ready: '/readyz',
   });

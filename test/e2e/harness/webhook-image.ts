@@ -196,8 +196,12 @@ export interface WebhookImageOptions {
   args: string[];
   /** Environment of the container (e.g. POD_NAMESPACE, POD_NAME). */
   env?: Record<string, string>;
-  /** Files mounted read-only (serving certificate and key, policy, kubeconfig, ...). */
+  /** Files mounted read-only (serving certificate and key, policy, kubeconfig, ...):
+   *  copied when the container starts, owned 65532:65532 mode 0440 like the chart's Secret. */
   files?: ImageFile[];
+  /** Directories bind-mounted read-only as they are (changes show inside, e.g. a
+   *  certificate rotation); their files must be readable by uid 65532. */
+  dirs?: ImageFile[];
   /** Port to serve on (host network). Default: a free loopback port. */
   port?: number;
   /**
@@ -320,6 +324,7 @@ export async function startWebhookImage(o: WebhookImageOptions): Promise<Webhook
     ...PODMAN_RUN_ARGS,
     ...envFlags(o.env),
     ...stageFiles(o.files ?? [], scratch),
+    ...(o.dirs ?? []).map((d) => `--volume=${d.source}:${d.target}:ro`),
     image,
     ...args,
   ];
