@@ -1,6 +1,6 @@
 #!/bin/sh
-# `npm test`: every tier. Unit, server, CLI, controller, property, fault and chart tests
-# through tap, then the end-to-end tier against a real kube-apiserver and etcd built from
+# `npm test`: every tier. Unit, server, CLI, controller, property, fault, chart and image
+# (the container image under podman, test/image) tests through tap, then the end-to-end tier against a real kube-apiserver and etcd built from
 # the Go module proxy (docs/e2e.md). `sh scripts/test.sh --e2e` (npm run test:e2e) runs
 # the e2e tier alone; extra arguments after --e2e name e2e test files.
 # Both tiers always run; the exit status is non-zero when either failed, and the last
@@ -12,6 +12,13 @@ sh scripts/ensure-deps.sh
 # (cached under ~/.cache/sdb-tls-guard/bin) so no test file spends its timeout on a cold
 # go build. When it cannot be built those tests FAIL with the reason; nothing is skipped.
 sh scripts/build-helm.sh >/dev/null || echo "test: helm could not be built (reason above); the chart tests will fail" >&2
+# The image tier (test/image) runs the image under podman: install podman from Debian,
+# build the image archive (npm run image, dist/image/) and actionlint once up front, for
+# the same reason. When any cannot be had, those tests FAIL with the reason; nothing is
+# skipped.
+sh scripts/ensure-podman.sh >/dev/null || echo "test: podman could not be installed (reason above); the image tier will fail" >&2
+sh scripts/build-image.sh --if-stale >/dev/null || echo "test: the image could not be built (reason above); the image tier will fail" >&2
+sh scripts/actionlint.sh -version >/dev/null || echo "test: actionlint could not be built (reason above); the workflow test will fail" >&2
 
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT
@@ -20,7 +27,7 @@ status=0
 if [ "${1:-}" = "--e2e" ]; then
   shift
 else
-  echo "test: unit, server, CLI, controller, property, fault and chart tiers (tap)" >&2
+  echo "test: unit, server, CLI, controller, property, fault, chart and image tiers (tap)" >&2
   { ./node_modules/.bin/tap 2>&1; echo "$?" > "$logs/unit.rc"; } | tee "$logs/unit.log"
   [ "$(cat "$logs/unit.rc")" = 0 ] || status=1
 fi
