@@ -11,13 +11,15 @@
 //      the RBAC table in docs/security.md is allowed by the real RBAC authorizer and the
 //      verbs the chart leaves out are forbidden.
 import t from 'tap';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import { LOG_FLUSH_MS } from '../../src/server/log-destination.js';
+import { generateSelfSigned } from '../../src/server/selfsigned.js';
+import { startWebhookImage } from './harness/webhook-image.js';
 import { template, ROOT, type Obj as ChartObj } from '../install/helm.js';
 import { parseRbacTable } from '../install/rbac-table.js';
 import {
@@ -294,6 +296,102 @@ async function allowed(api: ApiClient, user: string, a: Sar): Promise<boolean> {
   );
   return body.status?.allowed === true;
 }
+
+t.test("the webhook from the image, with the rendered Deployment's arguments, environment and files, answers the API server", async (t) => {
+  // The chart's default install (cert-manager serving certificate mounted at /certs, the
+  // policy ConfigMap at /policy), webhook-only so no Lease is needed; the container gets
+  // what the kubelet would give the Deployment's pod: its env (fieldRefs resolved), the
+  // mounted Secret and ConfigMap, and the service-account token with
+  // KUBERNETES_SERVICE_HOST/PORT. podman runs it on the host network.
+  t.setTimeout(10 * 60_000); // a stale image archive is rebuilt first
+  const api = cp.api;
+  const rns = await newNamespace(api, 'image');
+  const objects = renderChart(rns, ['reconcile=false']);
+  for (const o of objects.filter((x) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(x.kind)))) {
+    const r = await createObject(api, o, false);
+    t.equal(r.status, 201, `created ${o.kind}/${o.metadata.name}${r.message ? `: ${r.message}` : ''}`);
+  }
+  const deployment = objects.find((o) => o.kind === 'Deployment')!;
+  const pod = deployment.spec.template.spec as ChartObj;
+  const container = pod.containers[0] as ChartObj;
+  const args = container.args as string[];
+  const mounts = new Map((container.volumeMounts as ChartObj[]).map((m) => [m.name as string, m.mountPath as string]));
+  t.ok(mounts.get('certs') && mounts.get('policy'), `the Deployment mounts certs at ${mounts.get('certs')} and the policy at ${mounts.get('policy')}`);
+  t.notOk(args.some((a) => a.startsWith('--kubeconfig')), 'the Deployment gives no kubeconfig: in-cluster credentials');
+
+  const work = join(cp.dir, `image-${rns}`);
+  mkdirSync(join(work, 'policy'), { recursive: true, mode: 0o755 });
+  chmodSync(work, 0o755);
+  // The serving Secret cert-manager would write for the Service (SANs include 127.0.0.1).
+  const serving = await generateSelfSigned({ namespace: rns, serviceName: RELEASE });
+  writeFileSync(join(work, 'tls.crt'), serving.cert);
+  writeFileSync(join(work, 'tls.key'), serving.key, { mode: 0o600 });
+  writeFileSync(join(work, 'ca.crt'), serving.caCert);
+  writeFileSync(join(work, 'policy', 'policy.yaml'), String(objects.find((o) => o.kind === 'ConfigMap')!.data['policy.yaml']), { mode: 0o644 });
+  // The projected service-account volume.
+  const tr = await api.must<{ status: { token: string } }>(
+    api.post(`/api/v1/namespaces/${rns}/serviceaccounts/${String(pod.serviceAccountName ?? RELEASE)}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } }),
+    'TokenRequest',
+  );
+  writeFileSync(join(work, 'token'), tr.status.token);
+  writeFileSync(join(work, 'sa-ca.crt'), cp.caCert);
+  writeFileSync(join(work, 'namespace'), rns);
+  const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(cp.server).port };
+  for (const e of (container.env ?? []) as ChartObj[]) {
+    const path = e.valueFrom?.fieldRef?.fieldPath as string | undefined;
+    env[e.name as string] = e.value ?? (path === 'metadata.namespace' ? rns : path === 'metadata.name' ? `${RELEASE}-7d9f-image` : '');
+  }
+  const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const wh = await startWebhookImage({
+    args,
+    env,
+    files: [
+      { source: join(work, 'tls.crt'), target: `${mounts.get('certs')}/tls.crt` },
+      { source: join(work, 'tls.key'), target: `${mounts.get('certs')}/tls.key` },
+      { source: join(work, 'ca.crt'), target: `${mounts.get('certs')}/ca.crt` },
+      { source: join(work, 'token'), target: `${sa}/token` },
+      { source: join(work, 'sa-ca.crt'), target: `${sa}/ca.crt` },
+      { source: join(work, 'namespace'), target: `${sa}/namespace` },
+    ],
+    dirs: [{ source: join(work, 'policy'), target: mounts.get('policy')! }],
+    caPem: serving.caCert,
+    ready: '/readyz',
+  });
+  t.teardown(() => wh.stop());
+  t.strictSame(
+    wh.command.slice(wh.command.indexOf('serve')).filter((a) => !a.startsWith('--port=') && a !== '--host=127.0.0.1'),
+    args.filter((a) => !a.startsWith('--port=')),
+    `the container runs exactly the Deployment's arguments (${args.join(' ')}), only the port moved`,
+  );
+  t.ok(wh.command.some((a) => /sdb-tls-guard/.test(a) && a.includes(':')), `from the image (${wh.command.find((a) => a.includes('sdb-tls-guard:')) ?? ''})`);
+
+  // The API server calls it through the chart's webhook configurations.
+  await registerWebhooks(api, { url: wh.url, caPem: serving.caCert }, chartWebhookDir(objects, 'image'));
+  t.teardown(async () => {
+    for (const plural of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) await api.delete(`${ADMISSION}/${plural}/${RELEASE}`);
+  });
+  const ns = await newNamespace(api, 'image-admission');
+  await waitForDenial(api, ns);
+  const denied = await createOps(api, workedRequest('add-tls.yaml', ns), { dryRun: 'All' });
+  t.equal(denied.status, 422, 'a request for a missing database is denied');
+  t.match(String(denied.body.message), `admission webhook "${VALIDATE}" denied the request: [spec.databaseRef.name: Not found: "sample-sdb": Singlestore ${ns}/sample-sdb does not exist`);
+  const ok = await newNamespace(api, 'image-admit');
+  await seedState(api, ok, 'state.yaml');
+  const admitted = await waitFor(
+    'the add request to be admitted (the container sees the seeded state through its in-cluster informers)',
+    async () => {
+      const r = await createOps(api, workedRequest('add-tls.yaml', ok));
+      return r.status === 201 ? r : undefined;
+    },
+    30_000,
+    300,
+  );
+  t.equal((admitted.body.spec as { timeout?: string }).timeout, '10m', 'defaulted by the mutating webhook in the container');
+  await sleep(LOG_FLUSH_MS * 3);
+  const decisions = wh.logs().filter((l) => typeof l['verdict'] === 'string');
+  t.ok(decisions.some((l) => l['verdict'] === 'denied') && decisions.some((l) => l['verdict'] === 'allowed'), `the container logged its decisions (${decisions.length})`);
+  t.ok(wh.logs().some((l) => /in-cluster/.test(JSON.stringify(l))), 'it used the in-cluster service-account credentials');
+});
 
 t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, a reconcile flow; forbidden verbs stay forbidden', async (t) => {
   const api = cp.api;

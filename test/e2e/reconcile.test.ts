@@ -149,7 +149,9 @@ const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, b
     file: 'rotate.yaml',
     state: 'state-tls.yaml',
     check: async (t, db, before, run) => {
-      t.same(tlsOf(db), tlsOf(before.db), 'TLS settings unchanged');
+      const withoutSecretNames = (tls: TLSConfig | undefined): unknown => tls && { ...tls, certificates: tls.certificates?.map(({ secretName: _s, ...c }) => c) };
+      t.same(withoutSecretNames(tlsOf(db)), withoutSecretNames(tlsOf(before.db)), 'TLS settings unchanged (but for the derived secretNames KubeDB writes)');
+      t.same(tlsOf(db)?.certificates?.map((c) => c.secretName).sort(), BOTH_CERTS, 'the derived secretNames are written for server and client');
       const certs = await certificates(run.ns);
       t.same([...certs.keys()].sort(), BOTH_CERTS, 'both Certificates exist');
       for (const [name, c] of certs) t.ok(((c.status as { revision?: number }).revision ?? 0) >= 2, `${name} re-issued (revision ${(c.status as { revision?: number }).revision})`);
