@@ -310,6 +310,8 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
   for (const o of objects.filter((x) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(x.kind)))) {
     const r = await createObject(api, o, false);
     t.equal(r.status, 201, `created ${o.kind}/${o.metadata.name}${r.message ? `: ${r.message}` : ''}`);
+    // Cluster-scoped objects carry the release name, which the next test installs again.
+    if (String(o.kind).startsWith('Cluster')) t.teardown(async () => void (await api.delete(`${await restPath(api, o)}/${o.metadata.name}`)));
   }
   const deployment = objects.find((o) => o.kind === 'Deployment')!;
   const pod = deployment.spec.template.spec as ChartObj;
