@@ -1,0 +1,160 @@
+// The one place untrusted values are shown to people (issue 16, docs/security.md):
+// denial messages and causes, warnings, 400/413/415 reasons, CLI output, reconciler
+// conditions and Events, log lines. Whatever the input, what comes out is bounded:
+//   quote(v)          a value as a message names it: a string JSON-quoted (control and
+//                     invisible characters escaped) and cut after QUOTE_MAX characters of
+//                     its quoted form with `… (N more characters)`; a number or boolean
+//                     as is; an object or array summarised by type and size, never dumped.
+//   boundText(s, max) free text that may embed such values (a message, a log field):
+//                     control characters escaped, any run of more than RUN_MAX
+//                     characters without a space cut in place, and the whole cut to at
+//                     most `max` characters.
+// Both have a fast path: a short string with nothing to escape is returned as it comes
+// (quote: as JSON.stringify gives it), so quoting costs a length check and one regex test.
+// PURE.
+
+/** Characters of a string value shown (of its quoted, escaped form, quotes aside). */
+export const QUOTE_MAX = 256;
+/** Longest run without a space kept in free text (a quoted value plus its quotes fits). */
+export const RUN_MAX = QUOTE_MAX + 16;
+/** A finding's message (and so a cause's message). */
+export const MESSAGE_MAX = 1024;
+/** A field path (only an unknown key can make one long). */
+export const FIELD_MAX = QUOTE_MAX;
+/** A warning: the API server cuts longer ones; SPEC asks for 120 where it can be. */
+export const WARNING_MAX = 256;
+/** Longest run without a space kept in a warning (a DNS-1123 name of 128 fits whole). */
+export const WARNING_RUN_MAX = 128;
+/** A string field of a log line (uid, user, names, reasons, error texts). */
+export const LOG_FIELD_MAX = QUOTE_MAX;
+/** The denial's aggregate message (status.message), however many findings. */
+export const AGGREGATE_MAX = 4096;
+
+/**
+ * What must be escaped beyond JSON.stringify's own escapes: C0 controls (JSON escapes
+ * them; listed so free text escapes them too), DEL and C1 controls, the line and
+ * paragraph separators, and the bidirectional overrides and isolates that can make a
+ * terminal or a browser show text in another order than it is stored.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
+// eslint-disable-next-line no-control-regex
+const EXTRA_RE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ALL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+function escapeChar(c: string): string {
+  return SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+const isHigh = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLow = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
+/** `… (N more characters)` */
+export function moreText(n: number): string {
+  return `… (${n} more character${n === 1 ? '' : 's'})`;
+}
+
+/**
+ * The first characters of `s` whose escaped form (`esc`) fits `budget`, and how many
+ * characters of `s` that took. A surrogate pair is never split.
+ */
+function escapedHead(s: string, budget: number, esc: (c: string, code: number) => string | undefined): { head: string; used: number } {
+  let head = '';
+  let i = 0;
+  while (i < s.length) {
+    const code = s.charCodeAt(i);
+    let piece: string;
+    let width = 1;
+    if (isHigh(code) && i + 1 < s.length && isLow(s.charCodeAt(i + 1))) {
+      piece = s.slice(i, i + 2);
+      width = 2;
+    } else {
+      piece = esc(s[i]!, code) ?? s[i]!;
+    }
+    if (head.length + piece.length > budget) break;
+    head += piece;
+    i += width;
+  }
+  return { head, used: i };
+}
+
+function jsonEscape(c: string, code: number): string | undefined {
+  if (c === '"') return '\\"';
+  if (c === '\\') return '\\\\';
+  if (code < 0x20 || CONTROL_RE.test(c)) return escapeChar(c);
+  if (isHigh(code) || isLow(code)) return `\\u${code.toString(16)}`; // a lone surrogate
+  return undefined;
+}
+
+/** A string JSON-quoted, escaped, at most `max` characters of it shown. */
+export function quoteString(s: string, max: number = QUOTE_MAX): string {
+  if (s.length <= max) {
+    const q = JSON.stringify(s);
+    if (q.length <= max + 2 && !EXTRA_RE.test(s)) return q;
+  }
+  const { head, used } = escapedHead(s, max, jsonEscape);
+  return used >= s.length ? `"${head}"` : `"${head}"${moreText(s.length - used)}`;
+}
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A value as a message names it (see the header). */
+export function quote(v: unknown, max: number = QUOTE_MAX): string {
+  if (typeof v === 'string') return quoteString(v, max);
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return boundText(String(v), max);
+  if (Array.isArray(v)) return `<array of ${count(v.length, 'item', 'items')}>`;
+  if (typeof v === 'object') return `<object with ${count(Object.keys(v).length, 'key', 'keys')}>`;
+  return `<${typeof v}>`;
+}
+
+function textEscape(c: string, code: number): string | undefined {
+  if (code < 0x20 || CONTROL_RE.test(c)) return escapeChar(c);
+  return undefined;
+}
+
+const LONG_RUN_RES = new Map<number, RegExp>();
+
+/** Cut every run of more than `runMax` non-space characters to `runMax`, saying how much went. */
+function cutLongRuns(s: string, runMax: number): string {
+  let re = LONG_RUN_RES.get(runMax);
+  if (re === undefined) {
+    re = new RegExp(`\\S{${runMax + 1},}`, 'g');
+    LONG_RUN_RES.set(runMax, re);
+  }
+  re.lastIndex = 0;
+  let out = '';
+  let last = 0;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    let keep = runMax;
+    if (isHigh(m[0].charCodeAt(keep - 1))) keep--;
+    out += s.slice(last, m.index) + m[0].slice(0, keep) + moreText(m[0].length - keep);
+    last = m.index + m[0].length;
+  }
+  return last === 0 ? s : out + s.slice(last);
+}
+
+/**
+ * Free text made safe to show: control characters escaped, every run of more than
+ * `runMax` characters without a space cut in place, at most `max` characters in all.
+ */
+export function boundText(s: string, max: number, runMax: number = RUN_MAX): string {
+  if (s.length <= max && s.length <= runMax && !CONTROL_RE.test(s)) return s;
+  let t = CONTROL_RE.test(s) ? s.replace(CONTROL_ALL_RE, (c) => escapeChar(c)) : s;
+  if (t.length > runMax) t = cutLongRuns(t, runMax);
+  if (t.length <= max) return t;
+  // Room for the suffix (its digits are at most those of t.length).
+  const reserve = moreText(t.length).length;
+  const { head, used } = escapedHead(t, Math.max(0, max - reserve), textEscape);
+  return `${head}${moreText(t.length - used)}`;
+}
+
+/** Any value as free text of at most `max` characters (a string bounded; anything else quoted). */
+export function boundValue(v: unknown, max: number = LOG_FIELD_MAX): string {
+  return typeof v === 'string' ? boundText(v, max) : quote(v, max);
+}
