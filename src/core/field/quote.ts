@@ -29,6 +29,10 @@ export const WARNING_RUN_MAX = 128;
 export const LOG_FIELD_MAX = QUOTE_MAX;
 /** The denial's aggregate message (status.message), however many findings. */
 export const AGGREGATE_MAX = 4096;
+/** A condition message the reconciler writes (a Failed one holds the aggregate). */
+export const CONDITION_MESSAGE_MAX = AGGREGATE_MAX;
+/** An Event's message (events.k8s.io caps a note at 1 KB). */
+export const EVENT_MESSAGE_MAX = 1024;
 
 /**
  * What must be escaped beyond JSON.stringify's own escapes: C0 controls (JSON escapes
