@@ -17,7 +17,7 @@ import { MemoryView } from '../../src/core/memory-view.js';
 import { parsePolicy } from '../../src/core/policy-load.js';
 import { MAX_CAUSES, MAX_WARNINGS } from '../../src/admission/responses.js';
 import { AGGREGATE_MAX, FIELD_MAX, LOG_FIELD_MAX, MESSAGE_MAX, WARNING_MAX } from '../../src/core/field/quote.js';
-import { busyStateObjects, realReviews, workedObjects, wrapReview } from '../fuzz/arbitraries.js';
+import { busyStateObjects, HUGE, hostileString, hostileValue, OBJECT_FIELDS, realReviews, setAt, spliceDeep, workedObjects, wrapReview, type JsonPath } from '../fuzz/arbitraries.js';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -28,39 +28,8 @@ const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-
 
 // ------------------------------------------------------------------ hostile input
 
-export const HUGE = 'x'.repeat(70_000);
-const HOSTILE_STRINGS: readonly string[] = [
-  HUGE,
-  'line\n'.repeat(14_000),
-  '\u001b[31mred\u001b[0m\u001b]0;title\u0007 '.repeat(2_000),
-  `\u202e${'y'.repeat(70_000)}`,
-  '"\\'.repeat(35_000),
-  '💥'.repeat(35_000),
-  '\ud800'.repeat(5_000),
-  '\u0000'.repeat(70_000),
-  'a '.repeat(35_000),
-  'Bad_Name\r\n\u001b[2J\u0085\u2028',
-  `sample-sdb${'\n'.repeat(3)}`,
-];
-/** Stands for a 100,000-deep array; spliced into the JSON text (JSON.stringify would recurse). */
-const DEEP = '__DEEP_ARRAY__';
-const DEEP_JSON = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
-
-const hostileString: fc.Arbitrary<string> = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
-  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
-  { weight: 2, arbitrary: fc.tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 5 }), fc.integer({ min: 300, max: 70_000 })).map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n)) },
-);
-const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 8, arbitrary: hostileString },
-  { weight: 1, arbitrary: fc.constant(DEEP) },
-  { weight: 1, arbitrary: fc.constantFrom(3_000, 500).map((n) => Array.from({ length: n }, (_, i) => `Bad_Name_${i}!`)) },
-  { weight: 1, arbitrary: fc.constant(Array.from({ length: 40 }, () => HUGE.slice(0, 2_000))) },
-);
-
-type Path = (string | number)[];
-const CERT = ['request', 'object', 'spec', 'tls', 'certificates', 0];
-/** Every field a rule, the decoder or the log line reads, named outright. */
+type Path = JsonPath;
+/** Every field the decoder or the log line reads, and every field of the object a rule reads. */
 const NAMED_PATHS: readonly Path[] = [
   ['apiVersion'],
   ['kind'],
@@ -74,46 +43,12 @@ const NAMED_PATHS: readonly Path[] = [
   ['request', 'subResource'],
   ['request', 'userInfo', 'username'],
   ['request', 'userInfo', 'groups', 0],
-  ['request', 'object', 'metadata', 'name'],
-  ['request', 'object', 'metadata', 'namespace'],
-  ['request', 'object', 'metadata', 'generateName'],
-  ['request', 'object', 'spec', 'type'],
-  ['request', 'object', 'spec', 'databaseRef', 'name'],
-  ['request', 'object', 'spec', 'apply'],
-  ['request', 'object', 'spec', 'timeout'],
-  ['request', 'object', 'spec', 'tls', 'issuerRef', 'name'],
-  ['request', 'object', 'spec', 'tls', 'issuerRef', 'kind'],
-  ['request', 'object', 'spec', 'tls', 'issuerRef', 'apiGroup'],
-  [...CERT, 'alias'],
-  [...CERT, 'secretName'],
-  [...CERT, 'issuerRef', 'name'],
-  [...CERT, 'duration'],
-  [...CERT, 'renewBefore'],
-  [...CERT, 'dnsNames'],
-  [...CERT, 'dnsNames', 0],
-  [...CERT, 'ipAddresses', 0],
-  [...CERT, 'uris', 0],
-  [...CERT, 'emailAddresses', 0],
-  [...CERT, 'privateKey', 'encoding'],
-  [...CERT, 'subject', 'organizations', 0],
+  ...OBJECT_FIELDS.map((p) => ['request', 'object', ...p]),
   ['request', 'oldObject', 'spec', 'databaseRef', 'name'],
 ];
 
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
-}
-
-/** Set `value` at `path`, making the objects and arrays on the way. */
-function setAt(root: Rec, path: Path, value: unknown): void {
-  let cur: unknown = root;
-  for (let i = 0; i < path.length - 1; i++) {
-    const k = path[i]!;
-    const nextIsIndex = typeof path[i + 1] === 'number';
-    const holder = cur as Record<string | number, unknown>;
-    if (!isRec(holder[k]) && !Array.isArray(holder[k])) holder[k] = nextIsIndex ? [] : {};
-    cur = holder[k];
-  }
-  (cur as Record<string | number, unknown>)[path[path.length - 1]!] = value;
 }
 
 function allPaths(v: unknown, prefix: Path = [], out: Path[] = []): Path[] {
@@ -165,7 +100,7 @@ function bodyOf(c: Case): string {
     for (const k of at) target = (target as Record<string | number, unknown>)[k];
     if (isRec(target)) target[c.key.key] = clone(c.key.value);
   }
-  return JSON.stringify(doc).split(JSON.stringify(DEEP)).join(DEEP_JSON);
+  return spliceDeep(JSON.stringify(doc));
 }
 
 // ------------------------------------------------------------------ the apps
