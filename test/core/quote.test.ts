@@ -83,6 +83,8 @@ t.test('property: quote and boundText stay within their bounds and escape every 
       if (b.length > max) throw new Error(`boundText(${max}): ${b.length} characters`);
       if (RAW_CONTROL.test(b)) throw new Error('boundText: a raw control character');
       if (s.length <= Math.min(max, RUN_MAX) && !RAW_CONTROL.test(s) && b !== s) throw new Error('boundText changed a short clean text');
+      if (boundText(b, max) !== b) throw new Error('boundText is not idempotent');
+      if (boundText(q, max + 64) !== q && q.length <= max + 64) throw new Error('boundText changed a quoted value');
     }),
     { numRuns: 500 },
   );

@@ -135,7 +135,9 @@ function cutLongRuns(s: string, runMax: number): string {
   let out = '';
   let last = 0;
   for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    let keep = runMax;
+    // The run keeps runMax - 1 characters and the `…`: runMax in all, so bounding a
+    // bounded text again changes nothing.
+    let keep = runMax - 1;
     if (isHigh(m[0].charCodeAt(keep - 1))) keep--;
     out += s.slice(last, m.index) + m[0].slice(0, keep) + moreText(m[0].length - keep);
     last = m.index + m[0].length;
@@ -154,7 +156,15 @@ export function boundText(s: string, max: number, runMax: number = RUN_MAX): str
   if (t.length <= max) return t;
   // Room for the suffix (its digits are at most those of t.length).
   const reserve = moreText(t.length).length;
-  const { head, used } = escapedHead(t, Math.max(0, max - reserve), textEscape);
+  let { head, used } = escapedHead(t, Math.max(0, max - reserve), textEscape);
+  // The `…` joins the head's last run: keep that run within runMax too (idempotence).
+  const lastRun = /\S*$/.exec(head)![0].length;
+  if (lastRun > runMax - 1) {
+    let drop = lastRun - (runMax - 1);
+    if (isHigh(head.charCodeAt(head.length - drop - 1))) drop++;
+    head = head.slice(0, head.length - drop);
+    used -= drop;
+  }
   return `${head}${moreText(t.length - used)}`;
 }
 
