@@ -150,8 +150,9 @@ function cutLongRuns(s: string, runMax: number): string {
  * `runMax` characters without a space cut in place, at most `max` characters in all.
  */
 export function boundText(s: string, max: number, runMax: number = RUN_MAX): string {
-  if (s.length <= max && s.length <= runMax && !CONTROL_RE.test(s)) return s;
-  let t = CONTROL_RE.test(s) ? s.replace(CONTROL_ALL_RE, (c) => escapeChar(c)) : s;
+  const control = CONTROL_RE.test(s);
+  if (!control && s.length <= max && s.length <= runMax) return s;
+  let t = control ? s.replace(CONTROL_ALL_RE, (c) => escapeChar(c)) : s;
   if (t.length > runMax) t = cutLongRuns(t, runMax);
   if (t.length <= max) return t;
   // Room for the suffix (its digits are at most those of t.length).
