@@ -122,27 +122,36 @@ function textEscape(c: string, code: number): string | undefined {
   return undefined;
 }
 
-const LONG_RUN_RES = new Map<number, RegExp>();
+/** Whitespace as `\s` has it (what ends a run). */
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
+}
 
-/** Cut every run of more than `runMax` non-space characters to `runMax`, saying how much went. */
+/**
+ * Cut every run of more than `runMax` non-space characters to `runMax` (runMax - 1 of
+ * its characters and the `…`), saying how much went. One pass; `s` itself when no run
+ * is that long.
+ */
 function cutLongRuns(s: string, runMax: number): string {
-  let re = LONG_RUN_RES.get(runMax);
-  if (re === undefined) {
-    re = new RegExp(`\\S{${runMax + 1},}`, 'g');
-    LONG_RUN_RES.set(runMax, re);
-  }
-  re.lastIndex = 0;
-  let out = '';
+  let out: string | undefined;
   let last = 0;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    // The run keeps runMax - 1 characters and the `…`: runMax in all, so bounding a
-    // bounded text again changes nothing.
-    let keep = runMax - 1;
-    if (isHigh(m[0].charCodeAt(keep - 1))) keep--;
-    out += s.slice(last, m.index) + m[0].slice(0, keep) + moreText(m[0].length - keep);
-    last = m.index + m[0].length;
+  let start = 0;
+  const n = s.length;
+  for (let i = 0; i <= n; i++) {
+    if (i < n) {
+      const c = s.charCodeAt(i);
+      if ((c > 32 && c < 0x7f) || !isSpace(c)) continue;
+    }
+    // a run is s[start, i)
+    if (i - start > runMax) {
+      let keep = runMax - 1;
+      if (isHigh(s.charCodeAt(start + keep - 1))) keep--;
+      out = (out ?? '') + s.slice(last, start + keep) + moreText(i - start - keep);
+      last = i;
+    }
+    start = i + 1;
   }
-  return last === 0 ? s : out + s.slice(last);
+  return out === undefined ? s : out + s.slice(last);
 }
 
 /**
