@@ -14,15 +14,18 @@ import type { Metrics, Webhook } from '../metrics.js';
 import { mutateRequest, validateRequest, type AdmissionEngine, type DecisionContext, type Outcome } from './decisions.js';
 import { defaultEngine } from './engine.js';
 import { lazyChildLoggerFactory, levelEnabled } from './lazy-logger.js';
+import { LOG_LINE_LIMIT } from './log-destination.js';
 import { ADMISSION_REVIEW_RESPONSE_SCHEMA } from './response-schema.js';
 
 /** A stack trace in a log line (its first line is the error's message). */
 export const LOG_STACK_MAX = 2048;
 /**
  * Longest log line the app writes, in characters of its JSON, whatever the request
- * (test/server/bounded-output.test.ts): every request-controlled field is cut.
+ * (test/server/bounded-output.test.ts): every request-controlled field is cut, so a
+ * line stays under this by construction (the fields' bounds, doubled for JSON escapes,
+ * add up to about 10,000) — the same limit the stdout destination enforces on every line.
  */
-export const LOG_LINE_MAX = 8192;
+export const LOG_LINE_MAX = LOG_LINE_LIMIT;
 
 /** 3 MiB: the API server's own limit on a request body. */
 export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
