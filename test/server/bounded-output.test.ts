@@ -110,6 +110,9 @@ interface BoundApp {
   lines: string[];
 }
 
+/** An issuer name over every run limit, short enough to repeat 300 times in one body. */
+const LONG = 'x'.repeat(400);
+
 /** A view that holds hostile objects too: a huge-named paused, halted database and issuer, busy siblings. */
 function hostileView(): MemoryView {
   const objs = busyStateObjects() as Rec[];
@@ -120,7 +123,9 @@ function hostileView(): MemoryView {
     d['status'] = { phase: 'Provisioning', conditions: [{ type: 'Paused', status: 'True', reason: `Paused${HUGE}`, message: `by ${'\u001b[31m'.repeat(10_000)} ${HUGE}` }] };
     objs.push(d);
   }
-  objs.push({ apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: HUGE, namespace: 'demo' }, status: { conditions: [{ type: 'Ready', status: 'False', reason: HUGE }] } });
+  for (const [name, reason] of [[HUGE, HUGE], [LONG, 'NotReady']] as const) {
+    objs.push({ apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name, namespace: 'demo' }, status: { conditions: [{ type: 'Ready', status: 'False', reason }] } });
+  }
   objs.push({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: HUGE }, status: {} });
   for (const [name, type] of [[`busy-${HUGE}`, 'Restart'], [`tls-${HUGE}`, 'ReconfigureTLS']] as const) {
     objs.push({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type: `${type}`, databaseRef: { name: HUGE } }, status: { phase: 'Progressing' } });
@@ -355,4 +360,25 @@ t.test('the envelope: 400 reasons quote a huge kind, apiVersion or operation cut
   t.match(line['uid'], MORE, 'the log line cuts it');
   t.ok((line['uid'] as string).length <= LOG_FIELD_MAX);
   t.match(line['user'], /^\\u001b\[2Jx+… \(\d+ more characters\)$/, 'the user is escaped and cut');
+});
+
+t.test('3,000 bad dnsNames and 300 not-ready issuers: 100 causes, the aggregate says how many more, 20 warnings', async (t) => {
+  const obj = clone(ADD_TLS);
+  setAt(obj, ['spec', 'tls', 'certificates', 0, 'dnsNames'], Array.from({ length: 3_000 }, (_, i) => `Bad_Name_${i}!`));
+  const { json } = await validate(apps.plain, obj);
+  const st = (json['response'] as Rec)['status'] as Rec;
+  const causes = (st['details'] as Rec)['causes'] as Rec[];
+  t.equal(causes.length, MAX_CAUSES, 'causes capped');
+  t.equal(causes[0]?.['field'], 'spec.tls.certificates[0].dnsNames[0]');
+  t.match(st['message'], /^\[spec\.tls\.certificates\[0\]\.dnsNames\[0\]: Invalid value: "Bad_Name_0!": .*, and \d+ more errors\]$/);
+  t.ok((st['message'] as string).length <= AGGREGATE_MAX);
+
+  const many = clone(ADD_TLS);
+  setAt(many, ['spec', 'tls', 'certificates'], Array.from({ length: 300 }, () => ({ alias: 'client', issuerRef: { kind: 'Issuer', name: LONG } })));
+  const res = await validate(apps.hostile, many);
+  const warnings = ((res.json['response'] as Rec)['warnings'] ?? []) as string[];
+  t.equal(warnings.length, MAX_WARNINGS, 'warnings capped');
+  t.match(warnings[MAX_WARNINGS - 1], /^and \d+ more warnings \(rules: [a-z-]+(, [a-z-]+)*\)$/);
+  const issuer = warnings.find((w) => w.startsWith('spec.tls.certificates[0].issuerRef.name: '));
+  t.match(issuer, /^spec\.tls\.certificates\[0\]\.issuerRef\.name: Issuer demo\/x+… \(\d+ more characters\) is not ready \(Ready=False NotReady\); certificates wait$/, 'the warning keeps its end');
 });
