@@ -1,5 +1,6 @@
 // AdmissionResponse builders. PURE: findings in, wire response out.
 import { aggregate, CAUSE_REASON } from '../core/field/errors.js';
+import { boundText, MESSAGE_MAX, WARNING_MAX } from '../core/field/quote.js';
 import type { Finding, PatchOp, ReviewResult, RuleId } from '../core/findings.js';
 import type { AdmissionResponse, StatusCause } from './review.js';
 
@@ -19,6 +20,9 @@ export interface DenialTarget {
   group?: string;
   kind?: string;
 }
+
+/** details.name echoes the object's name: a Kubernetes name is at most 253 characters. */
+const DETAILS_NAME_MAX = 253;
 
 /** Unique ids in first-seen order. */
 export function ruleIds(findings: readonly { rule: RuleId | string }[]): string[] {
@@ -41,10 +45,27 @@ export function toCause(f: Finding): StatusCause {
   };
 }
 
-/** Warnings must be single printable lines; the API server drops others. */
+/**
+ * At most this many causes and warnings in one answer (docs/security.md): the number of
+ * findings grows with the number of elements in the request (10,000 bad dnsNames are
+ * 10,000 findings), the answer must not. A real request has a handful.
+ */
+export const MAX_CAUSES = 100;
+export const MAX_WARNINGS = 20;
+
+/** Warnings must be single printable lines of at most WARNING_MAX characters; the API server drops or cuts others. */
 export function warningText(f: Finding): string {
   // eslint-disable-next-line no-control-regex
-  return f.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return boundText(f.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), WARNING_MAX);
+}
+
+/** The warnings of an answer: the first MAX_WARNINGS, then one saying how many more there were. */
+export function warningTexts(findings: readonly Finding[]): string[] {
+  if (findings.length <= MAX_WARNINGS) return findings.map(warningText);
+  const out = findings.slice(0, MAX_WARNINGS - 1).map(warningText);
+  const rest = findings.length - out.length;
+  out.push(`and ${rest} more warnings (rules: ${ruleIds(findings.slice(out.length)).join(', ')})`.slice(0, WARNING_MAX));
+  return out;
 }
 
 function annotations(result: ReviewResult): Record<string, string> | undefined {
@@ -66,7 +87,8 @@ export function allowResponse(uid: string): AdmissionResponse {
 /**
  * The validating answer for a review result: allowed with warnings when there are no
  * errors, otherwise allowed: false with a 422 Invalid status made like the API
- * server's field-error aggregate (status.details.causes holds every error).
+ * server's field-error aggregate (status.details.causes holds every error, up to
+ * MAX_CAUSES; the aggregate message says how many more there were).
  */
 export function reviewResponse(uid: string, result: ReviewResult, target: DenialTarget): AdmissionResponse {
   const res: AdmissionResponse = { uid, allowed: result.errors.length === 0 };
@@ -77,14 +99,14 @@ export function reviewResponse(uid: string, result: ReviewResult, target: Denial
       reason: 'Invalid',
       message: aggregate(result.errors.map((f) => f.message)),
       details: {
-        ...(target.name ? { name: target.name } : {}),
+        ...(target.name ? { name: boundText(target.name, DETAILS_NAME_MAX) } : {}),
         ...(target.group !== undefined ? { group: target.group } : {}),
         ...(target.kind ? { kind: target.kind } : {}),
-        causes: result.errors.map(toCause),
+        causes: (result.errors.length > MAX_CAUSES ? result.errors.slice(0, MAX_CAUSES) : result.errors).map(toCause),
       },
     };
   }
-  if (result.warnings.length) res.warnings = result.warnings.map(warningText);
+  if (result.warnings.length) res.warnings = warningTexts(result.warnings);
   const audit = annotations(result);
   if (audit) res.auditAnnotations = audit;
   return res;
@@ -127,6 +149,6 @@ export function internalErrorResponse(uid: string, message: string): AdmissionRe
   return {
     uid,
     allowed: false,
-    status: { status: 'Failure', code: 500, reason: 'InternalError', message },
+    status: { status: 'Failure', code: 500, reason: 'InternalError', message: boundText(message, MESSAGE_MAX) },
   };
 }

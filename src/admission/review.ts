@@ -1,7 +1,9 @@
 // AdmissionReview wire format (admission.k8s.io/v1 and v1beta1) and its decoder.
 // PURE: takes the parsed JSON body, returns either the request or the reason it cannot
 // be decoded. "Cannot decode" (HTTP 400) is kept apart from "a rule is broken"
-// (HTTP 200, allowed: false), as cert-manager's webhook does.
+// (HTTP 200, allowed: false), as cert-manager's webhook does. A reason names a bad
+// value through quote (src/core/field/quote.ts): cut, escaped, never dumped.
+import { quote } from '../core/field/quote.js';
 import type { Operation } from '../core/findings.js';
 
 export const ADMISSION_V1 = 'admission.k8s.io/v1';
@@ -130,11 +132,11 @@ export function decodeAdmissionReview(body: unknown): DecodeResult {
   const apiVersion = body['apiVersion'];
   const kind = body['kind'];
   if (kind !== 'AdmissionReview') {
-    return fail(`body is not an AdmissionReview: kind is ${kind === undefined ? 'missing' : JSON.stringify(kind)}`);
+    return fail(`body is not an AdmissionReview: kind is ${kind === undefined ? 'missing' : quote(kind)}`);
   }
   if (typeof apiVersion !== 'string' || !(ADMISSION_VERSIONS as readonly string[]).includes(apiVersion)) {
     return fail(
-      `unsupported AdmissionReview apiVersion ${apiVersion === undefined ? '(missing)' : JSON.stringify(apiVersion)}: supported are ${ADMISSION_VERSIONS.map((v) => JSON.stringify(v)).join(', ')}`,
+      `unsupported AdmissionReview apiVersion ${apiVersion === undefined ? '(missing)' : quote(apiVersion)}: supported are ${ADMISSION_VERSIONS.map((v) => JSON.stringify(v)).join(', ')}`,
     );
   }
   const request = body['request'];
@@ -147,7 +149,7 @@ export function decodeAdmissionReview(body: unknown): DecodeResult {
   const operation = request['operation'];
   if (typeof operation !== 'string' || !(OPERATIONS as readonly string[]).includes(operation)) {
     return fail(
-      `AdmissionReview request.operation ${operation === undefined ? 'is missing' : `${JSON.stringify(operation)} is not one of CREATE, UPDATE, DELETE, CONNECT`}`,
+      `AdmissionReview request.operation ${operation === undefined ? 'is missing' : `${quote(operation)} is not one of CREATE, UPDATE, DELETE, CONNECT`}`,
     );
   }
   for (const key of ['name', 'namespace', 'subResource'] as const) {

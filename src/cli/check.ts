@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GVK } from '../api/types.js';
 import { decide, DEFAULT_ENGINE_OPTIONS } from '../core/engine.js';
+import { boundText } from '../core/field/quote.js';
 import type { EngineOptions } from '../core/engine.js';
 import type { Finding, RuleId } from '../core/findings.js';
 import type { Policy } from '../core/policy.js';
@@ -153,6 +154,13 @@ function toWarnings(findings: readonly Finding[]): CheckWarning[] {
 }
 
 /**
+ * A message on stderr: control characters escaped, at most STDERR_LINE_MAX characters
+ * (they may quote a manifest; paths given on the command line are kept whole up to that).
+ */
+const STDERR_LINE_MAX = 4096;
+const stderrLine = (m: string): string => boundText(m, STDERR_LINE_MAX, STDERR_LINE_MAX);
+
+/**
  * Run `check` with `argv` = the arguments after `check`. Never throws and never exits:
  * returns the exit status (0 allowed, 1 denied, 2 could not check).
  */
@@ -161,10 +169,10 @@ export async function runCheck(argv: string[], io: CheckIO): Promise<number> {
     return await check(argv, io);
   } catch (e) {
     if (e instanceof Trouble) {
-      await write(io.stderr, e.messages.map((m) => `error: ${m}\n`).join(''));
+      await write(io.stderr, e.messages.map((m) => `error: ${stderrLine(m)}\n`).join(''));
       return EXIT_TROUBLE;
     }
-    await write(io.stderr, `error: check failed unexpectedly: ${(e as Error)?.stack ?? String(e)}\n`);
+    await write(io.stderr, `error: check failed unexpectedly: ${((e as Error)?.stack ?? String(e)).slice(0, STDERR_LINE_MAX)}\n`);
     return EXIT_TROUBLE;
   }
 }
@@ -283,7 +291,7 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
   }
   if (requests.length === 0) notes.push(`no ${GVK.opsRequest.kind} found in ${flags.inputs.join(', ')}: nothing to check`);
 
-  await write(io.stderr, notes.map((n) => `note: ${n}\n`).join(''));
+  await write(io.stderr, notes.map((n) => `note: ${stderrLine(n)}\n`).join(''));
   if (flags.output === 'json') await write(io.stdout, formatJson(results));
   else await write(io.stdout, formatText(results));
   return results.some((r) => !r.allowed) ? EXIT_DENIED : EXIT_ALLOWED;

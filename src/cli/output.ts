@@ -1,5 +1,10 @@
 // The two output formats of `check` (SPEC 4). Pure: results in, text out.
+// Everything a manifest controls is bounded here as in the webhook's answers
+// (src/core/field/quote.ts, docs/security.md): findings come bounded from the engine;
+// the namespace and name, the not-evaluated reasons and the patch values are cut and
+// escaped where they are printed.
 import type { FieldErrorType } from '../core/field/errors.js';
+import { boundText, MESSAGE_MAX, quote } from '../core/field/quote.js';
 import type { PatchOp, RuleId } from '../core/findings.js';
 
 export interface CheckError {
@@ -54,15 +59,19 @@ export function summarize(results: readonly CheckResult[]): CheckReport['summary
   };
 }
 
+/** A Kubernetes name is at most 253 characters; a manifest's may be anything. */
+const NAME_MAX = 253;
+const name = (s: string): string => boundText(s, NAME_MAX);
+
 export function formatJson(results: readonly CheckResult[]): string {
   const report: CheckReport = {
     results: results.map((r) => ({
       source: r.source,
-      namespace: r.namespace,
-      name: r.name,
+      namespace: name(r.namespace),
+      name: name(r.name),
       allowed: r.allowed,
-      errors: r.errors.map((e) => ({ rule: e.rule, field: e.field, type: e.type, message: e.message })),
-      warnings: r.warnings.map((w) => ({ rule: w.rule, field: w.field, message: w.message })),
+      errors: r.errors.map((e) => ({ rule: e.rule, field: boundText(e.field, MESSAGE_MAX), type: e.type, message: boundText(e.message, MESSAGE_MAX) })),
+      warnings: r.warnings.map((w) => ({ rule: w.rule, field: boundText(w.field, MESSAGE_MAX), message: boundText(w.message, MESSAGE_MAX) })),
       patch: r.patch,
       notEvaluated: r.notEvaluated,
     })),
@@ -72,7 +81,7 @@ export function formatJson(results: readonly CheckResult[]): string {
 }
 
 function showValue(v: unknown): string {
-  return v === undefined ? '' : `=${JSON.stringify(v)}`;
+  return v === undefined ? '' : `=${typeof v === 'string' ? quote(v) : boundText(JSON.stringify(v) ?? '', MESSAGE_MAX)}`;
 }
 
 /**
@@ -86,10 +95,10 @@ function showValue(v: unknown): string {
 export function formatText(results: readonly TextResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
-    const id = `${r.namespace}/${r.name === '' ? '<no name>' : r.name}`;
+    const id = `${name(r.namespace)}/${r.name === '' ? '<no name>' : name(r.name)}`;
     const who = `${r.source}: SinglestoreOpsRequest ${id}`;
-    for (const e of r.errors) lines.push(`${who}: denied: [${e.rule}] ${e.message}`);
-    for (const w of r.warnings) lines.push(`Warning: ${who}: [${w.rule}] ${w.message}`);
+    for (const e of r.errors) lines.push(`${who}: denied: [${e.rule}] ${boundText(e.message, MESSAGE_MAX)}`);
+    for (const w of r.warnings) lines.push(`Warning: ${who}: [${w.rule}] ${boundText(w.message, MESSAGE_MAX)}`);
     if (r.allowed) {
       const n = r.patch.length;
       const ops = r.patch.map((p) => `${p.op} ${p.path}${showValue(p.value)}`).join(', ');
@@ -98,7 +107,7 @@ export function formatText(results: readonly TextResult[]): string {
     for (const g of r.notEvaluatedGroups) {
       const n = g.rules.length;
       if (g.noState) lines.push(`${r.source} ${id}: ${n} cluster rule${n === 1 ? '' : 's'} not evaluated (no --state or --cluster)`);
-      else lines.push(`${r.source} ${id}: ${n} rule${n === 1 ? '' : 's'} not evaluated (${g.reason}): ${g.rules.join(', ')}`);
+      else lines.push(`${r.source} ${id}: ${n} rule${n === 1 ? '' : 's'} not evaluated (${boundText(g.reason, MESSAGE_MAX)}): ${g.rules.join(', ')}`);
     }
   }
   const s = summarize(results);

@@ -13,6 +13,7 @@ import { LeaderElector } from './leader.js';
 import { KeyedQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
+import { boundText, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
 
 export { Reconciler } from './reconciler.js';
 export { LeaderElector } from './leader.js';
@@ -113,7 +114,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
       {
         concurrency: deps.concurrency ?? 4,
         errorDelayMs: deps.errorRequeueMs ?? 5000,
-        onError: (key, err) => log.error({ database: key, err: err instanceof Error ? err.message : String(err) }, 'reconcile pass failed'),
+        onError: (key, err) => log.error({ database: boundText(key, LOG_FIELD_MAX), err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'reconcile pass failed'),
       },
     );
     queue = q;
@@ -126,7 +127,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
         q.add(key);
         void type;
       })
-      .catch((err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'ops request watch failed to start'));
+      .catch((err: unknown) => log.error({ err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'ops request watch failed to start'));
     resync = setInterval(() => {
       for (const k of known) q.add(k);
     }, deps.resyncMs ?? 30_000);

@@ -33,6 +33,10 @@ import {
 import type { ClusterView } from '../core/view.js';
 import { isConflict, isNotFound, isTooManyRequests, statusMessage, type Clock, type Ports } from '../kube/ports.js';
 import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
+import { boundText, EVENT_MESSAGE_MAX, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
+
+/** A log field: escaped and cut (names, steps, error texts; docs/security.md). */
+const logText = (s: string, max: number = LOG_FIELD_MAX): string => boundText(s, max, max);
 
 /** Where the reconciler reads the ops requests of one database from without an API call
  *  (the informer-backed ClusterView in production). */
@@ -135,7 +139,7 @@ export class Reconciler {
     if (db && paused && this.active()) {
       const holder = pauseHolder(paused.reason);
       if (holder && holder.namespace === namespace && !all.some((r) => nameOf(r) === holder.name) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, holder.name))) {
-        this.log.warn({ namespace, database, request: holder.name }, 'resuming database paused by a deleted ops request');
+        this.log.warn({ namespace: logText(namespace), database: logText(database), request: logText(holder.name) }, 'resuming database paused by a deleted ops request');
         await this.resume(namespace, database, paused.reason ?? '');
       }
     }
@@ -211,7 +215,7 @@ export class Reconciler {
       if (p.type === 'done') return { steps };
       if (p.type === 'wait') {
         this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'wait' });
-        this.log.debug?.({ request: `${namespace}/${name}`, step: p.step, message: p.message }, 'waiting');
+        this.log.debug?.({ request: logText(`${namespace}/${name}`), step: logText(p.step), message: logText(p.message, MESSAGE_MAX) }, 'waiting');
         return { steps, requeueAfterMs: p.requeueAfterMs };
       }
       if (!this.active()) return { steps };
@@ -236,7 +240,7 @@ export class Reconciler {
           await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
           return { steps, requeueAfterMs: retryMs };
         }
-        this.log.error({ request: `${namespace}/${name}`, step: p.step, err: message }, 'reconcile step failed; will retry');
+        this.log.error({ request: logText(`${namespace}/${name}`), step: logText(p.step), err: logText(message, MESSAGE_MAX) }, 'reconcile step failed; will retry');
         await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
         return { steps, requeueAfterMs: retryMs };
       }
@@ -304,15 +308,16 @@ export class Reconciler {
     if (p.status?.condition && started !== undefined) {
       this.o.metrics?.reconcileStepDuration.observe({ step: stepLabel(p.step) }, Math.max(0, (now - started) / 1000));
     }
-    this.log.info({ request: `${ns}/${nameOf(req)}`, step: p.step, message: p.event.message }, 'reconcile step');
+    this.log.info({ request: logText(`${ns}/${nameOf(req)}`), step: logText(p.step), message: logText(p.event.message, MESSAGE_MAX) }, 'reconcile step');
     await this.event(req, p.event.type, p.event.reason, p.event.message);
   }
 
   private async event(req: SinglestoreOpsRequest, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
     try {
-      await this.o.ports.events.emit(req, type, reason, message);
+      // Every Event goes through here: its message is bounded (docs/security.md).
+      await this.o.ports.events.emit(req, type, reason, boundText(message, EVENT_MESSAGE_MAX, EVENT_MESSAGE_MAX));
     } catch (err) {
-      this.log.warn({ reason, err: err instanceof Error ? err.message : String(err) }, 'could not record event');
+      this.log.warn({ reason: logText(reason), err: logText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'could not record event');
     }
   }
 

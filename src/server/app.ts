@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import { DEFAULT_ENGINE_OPTIONS, type EngineOptions } from '../core/engine.js';
+import { boundText, boundValue, LOG_FIELD_MAX, MESSAGE_MAX, quote } from '../core/field/quote.js';
 import type { Policy } from '../core/policy.js';
 import type { ClusterView } from '../core/view.js';
 import { decodeAdmissionReview, encodeAdmissionReview, type AdmissionRequest } from '../admission/review.js';
@@ -13,7 +14,18 @@ import type { Metrics, Webhook } from '../metrics.js';
 import { mutateRequest, validateRequest, type AdmissionEngine, type DecisionContext, type Outcome } from './decisions.js';
 import { defaultEngine } from './engine.js';
 import { lazyChildLoggerFactory, levelEnabled } from './lazy-logger.js';
+import { LOG_LINE_LIMIT } from './log-destination.js';
 import { ADMISSION_REVIEW_RESPONSE_SCHEMA } from './response-schema.js';
+
+/** A stack trace in a log line (its first line is the error's message). */
+export const LOG_STACK_MAX = 2048;
+/**
+ * Longest log line the app writes, in characters of its JSON, whatever the request
+ * (test/server/bounded-output.test.ts): every request-controlled field is cut, so a
+ * line stays under this by construction (the fields' bounds, doubled for JSON escapes,
+ * add up to about 10,000) — the same limit the stdout destination enforces on every line.
+ */
+export const LOG_LINE_MAX = LOG_LINE_LIMIT;
 
 /** 3 MiB: the API server's own limit on a request body. */
 export const DEFAULT_BODY_LIMIT = 3 * 1024 * 1024;
@@ -99,11 +111,11 @@ function httpError(statusCode: number, message: string): HttpError {
 class QuietLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
     if (!levelEnabled(request.log, 'debug')) return;
-    request.log.debug({ method: request.method, url: request.url }, 'incoming request');
+    request.log.debug({ method: boundText(request.method, LOG_FIELD_MAX), url: boundText(request.url, LOG_FIELD_MAX) }, 'incoming request');
   }
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (!levelEnabled(request.log, 'debug')) return;
-    request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime, ...(error ? { err: error.message } : {}) }, 'request completed');
+    request.log.debug({ statusCode: reply.statusCode, responseTime: reply.elapsedTime, ...(error ? { err: boundText(error.message, MESSAGE_MAX) } : {}) }, 'request completed');
   }
 }
 
@@ -158,25 +170,25 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {
-      done(httpError(400, `request body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`), undefined);
+      done(httpError(400, `request body is not valid JSON: ${boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX)}`), undefined);
     }
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+    void reply.code(404).send({ message: boundText(`no route for ${request.method} ${request.url.split('?')[0]}`, MESSAGE_MAX) });
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const hook = webhookOf(request.url);
     let code = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 0;
-    let message = err.message;
+    let message = boundText(err.message, MESSAGE_MAX);
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       code = 413;
       message = `request body is larger than the limit of ${bodyLimit} bytes`;
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       code = 415;
       const ct = request.headers['content-type'];
-      message = ct ? `unsupported content type ${JSON.stringify(ct)}: send application/json` : 'missing Content-Type: send application/json';
+      message = ct ? `unsupported content type ${quote(ct)}: send application/json` : 'missing Content-Type: send application/json';
     } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       code = 400;
       message = 'request body is empty';
@@ -184,7 +196,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (code === 0) {
       // Not a client error: a bug. The admission routes catch everything themselves,
       // so this is reached only from the plain GET routes.
-      request.log.error({ err: err.message, stack: err.stack, url: request.url }, 'unexpected error');
+      request.log.error({ err: message, stack: boundText(err.stack ?? '', LOG_STACK_MAX), url: boundText(request.url, LOG_FIELD_MAX) }, 'unexpected error');
       if (hook) {
         code = 400;
         message = 'request could not be processed';
@@ -203,17 +215,19 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const recordDecision: DecisionRecorder = (webhook, reqId, req, outcome, seconds) => {
     metrics.recordReview(webhook, outcome.verdict, outcome.rules, seconds);
     // One line per decision, written through the app logger (no per-request child):
-    // reqId first, as a child's binding would put it (docs/serving.md, Logs).
+    // reqId first, as a child's binding would put it (docs/serving.md, Logs). Every
+    // field the request controls is bounded (docs/security.md): the line is never
+    // longer than LOG_LINE_MAX, whatever was sent.
     const log = app.log;
     const failed = outcome.error !== undefined;
     if (levelEnabled(log, failed ? 'error' : 'info')) {
       const fields: Record<string, unknown> = {
         reqId,
-        uid: req.uid,
-        user: req.userInfo?.username ?? '',
-        namespace: req.namespace ?? '',
-        name: objectNameForLog(req),
-        kind: req.kind.kind,
+        uid: boundText(req.uid, LOG_FIELD_MAX),
+        user: boundValue(req.userInfo?.username ?? ''),
+        namespace: boundText(req.namespace ?? '', LOG_FIELD_MAX),
+        name: boundText(objectNameForLog(req), LOG_FIELD_MAX),
+        kind: boundText(req.kind.kind, LOG_FIELD_MAX),
         operation: req.operation,
         webhook,
         verdict: outcome.verdict === 'error' ? (outcome.response.allowed ? 'allowed' : 'denied') : outcome.verdict,
@@ -222,12 +236,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         durationMs: Math.round(seconds * 1e6) / 1e3,
       };
       if (req.dryRun) fields['dryRun'] = true;
-      if (outcome.skipped) fields['skipped'] = outcome.skipped;
+      if (outcome.skipped) fields['skipped'] = boundText(outcome.skipped, LOG_FIELD_MAX);
       if (outcome.notEvaluated.length) fields['notEvaluated'] = outcome.notEvaluated.length;
       if (failed) {
         const e = outcome.error;
-        fields['error'] = e instanceof Error ? e.message : String(e);
-        fields['stack'] = e instanceof Error ? e.stack : undefined;
+        fields['error'] = boundText(e instanceof Error ? e.message : String(e), MESSAGE_MAX);
+        fields['stack'] = e instanceof Error ? boundText(e.stack ?? '', LOG_STACK_MAX) : undefined;
         log.error(fields, 'admission decision failed: engine error');
       } else {
         log.info(fields, 'admission decision');
@@ -253,7 +267,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const decoded = decodeAdmissionReview(request.body);
       if (!decoded.ok) {
         metrics.badRequests.inc({ webhook, code: '400' });
-        request.log.info({ webhook, status: 400, reason: decoded.message }, 'admission request rejected');
+        request.log.info({ webhook, status: 400, reason: boundText(decoded.message, MESSAGE_MAX) }, 'admission request rejected');
         return reply.code(400).send({ message: decoded.message });
       }
       const { apiVersion, request: req } = decoded.review;

@@ -251,3 +251,90 @@ export const structuredReview: fc.Arbitrary<Rec> = fc
   .map(([object, operation, old, apiVersion, uid]) =>
     wrapReview(operation === 'DELETE' ? null : object, { uid, operation, apiVersion, oldObject: operation === 'CREATE' ? null : (old ?? object) }),
   );
+
+// ---------------------------------------------------------------- hostile values (issue 16)
+
+/** A value far over every bound (docs/security.md). */
+export const HUGE = 'x'.repeat(70_000);
+
+/** Huge and hostile strings: newlines, ANSI and OSC escapes, bidi overrides, quotes, surrogates, NULs. */
+export const HOSTILE_STRINGS: readonly string[] = [
+  HUGE,
+  'line\n'.repeat(14_000),
+  '\u001b[31mred\u001b[0m\u001b]0;title\u0007 '.repeat(2_000),
+  `\u202e${'y'.repeat(70_000)}`,
+  '"\\'.repeat(35_000),
+  '💥'.repeat(35_000),
+  '\ud800'.repeat(5_000),
+  '\u0000'.repeat(70_000),
+  'a '.repeat(35_000),
+  'Bad_Name\r\n\u001b[2J\u0085\u2028',
+  `sample-sdb${'\n'.repeat(3)}`,
+];
+
+/** Stands for a 100,000-deep array; `spliceDeep` puts it into JSON text (JSON.stringify would recurse). */
+export const DEEP = '__DEEP_ARRAY__';
+const DEEP_JSON = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+export const spliceDeep = (json: string): string => json.split(JSON.stringify(DEEP)).join(DEEP_JSON);
+
+export const hostileString: fc.Arbitrary<string> = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...HOSTILE_STRINGS) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 300 }) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 5 }), fc.integer({ min: 300, max: 70_000 }))
+      .map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n)),
+  },
+);
+
+/** A hostile string, a deep array (DEEP), or long arrays of bad or long strings. */
+export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 8, arbitrary: hostileString },
+  { weight: 1, arbitrary: fc.constant(DEEP) },
+  { weight: 1, arbitrary: fc.constantFrom(3_000, 500).map((n) => Array.from({ length: n }, (_, i) => `Bad_Name_${i}!`)) },
+  { weight: 1, arbitrary: fc.constant(Array.from({ length: 40 }, () => HUGE.slice(0, 2_000))) },
+);
+
+export type JsonPath = (string | number)[];
+
+/** Set `value` at `path` in `root`, making the objects and arrays on the way. */
+export function setAt(root: Rec, path: JsonPath, value: unknown): void {
+  let cur: unknown = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const k = path[i]!;
+    const holder = cur as Record<string | number, unknown>;
+    if (!isRec(holder[k]) && !Array.isArray(holder[k])) holder[k] = typeof path[i + 1] === 'number' ? [] : {};
+    cur = holder[k];
+  }
+  (cur as Record<string | number, unknown>)[path[path.length - 1]!] = value;
+}
+
+/** Fields of a SinglestoreOpsRequest a rule reads (relative to the object). */
+export const OBJECT_FIELDS: readonly JsonPath[] = (() => {
+  const cert = ['spec', 'tls', 'certificates', 0];
+  return [
+    ['metadata', 'name'],
+    ['metadata', 'namespace'],
+    ['metadata', 'generateName'],
+    ['spec', 'type'],
+    ['spec', 'databaseRef', 'name'],
+    ['spec', 'apply'],
+    ['spec', 'timeout'],
+    ['spec', 'tls', 'issuerRef', 'name'],
+    ['spec', 'tls', 'issuerRef', 'kind'],
+    ['spec', 'tls', 'issuerRef', 'apiGroup'],
+    [...cert, 'alias'],
+    [...cert, 'secretName'],
+    [...cert, 'issuerRef', 'name'],
+    [...cert, 'duration'],
+    [...cert, 'renewBefore'],
+    [...cert, 'dnsNames'],
+    [...cert, 'dnsNames', 0],
+    [...cert, 'ipAddresses', 0],
+    [...cert, 'uris', 0],
+    [...cert, 'emailAddresses', 0],
+    [...cert, 'privateKey', 'encoding'],
+    [...cert, 'subject', 'organizations', 0],
+  ];
+})();

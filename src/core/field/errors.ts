@@ -1,8 +1,11 @@
 // Typed field errors worded like the API server's (k8s.io/apimachinery
-// pkg/util/validation/field/errors.go). `formatFieldError` gives the exact text the
-// API server would print for one error, and `aggregate` joins several like
-// utilerrors.NewAggregate ("[a, b]" for more than one).
+// pkg/util/validation/field/errors.go). `formatFieldError` gives the text the API server
+// would print for one error, and `aggregate` joins several like utilerrors.NewAggregate
+// ("[a, b]" for more than one). Unlike apimachinery, a value is never printed whole: it
+// goes through ./quote.ts (cut at 256 characters, escaped, objects summarised), and
+// every message has a bound (docs/security.md).
 import { FieldPath } from './path.js';
+import { AGGREGATE_MAX, boundText, FIELD_MAX, MESSAGE_MAX, quote } from './quote.js';
 
 export type FieldErrorType = 'Required' | 'Invalid' | 'NotSupported' | 'Forbidden' | 'Duplicate' | 'NotFound';
 
@@ -35,16 +38,8 @@ export interface FieldError {
   detail?: string;
 }
 
-function showValue(v: unknown): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  try {
-    return JSON.stringify(v);
-  } catch {
-    return String(v);
-  }
-}
+/** The offending value as the message shows it: quoted, cut, never dumped (./quote.ts). */
+const showValue = (v: unknown): string => quote(v);
 
 /** The error's text without the field: `Unsupported value: "srv": supported values: ...`. */
 export function errorBody(e: FieldError): string {
@@ -60,16 +55,43 @@ export function errorBody(e: FieldError): string {
   }
 }
 
-/** `spec.tls.certificates[0].alias: Unsupported value: "srv": supported values: "server", ...` */
-export function formatFieldError(e: FieldError): string {
-  return e.field ? `${e.field}: ${errorBody(e)}` : errorBody(e);
+/** A field path as findings carry it: escaped and cut (only an unknown key can make it long). */
+export function boundField(field: string): string {
+  return boundText(field, FIELD_MAX);
 }
 
-/** Join messages like apimachinery's aggregate: one message bare, several in brackets. */
+/**
+ * `spec.tls.certificates[0].alias: Unsupported value: "srv": supported values: ...`
+ * Bounded whatever the rule put in it (./quote.ts): the value is quoted and cut, the
+ * field path cut at FIELD_MAX, and the whole message at MESSAGE_MAX, long runs in the
+ * detail (a value a rule wrote in raw) cut in place.
+ */
+export function formatFieldError(e: FieldError): string {
+  const field = boundField(e.field);
+  return boundText(field ? `${field}: ${errorBody(e)}` : errorBody(e), MESSAGE_MAX);
+}
+
+/**
+ * Join messages like apimachinery's aggregate: one message bare, several in brackets.
+ * At most AGGREGATE_MAX characters: the messages that fit, then `and N more errors`.
+ */
 export function aggregate(messages: readonly string[]): string {
   if (messages.length === 0) return '';
-  if (messages.length === 1) return messages[0]!;
-  return `[${messages.join(', ')}]`;
+  if (messages.length === 1) return boundText(messages[0]!, AGGREGATE_MAX);
+  let total = 0;
+  for (const m of messages) total += m.length + 2;
+  if (total <= AGGREGATE_MAX) return `[${messages.join(', ')}]`;
+  const tail = (n: number): string => `and ${n} more error${n === 1 ? '' : 's'}`;
+  const reserve = tail(messages.length).length + 4;
+  const shown: string[] = [];
+  let used = 1;
+  for (const m of messages) {
+    if (used + m.length + 2 > AGGREGATE_MAX - reserve) break;
+    shown.push(m);
+    used += m.length + 2;
+  }
+  if (shown.length === 0) shown.push(boundText(messages[0]!, AGGREGATE_MAX - reserve - 2));
+  return `[${[...shown, tail(messages.length - shown.length)].join(', ')}]`;
 }
 
 // Constructors mirroring field.Required, field.Invalid, ...

@@ -15,6 +15,7 @@ import type {
 } from '../../api/types.js';
 import type { Finding } from '../findings.js';
 import { aggregate } from '../field/errors.js';
+import { boundText, CONDITION_MESSAGE_MAX, EVENT_MESSAGE_MAX, quote } from '../field/quote.js';
 import { getCondition, hasCondition, isPodReady, latestTransition, type NewCondition } from './conditions.js';
 import { parseGoDuration } from './duration.js';
 import {
@@ -167,13 +168,25 @@ function formatMs(ms: number): string {
   return `${ms}ms`;
 }
 
+// Condition and Event messages are bounded (docs/security.md): they name objects and
+// repeat findings and error texts. Cut at the end only (no run is cut in place), so a
+// message of real Kubernetes names is never touched.
+const conditionText = (m: string): string => boundText(m, CONDITION_MESSAGE_MAX, CONDITION_MESSAGE_MAX);
+const eventText = (m: string): string => boundText(m, EVENT_MESSAGE_MAX, EVENT_MESSAGE_MAX);
+
+function withBoundedCondition(status: StatusChange | undefined): StatusChange | undefined {
+  if (!status?.condition?.message) return status;
+  return { ...status, condition: { ...status.condition, message: conditionText(status.condition.message) } };
+}
+
 function act(step: string, actions: Action[], message: string, status?: StatusChange): Plan {
+  const st = withBoundedCondition(status);
   return {
     type: 'act',
     step,
     actions,
-    ...(status ? { status } : {}),
-    event: { type: 'Normal', reason: step, message },
+    ...(st ? { status: st } : {}),
+    event: { type: 'Normal', reason: step, message: eventText(message) },
   };
 }
 
@@ -187,7 +200,7 @@ function recordPod(step: string, message: string, actions: Action[] = []): Plan 
 }
 
 function wait(step: string, message: string, ms: number): Plan {
-  return { type: 'wait', step, message, requeueAfterMs: ms };
+  return { type: 'wait', step, message: conditionText(message), requeueAfterMs: ms };
 }
 
 /** Fail the request; resume the database first if this request paused it. */
@@ -198,8 +211,8 @@ export function failPlan(obs: Observed, message: string): Plan {
     type: 'act',
     step: Cond.Failed,
     actions,
-    status: { phase: 'Failed', condition: { type: Cond.Failed, status: 'True', reason: Cond.Failed, message } },
-    event: { type: 'Warning', reason: Cond.Failed, message },
+    status: { phase: 'Failed', condition: { type: Cond.Failed, status: 'True', reason: Cond.Failed, message: conditionText(message) } },
+    event: { type: 'Warning', reason: Cond.Failed, message: eventText(message) },
   };
 }
 
@@ -255,7 +268,7 @@ function planPending(obs: Observed, opts: PlanOptions): Plan {
     const denied = opts.preflight({ request: req, database: obs.database, siblings: overlay });
     if (denied.length) return failPlan(obs, aggregate(denied.map((f) => f.message)));
   } else if (!obs.database) {
-    return failPlan(obs, `spec.databaseRef.name: Not found: "${req.spec?.databaseRef?.name ?? ''}"`);
+    return failPlan(obs, `spec.databaseRef.name: Not found: ${quote(req.spec?.databaseRef?.name ?? '')}`);
   }
   const apply = req.spec?.apply ?? 'IfReady';
   if (apply === 'IfReady' && obs.database?.status?.phase !== 'Ready') {

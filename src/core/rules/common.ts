@@ -1,6 +1,7 @@
 // Small helpers shared by the rule families.
 import type { CertificateSpec, IssuerRef, OpsTLSSpec, SinglestoreOpsRequest } from '../../api/types.js';
-import { formatFieldError, type FieldError } from '../field/errors.js';
+import { boundField, formatFieldError, type FieldError } from '../field/errors.js';
+import { boundText, WARNING_MAX, WARNING_RUN_MAX } from '../field/quote.js';
 import type { Finding, RuleId } from '../findings.js';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -9,12 +10,17 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** A denial finding from a typed field error. */
 export function deny(rule: RuleId, e: FieldError): Finding {
-  return { rule, field: e.field, type: e.type, message: formatFieldError(e) };
+  return { rule, field: boundField(e.field), type: e.type, message: formatFieldError(e) };
 }
 
-/** A warning finding: `<field>: <text>` (kept short: response.warnings shows it). */
+/**
+ * A warning finding: `<field>: <text>` (kept short: response.warnings shows it). Bounded
+ * like every message (../field/quote.ts): a value in the text longer than
+ * WARNING_RUN_MAX is cut in place, the whole at WARNING_MAX.
+ */
 export function warn(rule: RuleId, field: string, text: string): Finding {
-  return { rule, field, message: `${field}: ${text}` };
+  const f = boundField(field);
+  return { rule, field: f, message: boundText(`${f}: ${text}`, WARNING_MAX, WARNING_RUN_MAX) };
 }
 
 /** Namespace of an object; a manifest without one lands in "default". */

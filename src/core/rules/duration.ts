@@ -2,6 +2,8 @@
 // strings with Go). Returns nanoseconds as a bigint so every boundary compares exactly,
 // or an error text worded like Go's (`time: invalid duration "1d"`).
 
+import { quoteString } from '../field/quote.js';
+
 export type DurationResult = { ok: true; ns: bigint } | { ok: false; error: string };
 
 const NS = 1n;
@@ -27,7 +29,8 @@ const MAX_NS = (1n << 63n) - 1n;
 export const ONE_HOUR_NS = HOUR;
 export const FIVE_MINUTES_NS = 5n * MIN;
 
-const quote = (s: string): string => JSON.stringify(s);
+// Go quotes the input with strconv.Quote; ours is cut and escaped (../field/quote.ts).
+const quote = (s: string): string => quoteString(s);
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;

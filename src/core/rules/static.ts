@@ -2,6 +2,7 @@
 // One small function per rule; each returns every finding it has, none stops early.
 import { CERT_MANAGER_GROUP, SUPPORTED_ALIASES, type IssuerRef, type SinglestoreOpsRequest } from '../../api/types.js';
 import { duplicate, forbidden, invalid, notSupported, required } from '../field/errors.js';
+import { quote } from '../field/quote.js';
 import type { Finding } from '../findings.js';
 import { deny, issuerRefsOf, isPlainObject, warn } from './common.js';
 import { FIVE_MINUTES_NS, ONE_HOUR_NS, parseGoDuration } from './duration.js';
@@ -165,7 +166,7 @@ export function certificateDuration(spec: Spec): Finding[] {
         durationNs = undefined;
       } else {
         durationNs = d.ns;
-        durationText = JSON.stringify(c.duration);
+        durationText = quote(c.duration);
       }
     }
     if (c.renewBefore !== undefined) {
