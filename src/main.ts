@@ -4,6 +4,7 @@
 //   sdb-tls-guard serve [flags]   the HTTPS admission webhook (+ reconciler)
 //   sdb-tls-guard check [flags]   the pipeline CLI (src/cli/check.ts)
 //   sdb-tls-guard help | --version
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpsServer } from 'node:https';
@@ -25,6 +26,7 @@ import { buildApp, type ReadinessReport } from './server/app.js';
 import { bufferedLogDestination } from './server/log-destination.js';
 import { caBundleBase64, generateSelfSigned } from './server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, TlsMaterialError, validateMaterial, type TlsMaterial } from './server/tls.js';
+import { requestStats } from './controller/request-stats.js';
 import { clientNodeBootstrapPorts, fileWriter, startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap.js';
 
 export const USAGE = `Usage: sdb-tls-guard <command> [flags]
@@ -230,6 +232,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
       const ss = await generateSelfSigned({ namespace: config.namespace, serviceName: config.serviceName });
       material = { cert: ss.cert, key: ss.key, ...(clientCa !== undefined ? { clientCa } : {}) };
       validateMaterial(material);
+      metrics.tlsCertificateExpiry.set(Math.floor(Date.parse(new X509Certificate(ss.cert).validTo) / 1000));
       caPem = ss.caCert;
       if (config.tls.caOut) {
         try {
@@ -272,6 +275,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
     view = InformerView.fromKubeConfig(kube.kubeConfig, { logger: logger.child({ component: 'informers' }) });
     const v = view;
     metrics.setCacheSource(() => v.cacheStats());
+    metrics.setRequestSource(() => requestStats(v.list('singlestoreopsrequests'), v.list('singlestores'), Date.now()));
     readiness = () => v.readiness();
     logger.info({ kubeconfig: kube.source, context: kube.context, server: kube.server }, 'cluster rules enabled: watching singlestores, singlestoreopsrequests, issuers, clusterissuers');
     view.start();

@@ -222,6 +222,7 @@ export class Reconciler {
         const retryMs = this.o.errorRequeueMs ?? 5000;
         this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'error' });
         if (isConflict(err)) continue; // fresh read, plan again
+        this.o.metrics?.reconcileErrors?.inc({ kind: 'step' });
         const message = err instanceof Error ? err.message : String(err);
         if (isTooManyRequests(err)) {
           await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
@@ -292,6 +293,9 @@ export class Reconciler {
     if (p.status) await this.writeStatus(req, p.status);
     const now = this.o.clock.now();
     this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: p.step === Cond.Failed ? 'failed' : 'success' });
+    const phase = p.status?.phase;
+    if (phase && phase !== (req.status?.phase ?? '')) this.o.metrics?.opsRequestTransitions?.inc({ phase });
+    if (p.step === Cond.Failed) this.o.metrics?.reconcileFailures?.inc({ step: stepLabel(p.failedStep ?? 'Unknown') });
     if (p.status?.condition && started !== undefined) {
       this.o.metrics?.reconcileStepDuration.observe({ step: stepLabel(p.step) }, Math.max(0, (now - started) / 1000));
     }
