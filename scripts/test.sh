@@ -12,6 +12,11 @@ sh scripts/ensure-deps.sh
 # (cached under ~/.cache/sdb-tls-guard/bin) so no test file spends its timeout on a cold
 # go build. When it cannot be built those tests FAIL with the reason; nothing is skipped.
 sh scripts/build-helm.sh >/dev/null || echo "test: helm could not be built (reason above); the chart tests will fail" >&2
+# The alert tests run promtool, the ArgoCD health check tests Lua 5.1: fetched once into the
+# same cache (scripts/ensure-tool.sh, Debian's packages). Missing, those tests FAIL.
+for tool in promtool lua5.1; do
+  sh scripts/ensure-tool.sh "$tool" >/dev/null || echo "test: $tool could not be had (reason above); the tests that need it will fail" >&2
+done
 
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT

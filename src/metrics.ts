@@ -34,6 +34,12 @@ export function phaseLabel(phase: string | undefined): string {
   return (OPS_PHASES as readonly string[]).includes(phase) && phase !== 'New' ? phase : 'Unknown';
 }
 
+/** Steps a request can fail at (sdb_tls_guard_reconcile_failures_total starts at 0 for
+ *  each, so the first failure after a restart or a leader change shows in increase()). */
+export const FAILURE_STEPS = ['Preflight', 'DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', 'UpdatePetSets', 'EvictPod', 'CheckPodReady', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful'] as const;
+/** Phases the reconciler writes (sdb_tls_guard_ops_requests_total starts at 0 for each). */
+export const WRITTEN_PHASES = ['Pending', 'Progressing', 'Successful', 'Failed', 'Skipped'] as const;
+
 export interface Metrics {
   readonly registry: Registry;
   /** sdb_tls_guard_admission_reviews_total{webhook,verdict}: one per decodable review. */
@@ -176,12 +182,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ['step'] as const,
     registers: [registry],
   });
+  for (const phase of WRITTEN_PHASES) opsRequestTransitions.inc({ phase }, 0);
+  for (const step of FAILURE_STEPS) reconcileFailures.inc({ step }, 0);
   const reconcileErrors = new Counter({
     name: `${PREFIX}reconcile_errors_total`,
     help: 'Reconcile errors that are retried: kind step (an API call of a step failed) or pass (a whole pass over a database failed).',
     labelNames: ['kind'] as const,
     registers: [registry],
   });
+  for (const kind of ['step', 'pass'] as const) reconcileErrors.inc({ kind }, 0);
   const leader = new Gauge({
     name: `${PREFIX}leader`,
     help: '1 while this replica holds the reconciler Lease and reconciles, else 0.',
