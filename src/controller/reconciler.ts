@@ -119,7 +119,23 @@ export class Reconciler {
     const rank = (r: SinglestoreOpsRequest): number => (r.status?.phase === 'Progressing' ? 0 : !r.status?.phase || r.status.phase === 'Pending' ? 1 : 2);
     mine.sort((a, b) => rank(a) - rank(b) || (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || nameOf(a).localeCompare(nameOf(b)));
     const out: PassResult = { steps: [] };
-    const db = await this.o.ports.databases.get(namespace, database);
+    let db = await this.o.ports.databases.get(namespace, database);
+    // A request deleted while it held the database paused (the user cancelled it): resume
+    // first — only our own pause — so that a request queued behind it is reviewed against
+    // the resumed database instead of failing on the orphaned pause (database-paused).
+    const paused = getCondition(db?.status?.conditions, PAUSED);
+    if (db && paused && this.active()) {
+      const m = /^SinglestoreOpsRequest ([^/]+)\/(.+)$/.exec(paused.reason ?? '');
+      if (m && m[1] === namespace && !all.some((r) => nameOf(r) === m[2]) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, m[2] ?? ''))) {
+        this.log.warn({ namespace, database, request: m[2] }, 'resuming database paused by a deleted ops request');
+        await this.resume(namespace, database, paused.reason ?? '');
+        // Recorded on the deleted request (an Event may name an object that is gone), so
+        // `kubectl get events -l ops.kubedb.com/name=<request>` ends its story.
+        const gone: SinglestoreOpsRequest = { apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name: m[2] ?? '', namespace } };
+        await this.event(gone, 'Normal', Cond.DatabaseResumeSucceeded, `Resumed Singlestore ${namespace}/${database}: SinglestoreOpsRequest ${namespace}/${m[2] ?? ''}, which paused it, was deleted`);
+        db = await this.o.ports.databases.get(namespace, database);
+      }
+    }
     const pausedBy = getCondition(db?.status?.conditions, PAUSED)?.reason;
     for (const r of mine) {
       if (!this.active()) break;
@@ -127,15 +143,6 @@ export class Reconciler {
       const res = await this.reconcileRequest(namespace, nameOf(r));
       out.steps.push(...res.steps);
       out.requeueAfterMs = minDelay(out.requeueAfterMs, res.requeueAfterMs);
-    }
-    // A request deleted while it held the database paused: resume (only our own pause).
-    const paused = getCondition(db?.status?.conditions, PAUSED);
-    if (db && paused && this.active()) {
-      const m = /^SinglestoreOpsRequest ([^/]+)\/(.+)$/.exec(paused.reason ?? '');
-      if (m && m[1] === namespace && !all.some((r) => nameOf(r) === m[2]) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, m[2] ?? ''))) {
-        this.log.warn({ namespace, database, request: m[2] }, 'resuming database paused by a deleted ops request');
-        await this.resume(namespace, database, paused.reason ?? '');
-      }
     }
     return out;
   }
