@@ -11,7 +11,9 @@ import { parse, stringify } from 'yaml';
 import { find, get, render, ROOT, template, type Obj } from './helm.js';
 import { run } from './tools.js';
 
-const TESTS = path.join(ROOT, 'test', 'install', 'prometheus-rules', 'tests.yaml');
+const TEST_DIR = path.join(ROOT, 'test', 'install', 'prometheus-rules');
+/** promtool test files: one per evaluation interval (see the head of tests.yaml). */
+const TEST_FILES = ['tests.yaml', 'tests-denials.yaml', 'tests-certificate.yaml'];
 const INSTALL_MD = path.join(ROOT, 'docs', 'install.md');
 
 // helm runs take seconds each on a busy machine: the default rendering is made once.
@@ -27,11 +29,11 @@ function alerts(pr: Obj): Obj[] {
   return (pr.spec.groups as Obj[]).flatMap((g) => g.rules as Obj[]);
 }
 
-/** Writes the rule's groups as a rules file next to a copy of tests.yaml; returns the dir. */
+/** Writes the rule's groups as a rules file next to copies of the test files; returns the dir. */
 function workdir(pr: Obj): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdb-prom-'));
   writeFileSync(path.join(dir, 'rules.yaml'), stringify(pr.spec));
-  copyFileSync(TESTS, path.join(dir, 'tests.yaml'));
+  for (const f of TEST_FILES) copyFileSync(path.join(TEST_DIR, f), path.join(dir, f));
   return dir;
 }
 
@@ -72,17 +74,20 @@ t.test('promtool check rules and promtool test rules pass', async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const check = run('promtool', ['check', 'rules', 'rules.yaml'], { cwd: dir });
   t.equal(check.status, 0, `promtool check rules: ${check.stdout}${check.stderr}`);
-  const test = run('promtool', ['test', 'rules', 'tests.yaml'], { cwd: dir });
+  const test = run('promtool', ['test', 'rules', ...TEST_FILES], { cwd: dir });
   t.equal(test.status, 0, `promtool test rules:\n${test.stdout}${test.stderr}`);
-  t.match(test.stdout, /SUCCESS/);
+  t.equal(test.stdout.match(/SUCCESS/g)?.length, TEST_FILES.length, 'every test file passed');
 });
 
 t.test('the unit tests cover every alert, firing and silent', async (t) => {
-  const tests = parse(readFileSync(TESTS, 'utf8')) as Obj;
   const fires = new Set<string>();
   const silent = new Set<string>();
-  for (const group of tests.tests as Obj[]) {
-    for (const c of group.alert_rule_test as Obj[]) (c.exp_alerts.length ? fires : silent).add(c.alertname);
+  for (const f of TEST_FILES) {
+    const tests = parse(readFileSync(path.join(TEST_DIR, f), 'utf8')) as Obj;
+    t.strictSame(tests.rule_files, ['rules.yaml'], `${f} tests the rendered rules`);
+    for (const group of tests.tests as Obj[]) {
+      for (const c of group.alert_rule_test as Obj[]) (c.exp_alerts.length ? fires : silent).add(c.alertname);
+    }
   }
   for (const a of alerts(rule())) {
     t.ok(fires.has(a.alert), `${a.alert}: a test where it fires`);
@@ -93,9 +98,13 @@ t.test('the unit tests cover every alert, firing and silent', async (t) => {
 t.test('the unit tests have teeth: other thresholds make them fail', async (t) => {
   // Tests written for a 30m threshold must fail against a 1h one (and so on): the
   // thresholds of values.yaml really are what the rules use.
-  for (const set of ['prometheusRule.thresholds.progressingLongerThan=1h', 'prometheusRule.thresholds.certificateExpiresWithin=10d']) {
+  for (const [set, file] of [
+    ['prometheusRule.thresholds.progressingLongerThan=1h', 'tests.yaml'],
+    ['prometheusRule.thresholds.denials.timesUsual=500', 'tests-denials.yaml'],
+    ['prometheusRule.thresholds.certificateExpiresWithin=10d', 'tests-certificate.yaml'],
+  ] as const) {
     const dir = workdir(rule([set]));
-    const r = run('promtool', ['test', 'rules', 'tests.yaml'], { cwd: dir });
+    const r = run('promtool', ['test', 'rules', file], { cwd: dir });
     rmSync(dir, { recursive: true, force: true });
     t.not(r.status, 0, `${set}: the tests fail`);
   }
