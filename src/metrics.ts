@@ -37,7 +37,7 @@ export function phaseLabel(phase: string | undefined): string {
 /** Steps a request can fail at (sdb_tls_guard_reconcile_failures_total starts at 0 for
  *  each, so the first failure after a restart or a leader change shows in increase()). */
 export const FAILURE_STEPS = ['Preflight', 'DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', 'UpdatePetSets', 'EvictPod', 'CheckPodReady', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful'] as const;
-/** Phases the reconciler writes (sdb_tls_guard_ops_requests_total starts at 0 for each). */
+/** Phases the reconciler writes (sdb_tls_guard_ops_request_phase_transitions_total starts at 0 for each). */
 export const WRITTEN_PHASES = ['Pending', 'Progressing', 'Successful', 'Failed', 'Skipped'] as const;
 
 export interface Metrics {
@@ -63,7 +63,7 @@ export interface Metrics {
   readonly reconcileSteps: Counter<'step' | 'result'>;
   /** sdb_tls_guard_reconcile_step_duration_seconds{step}: observed by the reconciler. */
   readonly reconcileStepDuration: Histogram<'step'>;
-  /** sdb_tls_guard_ops_requests_total{phase}: phases this process moved a request into. */
+  /** sdb_tls_guard_ops_request_phase_transitions_total{phase}: phases this process moved a request into. */
   readonly opsRequestTransitions: Counter<'phase'>;
   /** sdb_tls_guard_reconcile_failures_total{step}: requests this process failed, by the step that failed. */
   readonly reconcileFailures: Counter<'step'>;
@@ -171,7 +171,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
   const opsRequestTransitions = new Counter({
-    name: `${PREFIX}ops_requests_total`,
+    name: `${PREFIX}ops_request_phase_transitions_total`,
     help: 'ReconfigureTLS ops requests this process moved into a phase, by phase.',
     labelNames: ['phase'] as const,
     registers: [registry],

@@ -10,7 +10,7 @@ export interface Logger {
 
 /** The reconcile metrics of src/metrics.ts (sdb_tls_guard_reconcile_steps_total,
  *  sdb_tls_guard_reconcile_step_duration_seconds, and optionally
- *  sdb_tls_guard_ops_requests_total, sdb_tls_guard_reconcile_failures_total,
+ *  sdb_tls_guard_ops_request_phase_transitions_total, sdb_tls_guard_reconcile_failures_total,
  *  sdb_tls_guard_reconcile_errors_total, sdb_tls_guard_leader); prom-client objects fit. */
 export interface ReconcileMetrics {
   reconcileSteps: { inc(labels: { step: string; result: string }): void };

@@ -164,7 +164,7 @@ t.test('metrics: a cancelled request counts no failure', async (t) => {
   h.store.delete('SinglestoreOpsRequest', NS, 'sdbops-rotate');
   await rec.reconcileDatabase(NS, DB);
   const text = await metrics.registry.metrics();
-  t.match(text, /sdb_tls_guard_ops_requests_total\{phase="Progressing"\} 1/);
+  t.match(text, /sdb_tls_guard_ops_request_phase_transitions_total\{phase="Progressing"\} 1/);
   t.notMatch(text, /sdb_tls_guard_reconcile_failures_total\{step="[^"]+"\} [1-9]/);
   const req = getRequest(h, NS, 'sdbops-rotate') as SinglestoreOpsRequest | undefined;
   t.notOk(req);

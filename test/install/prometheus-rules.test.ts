@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { find, get, render, ROOT, template, type Obj } from './helm.js';
+import { CHART, find, get, render, ROOT, runHelm, template, type Obj } from './helm.js';
 import { run } from './tools.js';
 
 const TEST_DIR = path.join(ROOT, 'test', 'install', 'prometheus-rules');
@@ -67,6 +67,11 @@ t.test('off by default; on, it renders one PrometheusRule with every alert', asy
   t.strictSame(hooks.sort(), ['default.sdb-tls-guard.io', 'validate.sdb-tls-guard.io']);
   const failOpen = alerts(pr).find((a) => a.alert === 'SdbTlsGuardWebhookFailOpen')!;
   for (const h of hooks) t.match(failOpen.expr, h.replace(/\./g, '\\\\.'), `fail-open alert names ${h}`);
+});
+
+t.test('helm lint --strict passes with the rule and the dashboard on', async (t) => {
+  const r = runHelm(['lint', '--strict', CHART, '--set', 'prometheusRule.enabled=true', '--set', 'grafanaDashboard.enabled=true']);
+  t.equal(r.status, 0, `${r.stdout}${r.stderr}`);
 });
 
 t.test('promtool check rules and promtool test rules pass', async (t) => {

@@ -62,7 +62,7 @@ t.test('the scrape carries a sample of every family (the scrape feeds them all)'
   t.match(scrape.text, /sdb_tls_guard_ops_request_oldest_age_seconds\{db_namespace="demo",database="sample-sdb",phase="Progressing"\} 1800/);
   t.match(scrape.text, /sdb_tls_guard_database_paused_seconds\{db_namespace="demo",database="sample-sdb"\} 1740/);
   t.match(scrape.text, /sdb_tls_guard_ops_requests\{phase="Progressing"\} 1/);
-  t.match(scrape.text, /sdb_tls_guard_ops_requests_total\{phase="Successful"\} 1/);
+  t.match(scrape.text, /sdb_tls_guard_ops_request_phase_transitions_total\{phase="Successful"\} 1/);
   t.match(scrape.text, /sdb_tls_guard_leader 1/);
 });
 
