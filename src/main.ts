@@ -26,7 +26,6 @@ import { buildApp, type ReadinessReport } from './server/app.js';
 import { bufferedLogDestination } from './server/log-destination.js';
 import { caBundleBase64, generateSelfSigned } from './server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, TlsMaterialError, validateMaterial, type TlsMaterial } from './server/tls.js';
-import { requestStats } from './controller/request-stats.js';
 import { clientNodeBootstrapPorts, fileWriter, startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap.js';
 
 export const USAGE = `Usage: sdb-tls-guard <command> [flags]
@@ -275,6 +274,8 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
     view = InformerView.fromKubeConfig(kube.kubeConfig, { logger: logger.child({ component: 'informers' }) });
     const v = view;
     metrics.setCacheSource(() => v.cacheStats());
+    // Loaded here, like the reconciler, so `check` starts without the reconcile modules.
+    const { requestStats } = await import('./controller/request-stats.js');
     metrics.setRequestSource(() => requestStats(v.list('singlestoreopsrequests'), v.list('singlestores'), Date.now()));
     readiness = () => v.readiness();
     logger.info({ kubeconfig: kube.source, context: kube.context, server: kube.server }, 'cluster rules enabled: watching singlestores, singlestoreopsrequests, issuers, clusterissuers');
