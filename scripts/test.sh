@@ -19,6 +19,11 @@ sh scripts/build-helm.sh >/dev/null || echo "test: helm could not be built (reas
 sh scripts/ensure-podman.sh >/dev/null || echo "test: podman could not be installed (reason above); the image tier will fail" >&2
 sh scripts/build-image.sh --if-stale >/dev/null || echo "test: the image could not be built (reason above); the image tier will fail" >&2
 sh scripts/actionlint.sh -version >/dev/null || echo "test: actionlint could not be built (reason above); the workflow test will fail" >&2
+# The alert tests run promtool, the ArgoCD health check tests Lua 5.1: fetched once into the
+# same cache (scripts/ensure-tool.sh, Debian's packages). Missing, those tests FAIL.
+for tool in promtool lua5.1; do
+  sh scripts/ensure-tool.sh "$tool" >/dev/null || echo "test: $tool could not be had (reason above); the tests that need it will fail" >&2
+done
 
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT

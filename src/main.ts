@@ -4,6 +4,7 @@
 //   sdb-tls-guard serve [flags]   the HTTPS admission webhook (+ reconciler)
 //   sdb-tls-guard check [flags]   the pipeline CLI (src/cli/check.ts)
 //   sdb-tls-guard help | --version
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Server as HttpsServer } from 'node:https';
@@ -230,6 +231,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
       const ss = await generateSelfSigned({ namespace: config.namespace, serviceName: config.serviceName });
       material = { cert: ss.cert, key: ss.key, ...(clientCa !== undefined ? { clientCa } : {}) };
       validateMaterial(material);
+      metrics.tlsCertificateExpiry.set(Math.floor(Date.parse(new X509Certificate(ss.cert).validTo) / 1000));
       caPem = ss.caCert;
       if (config.tls.caOut) {
         try {
@@ -272,6 +274,9 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
     view = InformerView.fromKubeConfig(kube.kubeConfig, { logger: logger.child({ component: 'informers' }) });
     const v = view;
     metrics.setCacheSource(() => v.cacheStats());
+    // Loaded here, like the reconciler, so `check` starts without the reconcile modules.
+    const { requestStats } = await import('./controller/request-stats.js');
+    metrics.setRequestSource(() => requestStats(v.list('singlestoreopsrequests'), v.list('singlestores'), Date.now()));
     readiness = () => v.readiness();
     logger.info({ kubeconfig: kube.source, context: kube.context, server: kube.server }, 'cluster rules enabled: watching singlestores, singlestoreopsrequests, issuers, clusterissuers');
     view.start();

@@ -14,6 +14,32 @@ export interface CacheStat {
   synced: boolean;
 }
 
+/** What the ops-request gauges report at scrape time (see src/controller/request-stats.ts). */
+export interface RequestStats {
+  /** ReconfigureTLS requests in the cache, by phase label (bounded: OPS_PHASES). */
+  byPhase: ReadonlyMap<string, number>;
+  /** Per database and non-terminal phase: seconds since the oldest such request was
+   *  created (Progressing: since it started, its ReconfigureTLS condition). */
+  oldest: readonly { namespace: string; database: string; phase: string; seconds: number }[];
+  /** Databases holding a Paused condition written by sdb-tls-guard, and for how long. */
+  paused: readonly { namespace: string; database: string; seconds: number }[];
+}
+
+/** Values of the `phase` label: KubeDB's phases, plus New for an unset phase and Unknown
+ *  for anything else, so the label set stays bounded whatever a status holds. */
+export const OPS_PHASES = ['New', 'Pending', 'Progressing', 'WaitingForApproval', 'Approved', 'Successful', 'Failed', 'Denied', 'Skipped', 'Unknown'] as const;
+
+export function phaseLabel(phase: string | undefined): string {
+  if (phase === undefined || phase === '') return 'New';
+  return (OPS_PHASES as readonly string[]).includes(phase) && phase !== 'New' ? phase : 'Unknown';
+}
+
+/** Steps a request can fail at (sdb_tls_guard_reconcile_failures_total starts at 0 for
+ *  each, so the first failure after a restart or a leader change shows in increase()). */
+export const FAILURE_STEPS = ['Preflight', 'DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', 'UpdatePetSets', 'EvictPod', 'CheckPodReady', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful'] as const;
+/** Phases the reconciler writes (sdb_tls_guard_ops_request_phase_transitions_total starts at 0 for each). */
+export const WRITTEN_PHASES = ['Pending', 'Progressing', 'Successful', 'Failed', 'Skipped'] as const;
+
 export interface Metrics {
   readonly registry: Registry;
   /** sdb_tls_guard_admission_reviews_total{webhook,verdict}: one per decodable review. */
@@ -37,12 +63,22 @@ export interface Metrics {
   readonly reconcileSteps: Counter<'step' | 'result'>;
   /** sdb_tls_guard_reconcile_step_duration_seconds{step}: observed by the reconciler. */
   readonly reconcileStepDuration: Histogram<'step'>;
+  /** sdb_tls_guard_ops_request_phase_transitions_total{phase}: phases this process moved a request into. */
+  readonly opsRequestTransitions: Counter<'phase'>;
+  /** sdb_tls_guard_reconcile_failures_total{step}: requests this process failed, by the step that failed. */
+  readonly reconcileFailures: Counter<'step'>;
+  /** sdb_tls_guard_reconcile_errors_total{kind}: a step's API call failed (step) or a whole pass threw (pass). */
+  readonly reconcileErrors: Counter<'kind'>;
+  /** sdb_tls_guard_leader: 1 while this replica holds the reconciler's Lease, else 0. */
+  readonly leader: Gauge;
   /** sdb_tls_guard_tls_reloads_total{result}: serving certificate reloads (success|failure). */
   readonly tlsReloads: Counter<'result'>;
   /** sdb_tls_guard_tls_certificate_expiry_timestamp_seconds: notAfter of the served certificate. */
   readonly tlsCertificateExpiry: Gauge;
   /** Register the function the cache gauges read at scrape time (the informer view). */
   setCacheSource(source: (() => readonly CacheStat[]) | undefined): void;
+  /** Register the function the ops-request gauges read at scrape time (main: over the informer caches). */
+  setRequestSource(source: (() => RequestStats) | undefined): void;
   /** Count one decodable review: its verdict and every rule id it reports. */
   recordReview(webhook: Webhook, verdict: ReviewVerdict, rules: { deny?: readonly string[]; warn?: readonly string[]; default?: readonly string[] }, seconds: number): void;
 }
@@ -61,6 +97,10 @@ export const REVIEW_BATCH = 256;
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   let cacheSource: (() => readonly CacheStat[]) | undefined;
+  let requestSource: (() => RequestStats) | undefined;
+  // Each of the three ops-request gauges reads the source itself (a walk over the cached
+  // requests; cheap), so every read is current.
+  const requestStats = (): RequestStats | undefined => requestSource?.();
 
   // The per-review metrics are counted in batches (see recordReview): each of them
   // flushes the pending counts before it is read, so a scrape is always exact.
@@ -129,6 +169,67 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ['step'] as const,
     buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
+  });
+  const opsRequestTransitions = new Counter({
+    name: `${PREFIX}ops_request_phase_transitions_total`,
+    help: 'ReconfigureTLS ops requests this process moved into a phase, by phase.',
+    labelNames: ['phase'] as const,
+    registers: [registry],
+  });
+  const reconcileFailures = new Counter({
+    name: `${PREFIX}reconcile_failures_total`,
+    help: 'ReconfigureTLS ops requests this process failed, by the step that failed (Preflight: the pre-flight review).',
+    labelNames: ['step'] as const,
+    registers: [registry],
+  });
+  for (const phase of WRITTEN_PHASES) opsRequestTransitions.inc({ phase }, 0);
+  for (const step of FAILURE_STEPS) reconcileFailures.inc({ step }, 0);
+  const reconcileErrors = new Counter({
+    name: `${PREFIX}reconcile_errors_total`,
+    help: 'Reconcile errors that are retried: kind step (an API call of a step failed) or pass (a whole pass over a database failed).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  for (const kind of ['step', 'pass'] as const) reconcileErrors.inc({ kind }, 0);
+  const leader = new Gauge({
+    name: `${PREFIX}leader`,
+    help: '1 while this replica holds the reconciler Lease and reconciles, else 0.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: `${PREFIX}ops_requests`,
+    help: 'ReconfigureTLS ops requests in the informer cache, by phase.',
+    labelNames: ['phase'] as const,
+    registers: [registry],
+    collect() {
+      const s = requestStats();
+      if (!s) return;
+      for (const p of OPS_PHASES) this.set({ phase: p }, s.byPhase.get(p) ?? 0);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}ops_request_oldest_age_seconds`,
+    help: 'Per database and non-terminal phase: age of the oldest ReconfigureTLS request in that phase (Progressing: since it started).',
+    labelNames: ['db_namespace', 'database', 'phase'] as const,
+    registers: [registry],
+    collect() {
+      const s = requestStats();
+      if (!s) return;
+      this.reset();
+      for (const o of s.oldest) this.set({ db_namespace: o.namespace, database: o.database, phase: o.phase }, o.seconds);
+    },
+  });
+  new Gauge({
+    name: `${PREFIX}database_paused_seconds`,
+    help: 'Per database holding a Paused condition written by sdb-tls-guard: seconds since it was paused.',
+    labelNames: ['db_namespace', 'database'] as const,
+    registers: [registry],
+    collect() {
+      const s = requestStats();
+      if (!s) return;
+      this.reset();
+      for (const o of s.paused) this.set({ db_namespace: o.namespace, database: o.database }, o.seconds);
+    },
   });
   const tlsReloads = new Counter({
     name: `${PREFIX}tls_reloads_total`,
@@ -214,10 +315,17 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     cacheSynced,
     reconcileSteps,
     reconcileStepDuration,
+    opsRequestTransitions,
+    reconcileFailures,
+    reconcileErrors,
+    leader,
     tlsReloads,
     tlsCertificateExpiry,
     setCacheSource(source) {
       cacheSource = source;
+    },
+    setRequestSource(source) {
+      requestSource = source;
     },
     recordReview(webhook, verdict, rules, seconds) {
       countPending(pendingReviews, verdictLabelsOf(webhook, verdict));

@@ -102,8 +102,10 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     active: () => leading,
   });
 
+  deps.metrics?.leader?.set(0);
   const begin = (): void => {
     leading = true;
+    deps.metrics?.leader?.set(1);
     const mine = ++generation;
     const q = new KeyedQueue(
       async (key) => {
@@ -114,7 +116,10 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
       {
         concurrency: deps.concurrency ?? 4,
         errorDelayMs: deps.errorRequeueMs ?? 5000,
-        onError: (key, err) => log.error({ database: boundText(key, LOG_FIELD_MAX), err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'reconcile pass failed'),
+        onError: (key, err) => {
+          deps.metrics?.reconcileErrors?.inc({ kind: 'pass' });
+          log.error({ database: boundText(key, LOG_FIELD_MAX), err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'reconcile pass failed');
+        },
       },
     );
     queue = q;
@@ -138,6 +143,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
   const end = (): Promise<void> => {
     if (!leading && !queue) return ending;
     leading = false;
+    deps.metrics?.leader?.set(0);
     generation++;
     if (resync) clearInterval(resync);
     resync = undefined;

@@ -125,7 +125,23 @@ export class Reconciler {
     const rank = (r: SinglestoreOpsRequest): number => (r.status?.phase === 'Progressing' ? 0 : !r.status?.phase || r.status.phase === 'Pending' ? 1 : 2);
     mine.sort((a, b) => rank(a) - rank(b) || (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? '') || nameOf(a).localeCompare(nameOf(b)));
     const out: PassResult = { steps: [] };
-    const db = await this.o.ports.databases.get(namespace, database);
+    let db = await this.o.ports.databases.get(namespace, database);
+    // A request deleted while it held the database paused (the user cancelled it): resume
+    // first — only our own pause — so that a request queued behind it is reviewed against
+    // the resumed database instead of failing on the orphaned pause (database-paused).
+    const paused = getCondition(db?.status?.conditions, PAUSED);
+    if (db && paused && this.active()) {
+      const holder = pauseHolder(paused.reason);
+      if (holder && holder.namespace === namespace && !all.some((r) => nameOf(r) === holder.name) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, holder.name))) {
+        this.log.warn({ namespace: logText(namespace), database: logText(database), request: logText(holder.name) }, 'resuming database paused by a deleted ops request');
+        await this.resume(namespace, database, paused.reason ?? '');
+        // Recorded on the deleted request (an Event may name an object that is gone), so
+        // `kubectl get events -l ops.kubedb.com/name=<request>` ends its story.
+        const gone: SinglestoreOpsRequest = { apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name: holder.name, namespace } };
+        await this.event(gone, 'Normal', Cond.DatabaseResumeSucceeded, `Resumed Singlestore ${namespace}/${database}: SinglestoreOpsRequest ${namespace}/${holder.name}, which paused it, was deleted`);
+        db = await this.o.ports.databases.get(namespace, database);
+      }
+    }
     const pausedBy = getCondition(db?.status?.conditions, PAUSED)?.reason;
     for (const r of mine) {
       if (!this.active()) break;
@@ -133,15 +149,6 @@ export class Reconciler {
       const res = await this.reconcileRequest(namespace, nameOf(r));
       out.steps.push(...res.steps);
       out.requeueAfterMs = minDelay(out.requeueAfterMs, res.requeueAfterMs);
-    }
-    // A request deleted while it held the database paused: resume (only our own pause).
-    const paused = getCondition(db?.status?.conditions, PAUSED);
-    if (db && paused && this.active()) {
-      const holder = pauseHolder(paused.reason);
-      if (holder && holder.namespace === namespace && !all.some((r) => nameOf(r) === holder.name) && (paused.message ?? '').includes('sdb-tls-guard') && (await this.gone(namespace, holder.name))) {
-        this.log.warn({ namespace: logText(namespace), database: logText(database), request: logText(holder.name) }, 'resuming database paused by a deleted ops request');
-        await this.resume(namespace, database, paused.reason ?? '');
-      }
     }
     return out;
   }
@@ -228,6 +235,7 @@ export class Reconciler {
         const retryMs = this.o.errorRequeueMs ?? 5000;
         this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'error' });
         if (isConflict(err)) continue; // fresh read, plan again
+        this.o.metrics?.reconcileErrors?.inc({ kind: 'step' });
         const message = err instanceof Error ? err.message : String(err);
         if (isTooManyRequests(err)) {
           // The API server refused the eviction (a PodDisruptionBudget allows no disruption
@@ -305,6 +313,9 @@ export class Reconciler {
     if (p.status) await this.writeStatus(req, p.status);
     const now = this.o.clock.now();
     this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: p.step === Cond.Failed ? 'failed' : 'success' });
+    const phase = p.status?.phase;
+    if (phase && phase !== (req.status?.phase ?? '')) this.o.metrics?.opsRequestTransitions?.inc({ phase });
+    if (p.step === Cond.Failed) this.o.metrics?.reconcileFailures?.inc({ step: stepLabel(p.failedStep ?? 'Unknown') });
     if (p.status?.condition && started !== undefined) {
       this.o.metrics?.reconcileStepDuration.observe({ step: stepLabel(p.step) }, Math.max(0, (now - started) / 1000));
     }

@@ -110,3 +110,24 @@ Only install-specific fields are replaced. Call with (dict "root" $ "file" "vali
 {{- end -}}
 {{- toYaml $doc -}}
 {{- end -}}
+
+{{/* A duration of values.yaml (`90s`, `30m`, `6h`, `14d`; values.schema.json checks the
+form) in seconds, for PromQL comparisons. */}}
+{{- define "sdb-tls-guard.seconds" -}}
+{{- $v := toString . -}}
+{{- $n := regexFind "^[0-9]+" $v -}}
+{{- $unit := trimPrefix $n $v -}}
+{{- mul (atoi $n) (get (dict "s" 1 "m" 60 "h" 3600 "d" 86400) $unit) -}}
+{{- end -}}
+
+{{/* The webhook names of webhook-config/ (what the API server's admission metrics call
+them), as one PromQL regular expression: `validate\\.sdb-tls-guard\\.io|...`. */}}
+{{- define "sdb-tls-guard.webhookNamesRegex" -}}
+{{- $names := list -}}
+{{- range $f := list "validating.yaml" "mutating.yaml" -}}
+{{- range ($.Files.Get (printf "files/webhook-config/%s" $f) | fromYaml).webhooks -}}
+{{- $names = append $names (.name | replace "." "\\\\.") -}}
+{{- end -}}
+{{- end -}}
+{{- join "|" $names -}}
+{{- end -}}

@@ -100,7 +100,7 @@ export interface PlanEvent {
 export type Plan =
   | { type: 'done'; reason: string }
   | { type: 'wait'; step: string; message: string; requeueAfterMs: number }
-  | { type: 'act'; step: string; actions: Action[]; status?: StatusChange; event: PlanEvent };
+  | { type: 'act'; step: string; actions: Action[]; status?: StatusChange; event: PlanEvent; failedStep?: string };
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
@@ -203,8 +203,10 @@ function wait(step: string, message: string, ms: number): Plan {
   return { type: 'wait', step, message: conditionText(message), requeueAfterMs: ms };
 }
 
-/** Fail the request; resume the database first if this request paused it. */
-export function failPlan(obs: Observed, message: string): Plan {
+/** Fail the request; resume the database first if this request paused it. `failedStep`
+ *  (data for the metrics, never parsed from the message): the step that did not finish,
+ *  or `Preflight` when the pre-flight review refused the request. */
+export function failPlan(obs: Observed, message: string, failedStep = 'Preflight'): Plan {
   const actions: Action[] = [];
   if (pausedByRequest(obs.database, obs.request)) actions.push({ kind: 'resumeDatabase', reason: pauseReason(obs.request) });
   return {
@@ -213,6 +215,7 @@ export function failPlan(obs: Observed, message: string): Plan {
     actions,
     status: { phase: 'Failed', condition: { type: Cond.Failed, status: 'True', reason: Cond.Failed, message: conditionText(message) } },
     event: { type: 'Warning', reason: Cond.Failed, message: eventText(message) },
+    failedStep,
   };
 }
 
@@ -293,7 +296,7 @@ function planProgressing(obs: Observed, now: number, opts: PlanOptions): Plan {
   if (started !== undefined && now - started > limit) {
     const what = next.type === 'wait' ? `: ${next.message}` : '';
     const step = next.type === 'done' ? 'Successful' : next.step;
-    return failPlan(obs, `step ${step} did not finish within spec.timeout ${formatMs(limit)}${what}`);
+    return failPlan(obs, `step ${step} did not finish within spec.timeout ${formatMs(limit)}${what}`, step);
   }
   return next;
 }
