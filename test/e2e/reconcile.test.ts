@@ -332,7 +332,7 @@ t.test('a PodDisruptionBudget that forbids the eviction: 429 said in EvictPod--<
     if (relax) {
       await cp.api.must(cp.api.patch(pdbPath(run.ns, 'sample-sdb'), { spec: { maxUnavailable: 1 } }, 'merge'), 'relax pdb');
       const { req: done } = await until(run.ns, name, 180_000);
-      t.equal(done.status?.phase, 'Successful', 'finished once the budget allowed one disruption at a time');
+      t.equal(done.status?.phase, 'Successful', `finished once the budget allowed one disruption at a time: ${JSON.stringify(done.status?.conditions?.slice(-2))}`);
       await checkRestarted(t, run.ns, uids, true);
     } else {
       const { req: done, db } = await until(run.ns, name, 120_000);

@@ -108,6 +108,12 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
         `--root-ca-file=${ctx.caFile}`,
         '--use-service-account-credentials=false',
         '--service-cluster-ip-range=10.0.0.0/24',
+        // kwok renews the fake node's Lease every few seconds, but on a loaded 2-core
+        // machine a renewal can come late; past the default 50 s grace the node lifecycle
+        // controller marks the node NotReady and every pod on it Ready=False, and the
+        // tests would measure the machine's load instead of the reconciler.
+        '--node-monitor-grace-period=10m',
+        '--node-startup-grace-period=10m',
         '--v=1',
       ],
       logFile: join(ctx.dir, 'kube-controller-manager.log'),
