@@ -357,10 +357,13 @@ t.test('the kubeconfig the harness writes works with client-node', async (t) => 
   const nsObj = await core.readNamespace({ name: ns });
   t.equal(nsObj.metadata?.labels?.['kubernetes.io/metadata.name'], ns, 'the API server labels namespaces by name (the webhooks select on it)');
   // A denial through client-node: an ApiException with the 422 body.
+  // (Two operations at once: denied whatever the first request's phase; a second TLS
+  // request alone would be admitted while the first is still Pending — tls-op-superseded.)
   const bad = workedRequest('remove.yaml', ns, { name: 'second' });
+  (bad.spec as { tls: Record<string, unknown> }).tls['rotateCertificates'] = true;
   try {
     await custom.createNamespacedCustomObject({ group: 'ops.kubedb.com', version: 'v1alpha1', namespace: ns, plural: 'singlestoreopsrequests', body: bad });
-    t.fail('the second TLS request was admitted');
+    t.fail('a request with two operations was admitted');
   } catch (err) {
     const e = err as { code?: number; body?: unknown };
     t.equal(e.code, 422, 'ApiException code 422');
