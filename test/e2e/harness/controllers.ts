@@ -30,7 +30,7 @@ export interface ControllerBinaries {
 export interface Controllers {
   kcm: ManagedProcess;
   scheduler: ManagedProcess;
-  kwok: ManagedProcess;
+  kwok: Supervised;
   certManager: ManagedProcess;
   /** The fake node pods are scheduled to. */
   nodeName: string;
@@ -88,6 +88,48 @@ async function healthz(p: ManagedProcess, port: number): Promise<void> {
   });
 }
 
+/** A process restarted whenever it exits on its own (up to `max` times), stopped for good by stop(). */
+export interface Supervised extends ManagedProcess {
+  current(): ManagedProcess;
+  restarts(): number;
+}
+
+export function supervise(start: () => ManagedProcess, max = 20): Supervised {
+  let cur = start();
+  let stopped = false;
+  let restarts = 0;
+  const watch = (p: ManagedProcess): void => {
+    void p.exited.then(() => {
+      if (stopped || restarts >= max) return;
+      restarts++;
+      cur = start();
+      watch(cur);
+    });
+  };
+  watch(cur);
+  return {
+    get name() {
+      return cur.name;
+    },
+    get pid() {
+      return cur.pid;
+    },
+    get logFile() {
+      return cur.logFile;
+    },
+    get exited() {
+      return cur.exited;
+    },
+    tail: (lines?: number) => cur.tail(lines),
+    stop: async (graceMs?: number) => {
+      stopped = true;
+      await cur.stop(graceMs);
+    },
+    current: () => cur,
+    restarts: () => restarts,
+  };
+}
+
 export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise<Controllers> {
   const started: ManagedProcess[] = [];
   try {
@@ -139,21 +181,28 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
     started.push(scheduler);
 
     const kwokPort = await freePort();
-    const kwok = startProcess({
-      name: 'kwok',
-      command: b.kwok,
-      args: [
-        `--kubeconfig=${ctx.kubeconfigPath}`,
-        `--config=${b.kwokStages}`,
-        '--manage-all-nodes=false',
-        `--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`,
-        '--node-ip=127.0.0.1',
-        '--cidr=10.1.0.0/16',
-        `--server-address=127.0.0.1:${kwokPort}`,
-        '--v=WARN',
-      ],
-      logFile: join(ctx.dir, 'kwok.log'),
-    });
+    const kwok = supervise(() =>
+      startProcess({
+        name: 'kwok',
+        command: b.kwok,
+        args: [
+          `--kubeconfig=${ctx.kubeconfigPath}`,
+          `--config=${b.kwokStages}`,
+          '--manage-all-nodes=false',
+          `--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`,
+          '--node-ip=127.0.0.1',
+          '--cidr=10.1.0.0/16',
+          `--server-address=127.0.0.1:${kwokPort}`,
+          '--v=WARN',
+        ],
+        // kwok v0.8.0 builds each stage's CEL environment lazily and, now and then, from two
+        // goroutines at once: "fatal error: concurrent map writes" in easycel, seen here at
+        // start-up. One OS thread makes that rarer; supervise() restarts it when it happens
+        // (kwok keeps no state of its own: it reads everything back from the API server).
+        env: { ...process.env, GOMAXPROCS: '1' },
+        logFile: join(ctx.dir, 'kwok.log'),
+      }),
+    );
     started.push(kwok);
 
     await ctx.api.must(
@@ -187,14 +236,14 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
     await waitFor(
       `node ${KWOK_NODE} Ready (kwok)`,
       async () => {
-        await alive(kwok);
+        await alive(kwok.current());
         const r = await ctx.api.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${KWOK_NODE}`);
         return (r.body?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
       },
       60_000,
       300,
     ).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- kwok log ---\n${kwok.tail(30)}`);
+      throw new Error(`${err.message} (kwok restarts: ${kwok.restarts()})\n--- kwok log ---\n${kwok.tail(30)}`);
     });
 
     // cert-manager is working once a SelfSigned ClusterIssuer is Ready.
