@@ -18,7 +18,10 @@
 // mean call time as the API server sees it.
 // Each create targets its own database, so every one is admitted (no tls-op-in-flight).
 // Environment: BENCH_E2E_N (creates per mode, default 500), BENCH_E2E_ROUNDS (default 10),
-// BENCH_E2E_WARMUP (per mode, default 20).
+// BENCH_E2E_WARMUP (per mode, default 20); for a diagnosis, BENCH_E2E_NODE_OPTIONS is given
+// to both webhook processes as NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=DIR, or
+// --tls-keylog=FILE for a capture), and BENCH_E2E_KEEP=1 keeps the scratch directory
+// (the processes' logs).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -46,6 +49,8 @@ const N = Number(process.env['BENCH_E2E_N'] ?? 500);
 const ROUNDS = Number(process.env['BENCH_E2E_ROUNDS'] ?? 10);
 const WARMUP = Number(process.env['BENCH_E2E_WARMUP'] ?? 20);
 const ADMISSION = '/apis/admissionregistration.k8s.io/v1';
+const NODE_OPTIONS = process.env['BENCH_E2E_NODE_OPTIONS'];
+const hookEnv: Record<string, string> = NODE_OPTIONS ? { NODE_OPTIONS } : {};
 const DURATION = 'apiserver_admission_webhook_admission_duration_seconds';
 
 type Mode = 'none' | 'allow-all' | 'ours';
@@ -155,14 +160,14 @@ async function main(): Promise<void> {
   out(`# sdb-tls-guard end-to-end webhook cost — ${new Date().toISOString()}`);
   out(`machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}; load average ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
   // Admission only: no controllers, so their load does not blur the figures.
-  const cp = await startControlPlane({ log: (l) => out(l), controllers: false });
+  const cp = await startControlPlane({ log: (l) => out(l), controllers: false, keepDir: process.env['BENCH_E2E_KEEP'] === '1' });
   let wh: Awaited<ReturnType<typeof startWebhook>> | undefined;
   let ref: ReturnType<typeof startProcess> | undefined;
   try {
     await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sdb-tls-guard' } }), 'namespace');
     const ns: Record<Mode, string> = { none: await newNamespace(cp.api, 'bench-none'), 'allow-all': await newNamespace(cp.api, 'bench-allow-all'), ours: await newNamespace(cp.api, 'bench-ours') };
     for (const m of MODES) await seedDatabases(cp, ns[m], N + WARMUP);
-    wh = await startWebhook(cp, { reconcile: false, extraArgs: ['--log-level=info'] });
+    wh = await startWebhook(cp, { reconcile: false, extraArgs: [`--log-level=${process.env['BENCH_E2E_LOG_LEVEL'] ?? 'info'}`], env: hookEnv });
     const patch = await ourPatch(cp, ns.ours, wh);
     ref = startProcess({
       name: 'allow-all',
@@ -170,13 +175,14 @@ async function main(): Promise<void> {
       args: [join(REPO_ROOT, 'dist/bench/allow-all.js')],
       logFile: join(cp.dir, 'allow-all.log'),
       cwd: REPO_ROOT,
-      env: { ...process.env, ALLOW_ALL_CA_OUT: join(cp.dir, 'allow-all-ca.crt'), ALLOW_ALL_PATCH: patch },
+      env: { ...process.env, ...hookEnv, ALLOW_ALL_CA_OUT: join(cp.dir, 'allow-all-ca.crt'), ALLOW_ALL_PATCH: patch },
     });
     const refLog = join(cp.dir, 'allow-all.log');
     const refPort = await waitFor('the allow-all webhook to listen', async () => {
       const m = /allow-all listening (\d+)/.exec(readFileSync(refLog, 'utf8'));
       return m ? Number(m[1]) : undefined;
     }, 30_000, 100);
+    out(`webhooks: ours at ${wh.url}, allow-all at https://127.0.0.1:${refPort}`);
     const refCa = readFileSync(join(cp.dir, 'allow-all-ca.crt'), 'utf8');
     await register(cp.api, wh.url, wh.caPem, ns.ours);
     await register(cp.api, `https://127.0.0.1:${refPort}`, refCa, ns['allow-all'], (n) => n.replace(/sdb-tls-guard/g, 'allow-all-bench'));
