@@ -90,10 +90,9 @@ export interface ReconcilerHookDeps {
 export type StopReconciler = () => Promise<void>;
 
 /**
- * RECONCILER WIRING POINT — owned by the reconciler helper. Replace the body with a call
- * to `startReconciler(deps)` from ./controller/index.js and return its stop function.
- * serve() calls this only with --reconcile (the default) and a kubeconfig, after the
- * HTTPS server listens, and awaits the returned stop function on shutdown.
+ * Starts the reconciler (./controller/index.js, loaded only when serving with it) and
+ * returns its stop function. serve() calls this only with --reconcile (the default) and a
+ * kubeconfig, after the HTTPS server listens, and awaits the stop function on shutdown.
  */
 export async function startReconcilerHook(deps: ReconcilerHookDeps): Promise<StopReconciler | undefined> {
   const { startReconciler, cacheOpsSource, reconcilerIdentity } = await import('./controller/index.js');
