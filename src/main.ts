@@ -83,8 +83,8 @@ export interface ReconcilerHookDeps {
   engineOptions: EngineOptions;
   /** Namespace for the leader-election Lease (--namespace / POD_NAMESPACE). */
   namespace: string;
-  /** Leader-election identity (POD_NAME, else the host name). */
-  identity: string;
+  /** POD_NAME from the downward API, if set: the Lease identity (docs/reconciler.md). */
+  podName: string | undefined;
 }
 
 export type StopReconciler = () => Promise<void>;
@@ -97,8 +97,9 @@ export type StopReconciler = () => Promise<void>;
 export async function startReconcilerHook(deps: ReconcilerHookDeps): Promise<StopReconciler | undefined> {
   const { startReconciler, cacheOpsSource, reconcilerIdentity } = await import('./controller/index.js');
   const { clientPorts } = await import('./kube/client-ports.js');
-  // Without POD_NAME the host name alone is not unique (two processes on one host).
-  const identity = deps.identity === hostname() ? reconcilerIdentity(undefined, hostname(), process.pid) : deps.identity;
+  // The one place the identity is derived: the pod name, else <hostname>_<pid> (the host
+  // name alone is not unique: two processes on one host).
+  const identity = reconcilerIdentity(deps.podName, hostname(), process.pid);
   const running = startReconciler({
     ports: clientPorts(deps.kubeConfig),
     source: cacheOpsSource(deps.view),
@@ -328,7 +329,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
         ...(policy ? { policy } : {}),
         engineOptions,
         namespace: config.namespace,
-        identity: io.env['POD_NAME'] || hostname(),
+        podName: io.env['POD_NAME'],
       });
     } catch (err) {
       logger.error({ error: (err as Error).message }, 'reconciler failed to start; serving admission only');
