@@ -83,23 +83,23 @@ export interface ReconcilerHookDeps {
   engineOptions: EngineOptions;
   /** Namespace for the leader-election Lease (--namespace / POD_NAMESPACE). */
   namespace: string;
-  /** Leader-election identity (POD_NAME, else the host name). */
-  identity: string;
+  /** POD_NAME from the downward API, if set: the Lease identity (docs/reconciler.md). */
+  podName: string | undefined;
 }
 
 export type StopReconciler = () => Promise<void>;
 
 /**
- * RECONCILER WIRING POINT — owned by the reconciler helper. Replace the body with a call
- * to `startReconciler(deps)` from ./controller/index.js and return its stop function.
- * serve() calls this only with --reconcile (the default) and a kubeconfig, after the
- * HTTPS server listens, and awaits the returned stop function on shutdown.
+ * Starts the reconciler (./controller/index.js, loaded only when serving with it) and
+ * returns its stop function. serve() calls this only with --reconcile (the default) and a
+ * kubeconfig, after the HTTPS server listens, and awaits the stop function on shutdown.
  */
 export async function startReconcilerHook(deps: ReconcilerHookDeps): Promise<StopReconciler | undefined> {
   const { startReconciler, cacheOpsSource, reconcilerIdentity } = await import('./controller/index.js');
   const { clientPorts } = await import('./kube/client-ports.js');
-  // Without POD_NAME the host name alone is not unique (two processes on one host).
-  const identity = deps.identity === hostname() ? reconcilerIdentity(undefined, hostname(), process.pid) : deps.identity;
+  // The one place the identity is derived: the pod name, else <hostname>_<pid> (the host
+  // name alone is not unique: two processes on one host).
+  const identity = reconcilerIdentity(deps.podName, hostname(), process.pid);
   const running = startReconciler({
     ports: clientPorts(deps.kubeConfig),
     source: cacheOpsSource(deps.view),
@@ -329,7 +329,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
         ...(policy ? { policy } : {}),
         engineOptions,
         namespace: config.namespace,
-        identity: io.env['POD_NAME'] || hostname(),
+        podName: io.env['POD_NAME'],
       });
     } catch (err) {
       logger.error({ error: (err as Error).message }, 'reconciler failed to start; serving admission only');

@@ -5,6 +5,7 @@
 // value through quote (src/core/field/quote.ts): cut, escaped, never dumped.
 import { quote } from '../core/field/quote.js';
 import type { Operation } from '../core/findings.js';
+import { isRecord } from '../core/is-record.js';
 
 export const ADMISSION_V1 = 'admission.k8s.io/v1';
 export const ADMISSION_V1BETA1 = 'admission.k8s.io/v1beta1';
@@ -99,7 +100,6 @@ export interface DecodedReview {
 
 export type DecodeResult = { ok: true; review: DecodedReview } | { ok: false; message: string };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

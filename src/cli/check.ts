@@ -17,7 +17,7 @@ import { loadSources } from './loader.js';
 import type { LoadedObject } from './loader.js';
 import { formatJson, formatText } from './output.js';
 import type { CheckError, CheckResult, CheckWarning, NotEvaluatedGroup, TextResult } from './output.js';
-import { buildView, isKind, nameOf, namespaceOf, namespacesOf, withNamespace } from './state.js';
+import { buildView, isKind, manifestName, namespaceOf, namespacesOf, withNamespace } from './state.js';
 
 export interface CheckIO {
   stdin: NodeJS.ReadableStream;
@@ -227,8 +227,8 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
 
   const firstSeen = new Map<string, string>();
   for (const req of requests) {
-    if (nameOf(req.object) === '') continue; // nameless: the schema rule reports it
-    const key = `${namespaceOf(req.object)}/${nameOf(req.object)}`;
+    if (manifestName(req.object) === '') continue; // nameless: the schema rule reports it
+    const key = `${namespaceOf(req.object)}/${manifestName(req.object)}`;
     const prev = firstSeen.get(key);
     if (prev !== undefined) notes.push(`${req.source}: ${GVK.opsRequest.kind} ${key} also appears in ${prev}; the last one is what the cluster will hold`);
     else firstSeen.set(key, req.source);
@@ -280,7 +280,7 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
     const result: CheckResult = {
       source: req.source,
       namespace: namespaceOf(req.object),
-      name: nameOf(req.object),
+      name: manifestName(req.object),
       allowed: r.errors.length === 0,
       errors: toErrors(r.errors),
       warnings: toWarnings(r.warnings),

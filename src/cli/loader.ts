@@ -6,6 +6,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { isRecord } from '../core/is-record.js';
 
 /** One Kubernetes object found in an input, with where it came from. */
 export interface LoadedObject {
@@ -205,10 +206,6 @@ function addObject(value: Record<string, unknown>, source: string, out: LoadResu
     }
     out.objects.push({ source, object: obj });
   }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function firstLine(message: string): string {

@@ -62,7 +62,8 @@ export function namespaceOf(obj: Obj): string {
   return typeof ns === 'string' && ns !== '' ? ns : DEFAULT_NAMESPACE;
 }
 
-export function nameOf(obj: Obj): string {
+/** The name a manifest gives (metadata.name, else its generateName prefix, else ''). */
+export function manifestName(obj: Obj): string {
   const m = metaOf(obj);
   if (typeof m?.name === 'string') return m.name;
   if (typeof m?.generateName === 'string') return m.generateName;
@@ -71,7 +72,7 @@ export function nameOf(obj: Obj): string {
 
 function keyOf(obj: Obj): string {
   const ns = obj.kind === GVK.clusterIssuer.kind ? '' : namespaceOf(obj);
-  return `${String(obj.kind)}\u0000${ns}\u0000${nameOf(obj)}`;
+  return `${String(obj.kind)}\u0000${ns}\u0000${manifestName(obj)}`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // record change, so clock skew between replicas does not matter); the leader renews
 // every retry period and steps down when it could not renew within the renew deadline
 // or sees another holder. On stop the leader releases the Lease (holder cleared).
-import { isConflict, isNotFound, type Clock, type Lease, type LeasePort } from '../kube/ports.js';
+import { isConflict, isNotFound, microTime, type Clock, type Lease, type LeasePort } from '../kube/ports.js';
 import { silentLogger, type Logger } from './types.js';
 
 export interface LeaderOptions {
@@ -21,10 +21,6 @@ export interface LeaderOptions {
   logger?: Logger;
 }
 
-/** Lease times are MicroTime: RFC 3339 with six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export class LeaderElector {
   private leader = false;

@@ -34,6 +34,7 @@ import type { ClusterView } from '../core/view.js';
 import { isConflict, isNotFound, isTooManyRequests, statusMessage, type Clock, type Ports } from '../kube/ports.js';
 import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
 import { boundText, EVENT_MESSAGE_MAX, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
+import { nameOf as coreNameOf } from '../core/rules/common.js';
 
 /** A log field: escaped and cut (names, steps, error texts; docs/security.md). */
 const logText = (s: string, max: number = LOG_FIELD_MAX): string => boundText(s, max, max);
@@ -87,9 +88,7 @@ async function retryOnConflict(attempt: () => Promise<void>): Promise<void> {
   }
 }
 
-function nameOf(o: { metadata?: { name?: string } }): string {
-  return o.metadata?.name ?? '';
-}
+const nameOf = (o: { metadata?: { name?: string } }): string => coreNameOf(o) ?? '';
 
 /** Metric label for a step: per-pod steps collapse to their kind (bounded cardinality). */
 export function stepLabel(step: string): string {

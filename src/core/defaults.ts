@@ -9,6 +9,7 @@ import { CERT_MANAGER_GROUP } from '../api/types.js';
 import type { PatchOp } from './findings.js';
 import { copyObject, setOwn } from './copy.js';
 import { jsonEqual } from './json-equal.js';
+import { isRecord } from './is-record.js';
 
 export const DEFAULT_TIMEOUT = '10m';
 export const DEFAULT_APPLY = 'IfReady';
@@ -17,10 +18,6 @@ export const DEFAULT_APPLY = 'IfReady';
 const APPLY_PATH = '/spec/apply';
 const TIMEOUT_PATH = '/spec/timeout';
 const ISSUER_GROUP_PATH = '/spec/tls/issuerRef/apiGroup';
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function own(o: Record<string, unknown>, k: string): unknown {
   return Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined;
@@ -46,28 +43,28 @@ export function pointer(...tokens: (string | number)[]): string {
  * default-timeout. Empty for anything but a ReconfigureTLS SinglestoreOpsRequest.
  */
 export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TIMEOUT): PatchOp[] {
-  if (!isObj(object)) return [];
+  if (!isRecord(object)) return [];
   const kind = own(object, 'kind');
   if (kind !== undefined && kind !== 'SinglestoreOpsRequest') return [];
   const spec = own(object, 'spec');
-  if (!isObj(spec) || own(spec, 'type') !== 'ReconfigureTLS') return [];
+  if (!isRecord(spec) || own(spec, 'type') !== 'ReconfigureTLS') return [];
   const ops: PatchOp[] = [];
   // default-apply
   if (absent(own(spec, 'apply'))) ops.push({ op: 'add', path: APPLY_PATH, value: DEFAULT_APPLY });
   // default-issuer-group
   const tls = own(spec, 'tls');
-  if (isObj(tls)) {
+  if (isRecord(tls)) {
     const ref = own(tls, 'issuerRef');
-    if (isObj(ref) && absent(own(ref, 'apiGroup'))) {
+    if (isRecord(ref) && absent(own(ref, 'apiGroup'))) {
       ops.push({ op: 'add', path: ISSUER_GROUP_PATH, value: CERT_MANAGER_GROUP });
     }
     const certs = own(tls, 'certificates');
     if (Array.isArray(certs)) {
       for (let i = 0; i < certs.length; i++) {
         const c: unknown = certs[i];
-        if (!isObj(c)) continue;
+        if (!isRecord(c)) continue;
         const cref = own(c, 'issuerRef');
-        if (isObj(cref) && absent(own(cref, 'apiGroup'))) {
+        if (isRecord(cref) && absent(own(cref, 'apiGroup'))) {
           ops.push({ op: 'add', path: pointer('spec', 'tls', 'certificates', i, 'issuerRef', 'apiGroup'), value: CERT_MANAGER_GROUP });
         }
       }
@@ -118,7 +115,7 @@ function shallowCopy(v: unknown, owned: unknown[]): unknown {
   if (owned.includes(v)) return v;
   let c: unknown = v;
   if (Array.isArray(v)) c = v.slice();
-  else if (isObj(v)) c = copyObject(v); // not spread: see copy.ts
+  else if (isRecord(v)) c = copyObject(v); // not spread: see copy.ts
   else return v;
   owned.push(c);
   return c;
@@ -140,7 +137,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
     let cur: unknown = doc;
     for (const t of tokens) {
       if (Array.isArray(cur)) cur = cur[arrayIndex(t, cur.length, false, op)];
-      else if (isObj(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
+      else if (isRecord(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
       else throw new PatchError(`path ${op.path} does not exist`, op);
     }
     if (!jsonEqual(cur, op.value)) throw new PatchError(`test failed at ${op.path}`, op);
@@ -160,7 +157,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
       const next = shallowCopy(parent[idx], owned);
       parent[idx] = next;
       parent = next;
-    } else if (isObj(parent) && Object.prototype.hasOwnProperty.call(parent, t)) {
+    } else if (isRecord(parent) && Object.prototype.hasOwnProperty.call(parent, t)) {
       const next = shallowCopy(parent[t], owned);
       setOwn(parent, t, next);
       parent = next;
@@ -173,7 +170,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
     if (op.op === 'add') parent.splice(arrayIndex(last, parent.length, true, op), 0, op.value);
     else if (op.op === 'replace') parent[arrayIndex(last, parent.length, false, op)] = op.value;
     else parent.splice(arrayIndex(last, parent.length, false, op), 1);
-  } else if (isObj(parent)) {
+  } else if (isRecord(parent)) {
     const exists = Object.prototype.hasOwnProperty.call(parent, last);
     if (op.op !== 'add' && !exists) throw new PatchError(`path ${op.path} does not exist`, op);
     if (op.op === 'remove') delete parent[last];

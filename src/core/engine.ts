@@ -32,10 +32,7 @@ export interface Decision {
   result: ReviewResult;
 }
 
-// ---------------------------------------------------------------------------------
-// The functions below are the engine's public API; their bodies are being written.
-// Signatures are the contract the webhook, CLI and reconciler code against.
-// ---------------------------------------------------------------------------------
+// The engine's public API: the webhook, the CLI and the reconciler's pre-flight call these.
 
 
 /** SPEC 2: the default patch (RFC 6902) of a ReconfigureTLS request; [] for anything else. */

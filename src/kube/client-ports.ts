@@ -18,8 +18,7 @@ import {
   type V1Lease,
 } from '@kubernetes/client-node';
 import { GVK, type Certificate, type Issuer, type PetSet, type Pod, type Singlestore, type SinglestoreOpsRequest } from '../api/types.js';
-import { isNotFound, type Lease, type MergePatch, type OpsRequestSource, type Ports } from './ports.js';
-import { microTime } from '../controller/leader.js';
+import { isNotFound, microTime, type Lease, type MergePatch, type OpsRequestSource, type Ports } from './ports.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const COMPONENT = 'sdb-tls-guard';

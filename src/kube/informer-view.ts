@@ -12,7 +12,7 @@ import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesListObj
 import { GVK, type Issuer, type KubeObject, type Singlestore, type SinglestoreOpsRequest } from '../api/types.js';
 import type { ClusterView } from '../core/view.js';
 import type { CacheStat } from '../metrics.js';
-import type { CacheReadiness, ReadinessReport } from '../server/app.js';
+import type { CacheReadiness, ReadinessReport } from '../api/health.js';
 
 export type ResourceKey = 'singlestores' | 'singlestoreopsrequests' | 'issuers' | 'clusterissuers';
 

@@ -58,21 +58,8 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = {
 };
 
 /** One informer cache as /readyz reports it. */
-export interface CacheReadiness {
-  resource: string;
-  synced: boolean;
-  objects: number;
-  /** Set while the cache is not synced: why (CRD missing, watch error, ...). */
-  reason?: string;
-}
-
-export interface ReadinessReport {
-  ready: boolean;
-  /** `evaluated` with a kubeconfig; `not-evaluated` without one. */
-  clusterRules: 'evaluated' | 'not-evaluated';
-  message: string;
-  caches?: CacheReadiness[];
-}
+import type { ReadinessReport } from '../api/health.js';
+export type { CacheReadiness, ReadinessReport } from '../api/health.js';
 
 export interface AppDeps {
   metrics: Metrics;

@@ -10,6 +10,7 @@ import type { ClusterView } from '../core/view.js';
 import type { AdmissionRequest, AdmissionResponse } from '../admission/review.js';
 import { allowResponse, defaultIdOf, internalErrorResponse, patchResponse, reviewResponse, ruleIds } from '../admission/responses.js';
 import type { ReviewVerdict } from '../metrics.js';
+import { isRecord } from '../core/is-record.js';
 
 /** The engine functions the webhook needs (injectable so tests can make it throw). */
 export interface AdmissionEngine {
@@ -42,7 +43,6 @@ export interface Outcome {
   error?: unknown;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Only SinglestoreOpsRequests are judged; anything else is let through untouched. */
 export function isGuardedKind(req: AdmissionRequest): boolean {

@@ -1,6 +1,7 @@
 // Leader election over a coordination.k8s.io/v1 Lease, with a fake clock.
 import t from 'tap';
-import { LeaderElector, microTime } from '../../src/controller/leader.js';
+import { LeaderElector } from '../../src/controller/leader.js';
+import { microTime } from '../../src/kube/ports.js';
 import type { Lease } from '../../src/kube/ports.js';
 import { FakeClock, MemoryStore, memoryPorts } from '../support/memory-ports.js';
 

@@ -64,6 +64,7 @@ t.test('reconcilerIdentity', async (t) => {
   t.equal(reconcilerIdentity('sdb-tls-guard-7d9f', 'node1', 42), 'sdb-tls-guard-7d9f');
   t.equal(reconcilerIdentity(undefined, 'node1', 42), 'node1_42');
   t.equal(reconcilerIdentity('  ', 'node1', 42), 'node1_42');
+  t.equal(reconcilerIdentity('sdb-tls-guard-7d9f', 'sdb-tls-guard-7d9f', 42), 'sdb-tls-guard-7d9f', 'in a Deployment pod the host name is the pod name: still the pod name, no _pid');
 });
 
 function counting(): { m: ReconcileMetrics; steps: () => number } {

@@ -3,7 +3,7 @@ import t from 'tap';
 import {
   certificatePatch,
   newTLS,
-  parseGoDuration,
+  durationMs,
   petSetNames,
   petSetPatch,
   restartOrder,
@@ -104,7 +104,7 @@ t.test('PetSet names and restart order', async (t) => {
   ]);
 });
 
-t.test('parseGoDuration', async (t) => {
+t.test('durationMs', async (t) => {
   const cases: [string, number | undefined][] = [
     ['10m', 600_000],
     ['1h30m', 5_400_000],
@@ -116,7 +116,7 @@ t.test('parseGoDuration', async (t) => {
     ['1d', undefined],
     ['m', undefined],
   ];
-  for (const [s, want] of cases) t.equal(parseGoDuration(s), want, JSON.stringify(s));
+  for (const [s, want] of cases) t.equal(durationMs(s), want, JSON.stringify(s));
 });
 
 t.test('conditions keep lastTransitionTime while status is unchanged', async (t) => {

@@ -17,7 +17,7 @@ import type { Finding } from '../findings.js';
 import { aggregate } from '../field/errors.js';
 import { boundText, CONDITION_MESSAGE_MAX, EVENT_MESSAGE_MAX, quote } from '../field/quote.js';
 import { getCondition, hasCondition, isPodReady, latestTransition, type NewCondition } from './conditions.js';
-import { parseGoDuration } from './duration.js';
+import { durationMs } from './duration.js';
 import {
   checkPodReadyCondition,
   Cond,
@@ -120,7 +120,7 @@ const isTLS = (r: SinglestoreOpsRequest): boolean => r.spec?.type === 'Reconfigu
 const isPendingPhase = (r: SinglestoreOpsRequest): boolean => !r.status?.phase || r.status.phase === 'Pending';
 
 export function timeoutMs(req: SinglestoreOpsRequest, opts: PlanOptions = {}): number {
-  const t = req.spec?.timeout ? parseGoDuration(req.spec.timeout) : undefined;
+  const t = req.spec?.timeout ? durationMs(req.spec.timeout) : undefined;
   return t !== undefined && t > 0 ? t : (opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS);
 }
 
