@@ -10,7 +10,7 @@
 //      reviews requests and carries a ReconfigureTLS request to Successful; every row of
 //      the RBAC table in docs/security.md is allowed by the real RBAC authorizer and the
 //      verbs the chart leaves out are forbidden.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,6 +107,28 @@ const COMBOS: { name: string; set: string[] }[] = [
   },
 ];
 
+/** Through the API server: a request for a missing database is denied by our webhook, one
+ *  for a seeded database is admitted and defaulted (spec.timeout is the webhook's, not the CRD's). */
+async function deniesAndAdmits(t: Test, api: ApiClient, label: string, admitMs: number): Promise<{ ns: string; admitted: Awaited<ReturnType<typeof createOps>> }> {
+  const ns = await newNamespace(api, `${label}-deny`);
+  await waitForDenial(api, ns);
+  const denied = await createOps(api, workedRequest('add-tls.yaml', ns), { dryRun: 'All' });
+  t.equal(denied.status, 422, `${label}: a request for a missing database is denied`);
+  t.match(String(denied.body.message), `admission webhook "${VALIDATE}" denied the request: [spec.databaseRef.name: Not found: "sample-sdb": Singlestore ${ns}/sample-sdb does not exist`);
+  const okNs = (await seedState(api, await newNamespace(api, `${label}-admit`), 'state.yaml')).namespace;
+  const admitted = await waitFor(
+    `${label}: the add request to be admitted (the webhook's informers see the seeded state)`,
+    async () => {
+      const r = await createOps(api, workedRequest('add-tls.yaml', okNs));
+      return r.status === 201 ? r : undefined;
+    },
+    admitMs,
+    300,
+  );
+  t.equal((admitted.body.spec as { timeout?: string }).timeout, '10m', `${label}: spec.timeout defaulted by the mutating webhook`);
+  return { ns, admitted };
+}
+
 t.test('helm template output passes a server-side dry-run with strict field validation', async (t) => {
   for (const c of COMBOS) {
     const ns = await newNamespace(cp.api, 'dry-run');
@@ -153,26 +175,7 @@ t.test("the chart's webhook configurations answer the API server; matchCondition
   t.teardown(() => wh.stop());
   const objects = renderChart(RELEASE);
   await registerWebhooks(api, wh, chartWebhookDir(objects, 'default'));
-  const ns = await newNamespace(api, 'chart-webhooks');
-  await waitForDenial(api, ns);
-
-  const denied = await createOps(api, workedRequest('add-tls.yaml', ns), { dryRun: 'All' });
-  t.equal(denied.status, 422);
-  t.match(String(denied.body.message), `admission webhook "${VALIDATE}" denied the request: [spec.databaseRef.name: Not found: "sample-sdb": Singlestore ${ns}/sample-sdb does not exist`);
-
-  // Defaulting through the mutating webhook (spec.timeout is the webhook's, not the CRD's).
-  const seeded = await seedState(api, await newNamespace(api, 'chart-defaults'), 'state.yaml');
-  const okNs = seeded.namespace;
-  const admitted = await waitFor(
-    'the add request to be admitted',
-    async () => {
-      const r = await createOps(api, workedRequest('add-tls.yaml', okNs));
-      return r.status === 201 ? r : undefined;
-    },
-    15_000,
-    300,
-  );
-  t.equal((admitted.body.spec as { timeout?: string }).timeout, '10m', 'spec.timeout defaulted by the mutating webhook');
+  const { ns, admitted } = await deniesAndAdmits(t, api, 'chart', 15_000);
 
   // Excluded namespaces are never reviewed (the same request with no database is admitted).
   for (const excluded of [RELEASE, 'kube-system']) {
@@ -198,6 +201,7 @@ t.test("the chart's webhook configurations answer the API server; matchCondition
 
   const existing = admitted.body as SinglestoreOpsRequest & Obj;
   const existingName = existing.metadata?.name ?? '';
+  const okNs = existing.metadata?.namespace ?? '';
   t.equal(
     (await api.patch(opsPath(okNs, existingName, 'status'), { status: { phase: 'Pending' } }, 'merge')).status,
     200,
@@ -372,23 +376,7 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
   t.teardown(async () => {
     for (const plural of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) await api.delete(`${ADMISSION}/${plural}/${RELEASE}`);
   });
-  const ns = await newNamespace(api, 'image-admission');
-  await waitForDenial(api, ns);
-  const denied = await createOps(api, workedRequest('add-tls.yaml', ns), { dryRun: 'All' });
-  t.equal(denied.status, 422, 'a request for a missing database is denied');
-  t.match(String(denied.body.message), `admission webhook "${VALIDATE}" denied the request: [spec.databaseRef.name: Not found: "sample-sdb": Singlestore ${ns}/sample-sdb does not exist`);
-  const ok = await newNamespace(api, 'image-admit');
-  await seedState(api, ok, 'state.yaml');
-  const admitted = await waitFor(
-    'the add request to be admitted (the container sees the seeded state through its in-cluster informers)',
-    async () => {
-      const r = await createOps(api, workedRequest('add-tls.yaml', ok));
-      return r.status === 201 ? r : undefined;
-    },
-    30_000,
-    300,
-  );
-  t.equal((admitted.body.spec as { timeout?: string }).timeout, '10m', 'defaulted by the mutating webhook in the container');
+  await deniesAndAdmits(t, api, 'image', 30_000);
   await sleep(LOG_FLUSH_MS * 3);
   const decisions = wh.logs().filter((l) => typeof l['verdict'] === 'string');
   t.ok(decisions.some((l) => l['verdict'] === 'denied') && decisions.some((l) => l['verdict'] === 'allowed'), `the container logged its decisions (${decisions.length})`);
