@@ -14,33 +14,23 @@ import {
   dbPath,
   newNamespace,
   opsPath,
-  registerWebhooks,
   seedDatabase,
   sleep,
-  startControlPlane,
-  startWebhook,
+  startServiceCluster,
   waitFor,
   workedRequest,
   type ControlPlane,
   type Obj,
-  type Webhook,
 } from './harness/index.js';
 
 let cp: ControlPlane;
-let wh: Webhook;
+let stop: (() => Promise<void>) | undefined;
 
 t.before(async () => {
-  cp = await startControlPlane({ log: (l) => t.comment(l) });
-  await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sdb-tls-guard' } }), 'namespace sdb-tls-guard');
-  wh = await startWebhook(cp, { reconcile: true });
-  await registerWebhooks(cp.api, wh);
-  t.comment(`parts: ${cp.versions}; webhook + reconciler at ${wh.url}`);
+  ({ cp, stop } = await startServiceCluster((l) => t.comment(l)));
 });
 
-t.teardown(async () => {
-  await wh?.stop();
-  await cp?.stop();
-});
+t.teardown(() => stop?.());
 
 const request = async (ns: string, name: string): Promise<SinglestoreOpsRequest> => cp.api.must<SinglestoreOpsRequest>(cp.api.get(opsPath(ns, name)), `request ${name}`);
 const phaseOf = async (ns: string, name: string): Promise<string> => (await request(ns, name)).status?.phase ?? '';

@@ -13,36 +13,25 @@ import {
   newNamespace,
   opsPath,
   R,
-  registerWebhooks,
   resourcePath,
   seedDatabase,
   sleep,
-  startControlPlane,
-  startWebhook,
+  startServiceCluster,
   waitFor,
   workedRequest,
   type ControlPlane,
   type Obj,
   type SeedOptions,
-  type Webhook,
 } from './harness/index.js';
 
 let cp: ControlPlane;
-let wh: Webhook;
+let stop: (() => Promise<void>) | undefined;
 
 t.before(async () => {
-  cp = await startControlPlane({ log: (l) => t.comment(l) });
-  // The reconciler's leader-election Lease lives in --namespace.
-  await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sdb-tls-guard' } }), 'namespace sdb-tls-guard');
-  wh = await startWebhook(cp, { reconcile: true });
-  await registerWebhooks(cp.api, wh);
-  t.comment(`parts: ${cp.versions}; webhook + reconciler at ${wh.url}`);
+  ({ cp, stop } = await startServiceCluster((l) => t.comment(l)));
 });
 
-t.teardown(async () => {
-  await wh?.stop();
-  await cp?.stop();
-});
+t.teardown(() => stop?.());
 
 interface Running {
   ns: string;

@@ -8,7 +8,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { ApiClient } from './api.js';
-import type { ControlPlane } from './control-plane.js';
+import { startControlPlane, type ControlPlane } from './control-plane.js';
 import { REPO_ROOT } from './paths.js';
 import { startProcess, waitFor, type ManagedProcess } from './process.js';
 
@@ -186,5 +186,34 @@ export async function unregisterWebhooks(api: ApiClient, dir = WEBHOOK_CONFIG_DI
   ] as const) {
     const name = (parseDocument(readFileSync(join(dir, file), 'utf8')).toJSON() as WebhookConfiguration).metadata.name;
     await api.delete(`${ADMISSION}/${plural}/${name}`);
+  }
+}
+
+/** The Lease namespace the service's reconciler elects its leader in (its --namespace default). */
+export const LEASE_NAMESPACE = 'sdb-tls-guard';
+
+/**
+ * What the reconciler tiers start first: the control plane with its real controllers,
+ * the Lease namespace, and the service (webhook + reconciler) registered from
+ * webhook-config/. stop() stops the service, then the control plane.
+ */
+export async function startServiceCluster(log: (line: string) => void, o: WebhookOptions = {}): Promise<{ cp: ControlPlane; wh: Webhook; stop(): Promise<void> }> {
+  const cp = await startControlPlane({ log });
+  try {
+    await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } }), `namespace ${LEASE_NAMESPACE}`);
+    const wh = await startWebhook(cp, { reconcile: true, ...o });
+    await registerWebhooks(cp.api, wh);
+    log(`parts: ${cp.versions}; webhook + reconciler at ${wh.url}`);
+    return {
+      cp,
+      wh,
+      stop: async () => {
+        await wh.stop();
+        await cp.stop();
+      },
+    };
+  } catch (err) {
+    await cp.stop();
+    throw err;
   }
 }
