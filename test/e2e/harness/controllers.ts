@@ -130,6 +130,20 @@ export function supervise(start: () => ManagedProcess, max = 20): Supervised {
   };
 }
 
+/** What kube-controller-manager and kube-scheduler both need: the admin kubeconfig for the
+ *  API and for delegated authn/z, no leader election, their secure port on loopback. */
+function componentArgs(kubeconfig: string, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--authentication-skip-lookup',
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+  ];
+}
+
 export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise<Controllers> {
   const started: ManagedProcess[] = [];
   try {
@@ -138,13 +152,7 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
       name: 'kube-controller-manager',
       command: b.kubeControllerManager,
       args: [
-        `--kubeconfig=${ctx.kubeconfigPath}`,
-        `--authentication-kubeconfig=${ctx.kubeconfigPath}`,
-        `--authorization-kubeconfig=${ctx.kubeconfigPath}`,
-        '--authentication-skip-lookup',
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${kcmPort}`,
+        ...componentArgs(ctx.kubeconfigPath, kcmPort),
         `--cert-dir=${join(ctx.dir, 'kcm-certs')}`,
         `--service-account-private-key-file=${ctx.saPrivateKeyFile}`,
         `--root-ca-file=${ctx.caFile}`,
@@ -167,13 +175,7 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
       name: 'kube-scheduler',
       command: b.kubeScheduler,
       args: [
-        `--kubeconfig=${ctx.kubeconfigPath}`,
-        `--authentication-kubeconfig=${ctx.kubeconfigPath}`,
-        `--authorization-kubeconfig=${ctx.kubeconfigPath}`,
-        '--authentication-skip-lookup',
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${schedPort}`,
+        ...componentArgs(ctx.kubeconfigPath, schedPort),
         '--v=1',
       ],
       logFile: join(ctx.dir, 'kube-scheduler.log'),
