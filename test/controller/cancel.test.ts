@@ -9,7 +9,7 @@ import { startReconciler } from '../../src/controller/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { systemClock } from '../../src/kube/ports.js';
 import { FakeCertManager, FakePetSetController, MemoryOpsCache, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
-import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -35,13 +35,7 @@ async function passUntil(h: Harness, rec: ReturnType<typeof makeReconciler>, sto
 t.test('deleting a waiting (Pending) request: it is gone and nothing was touched', async (t) => {
   const h = newHarness();
   seedState(h, 'state-tls.yaml');
-  h.store.put('SinglestoreOpsRequest', {
-    apiVersion: 'ops.kubedb.com/v1alpha1',
-    kind: 'SinglestoreOpsRequest',
-    metadata: { name: 'sdbops-restart', namespace: NS },
-    spec: { type: 'Restart', databaseRef: { name: DB } },
-    status: { phase: 'Progressing' },
-  } as never);
+  putProgressingRestart(h, NS, DB);
   addRequest(h, 'rotate.yaml');
   const rec = makeReconciler(h);
   await rec.reconcileDatabase(NS, DB);

@@ -2,7 +2,7 @@
 // the database resumed; someone else's pause is never touched.
 import t from 'tap';
 import type { Singlestore } from '../../src/api/types.js';
-import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -127,13 +127,7 @@ t.test('supersede: the older Pending request is Skipped, the newer one runs', as
 t.test('another request of the database is Progressing: this one waits, then runs', async (t) => {
   const h = newHarness();
   seedState(h, 'state-tls.yaml');
-  h.store.put('SinglestoreOpsRequest', {
-    apiVersion: 'ops.kubedb.com/v1alpha1',
-    kind: 'SinglestoreOpsRequest',
-    metadata: { name: 'sdbops-restart', namespace: NS },
-    spec: { type: 'Restart', databaseRef: { name: DB } },
-    status: { phase: 'Progressing' },
-  } as never);
+  putProgressingRestart(h, NS, DB);
   addRequest(h, 'rotate.yaml');
   const rec = makeReconciler(h);
   for (let i = 0; i < 5; i++) {

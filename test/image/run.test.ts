@@ -20,9 +20,11 @@ interface Answer {
   body: string;
 }
 
-function post(url: string, ca: string, body: string): Promise<Answer> {
+/** GET `url`, or POST `body` as JSON when given, trusting `ca`. */
+function call(url: string, ca: string, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
+    const opts = body === undefined ? { ca, timeout: 10_000 } : { method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 10_000 };
+    const req = request(url, opts, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -34,20 +36,6 @@ function post(url: string, ca: string, body: string): Promise<Answer> {
   });
 }
 
-function get(url: string, ca: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { ca, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
-
 t.test('serve --self-signed from the image: probes and real AdmissionReviews', async (t) => {
   const info = await ensureImageLoaded();
   t.comment(`image ${info.reference} ${info.digest}`);
@@ -56,20 +44,20 @@ t.test('serve --self-signed from the image: probes and real AdmissionReviews', a
   t.ok(wh.caPem, 'the container printed its self-signed CA');
   const ca = wh.caPem!;
 
-  const health = await get(`${wh.url}/healthz`, ca);
+  const health = await call(`${wh.url}/healthz`, ca);
   t.equal(health.status, 200, `/healthz: ${health.body}`);
-  const ready = await get(`${wh.url}/readyz`, ca);
+  const ready = await call(`${wh.url}/readyz`, ca);
   t.equal(ready.status, 200, `/readyz: ${ready.body}`);
   t.match(ready.body, /not evaluated/i, '/readyz says the cluster rules are not evaluated (no kubeconfig in the container)');
 
-  const denied = await post(`${wh.url}/validate`, ca, readFileSync(join(FIXTURES, 'admission/v1-create-denied.json'), 'utf8'));
+  const denied = await call(`${wh.url}/validate`, ca, readFileSync(join(FIXTURES, 'admission/v1-create-denied.json'), 'utf8'));
   t.equal(denied.status, 200);
   const dr = JSON.parse(denied.body) as { response: { uid: string; allowed: boolean; status?: { code?: number; details?: { causes?: unknown[] } } } };
   t.equal(dr.response.allowed, false, 'the bad request is denied');
   t.equal(dr.response.status?.code, 422);
   t.equal(dr.response.status?.details?.causes?.length, 3, 'alias, duration and timeout causes');
 
-  const allowed = await post(`${wh.url}/validate`, ca, readFileSync(join(FIXTURES, 'admission/v1-create-allowed.json'), 'utf8'));
+  const allowed = await call(`${wh.url}/validate`, ca, readFileSync(join(FIXTURES, 'admission/v1-create-allowed.json'), 'utf8'));
   t.equal(JSON.parse(allowed.body).response.allowed, true, 'the good request is allowed');
 
   // The container as the runtime runs it: user, capabilities, read-only root.

@@ -101,6 +101,17 @@ export function settle(h: Harness, rounds = 3): void {
   }
 }
 
+/** A Restart request of the database, Progressing (another type, run by KubeDB's ops-manager). */
+export function putProgressingRestart(h: Harness, namespace: string, database: string, name = 'sdbops-restart'): void {
+  h.store.put('SinglestoreOpsRequest', {
+    apiVersion: 'ops.kubedb.com/v1alpha1',
+    kind: 'SinglestoreOpsRequest',
+    metadata: { name, namespace },
+    spec: { type: 'Restart', databaseRef: { name: database } },
+    status: { phase: 'Progressing' },
+  } as never);
+}
+
 /** Adds a worked request as the mutating webhook would have admitted it (defaults applied). */
 export function addRequest(h: Harness, file: string, o: { name?: string; namespace?: string; database?: string; spec?: Record<string, unknown> } = {}): SinglestoreOpsRequest {
   const [raw] = loadDocs(file);
