@@ -17,7 +17,8 @@ import { loadSources } from './loader.js';
 import type { LoadedObject } from './loader.js';
 import { formatJson, formatText } from './output.js';
 import type { CheckError, CheckResult, CheckWarning, NotEvaluatedGroup, TextResult } from './output.js';
-import { buildView, isKind, manifestName, namespaceOf, namespacesOf, withNamespace } from './state.js';
+import { buildView, isKind, manifestName, namespacesOf, withNamespace } from './state.js';
+import { namespaceOf } from '../core/meta.js';
 
 export interface CheckIO {
   stdin: NodeJS.ReadableStream;

@@ -3,8 +3,7 @@
 // apply). Only the four kinds the rules read join the view.
 import { GVK } from '../api/types.js';
 import { MemoryView } from '../core/memory-view.js';
-
-export const DEFAULT_NAMESPACE = 'default';
+import { DEFAULT_NAMESPACE, namespaceOf } from '../core/meta.js';
 
 type Obj = Record<string, unknown>;
 
@@ -55,11 +54,6 @@ export function withNamespace(obj: Obj): Obj {
   const ns = (meta as Obj).namespace;
   if (ns === undefined || ns === null || ns === '') return { ...obj, metadata: { ...(meta as Obj), namespace: DEFAULT_NAMESPACE } };
   return obj;
-}
-
-export function namespaceOf(obj: Obj): string {
-  const ns = metaOf(obj)?.namespace;
-  return typeof ns === 'string' && ns !== '' ? ns : DEFAULT_NAMESPACE;
 }
 
 /** The name a manifest gives (metadata.name, else its generateName prefix, else ''). */

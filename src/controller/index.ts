@@ -14,6 +14,7 @@ import { KeyedQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
 import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
 import { boundText, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
+import { namespaceOf } from '../core/meta.js';
 
 export { Reconciler } from './reconciler.js';
 export { LeaderElector } from './leader.js';
@@ -60,7 +61,7 @@ export interface RunningReconciler {
 function dbKey(r: SinglestoreOpsRequest): string | undefined {
   const db = r.spec?.databaseRef?.name;
   if (!db || r.spec?.type !== 'ReconfigureTLS') return undefined;
-  return `${r.metadata?.namespace ?? 'default'}/${db}`;
+  return `${namespaceOf(r)}/${db}`;
 }
 
 export function startReconciler(deps: ReconcilerDeps): RunningReconciler {

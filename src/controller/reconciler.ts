@@ -34,7 +34,7 @@ import type { ClusterView } from '../core/view.js';
 import { isConflict, isNotFound, isTooManyRequests, statusMessage, type Clock, type Ports } from '../kube/ports.js';
 import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
 import { boundText, EVENT_MESSAGE_MAX, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
-import { nameOf as coreNameOf } from '../core/rules/common.js';
+import { nameOf as coreNameOf, namespaceOf } from '../core/meta.js';
 
 /** A log field: escaped and cut (names, steps, error texts; docs/security.md). */
 const logText = (s: string, max: number = LOG_FIELD_MAX): string => boundText(s, max, max);
@@ -169,7 +169,7 @@ export class Reconciler {
   /** Fresh copies (GET) of the siblings a Pending decision rests on: those the view
    *  shows, plus any this process started that the view may not show yet. Deleted ones drop out. */
   private async confirmSiblings(req: SinglestoreOpsRequest, cached: SinglestoreOpsRequest[]): Promise<SinglestoreOpsRequest[]> {
-    const ns = req.metadata?.namespace ?? 'default';
+    const ns = namespaceOf(req);
     const key = `${ns}/${req.spec?.databaseRef?.name ?? ''}`;
     const names = new Set(cached.map(nameOf));
     for (const n of this.startedHere.get(key) ?? []) names.add(n);
@@ -186,7 +186,7 @@ export class Reconciler {
   }
 
   private forget(r: SinglestoreOpsRequest): void {
-    const key = `${r.metadata?.namespace ?? 'default'}/${r.spec?.databaseRef?.name ?? ''}`;
+    const key = `${namespaceOf(r)}/${r.spec?.databaseRef?.name ?? ''}`;
     const set = this.startedHere.get(key);
     if (!set) return;
     set.delete(nameOf(r));
@@ -194,7 +194,7 @@ export class Reconciler {
   }
 
   private remember(r: SinglestoreOpsRequest): void {
-    const key = `${r.metadata?.namespace ?? 'default'}/${r.spec?.databaseRef?.name ?? ''}`;
+    const key = `${namespaceOf(r)}/${r.spec?.databaseRef?.name ?? ''}`;
     let set = this.startedHere.get(key);
     if (!set) this.startedHere.set(key, (set = new Set()));
     set.add(nameOf(r));
@@ -258,7 +258,7 @@ export class Reconciler {
   /** Gathers what the planner needs for the request's current stage (and no more). */
   async observe(req: SinglestoreOpsRequest): Promise<{ obs: Observed; fetched: PrefetchedIssuers }> {
     const p = this.o.ports;
-    const ns = req.metadata?.namespace ?? 'default';
+    const ns = namespaceOf(req);
     const dbName = req.spec?.databaseRef?.name ?? '';
     const conds = req.status?.conditions;
     const phase = req.status?.phase ?? '';
@@ -306,7 +306,7 @@ export class Reconciler {
   /** Runs a plan's actions in order, then records its status change and its event. */
   async execute(obs: Observed, p: Extract<Plan, { type: 'act' }>): Promise<void> {
     const req = obs.request;
-    const ns = req.metadata?.namespace ?? 'default';
+    const ns = namespaceOf(req);
     const started = latestTransition(req.status?.conditions);
     for (const a of p.actions) await this.runAction(obs, a);
     if (p.status) await this.writeStatus(req, p.status);
@@ -333,7 +333,7 @@ export class Reconciler {
 
   /** Writes the status change; only when it changes something; 409 → re-read, retry. */
   async writeStatus(req: SinglestoreOpsRequest, change: StatusChange): Promise<void> {
-    const ns = req.metadata?.namespace ?? 'default';
+    const ns = namespaceOf(req);
     const name = nameOf(req);
     let cur: SinglestoreOpsRequest | undefined = req;
     for (let i = 0; ; i++) {
@@ -391,7 +391,7 @@ export class Reconciler {
   async runAction(obs: Observed, a: Action): Promise<void> {
     const p = this.o.ports;
     const req = obs.request;
-    const ns = req.metadata?.namespace ?? 'default';
+    const ns = namespaceOf(req);
     const db = req.spec?.databaseRef?.name ?? '';
     switch (a.kind) {
       case 'pauseDatabase':

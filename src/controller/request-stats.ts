@@ -5,6 +5,7 @@
 import type { KubeObject, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
 import { Cond, getCondition, PAUSED } from '../core/reconcile/index.js';
 import { phaseLabel, type RequestStats } from '../metrics.js';
+import { namespaceOf } from '../core/meta.js';
 
 /** Phases in which a request still has work ahead (SPEC 3b's non-terminal phases). */
 const NON_TERMINAL = new Set(['New', 'Pending', 'Progressing', 'WaitingForApproval', 'Approved']);
@@ -41,7 +42,7 @@ export function requestStats(requests: readonly KubeObject[], databases: readonl
     const phase = phaseLabel(r.status?.phase);
     byPhase.set(phase, (byPhase.get(phase) ?? 0) + 1);
     if (!NON_TERMINAL.has(phase)) continue;
-    const namespace = r.metadata?.namespace ?? 'default';
+    const namespace = namespaceOf(r);
     const database = r.spec?.databaseRef?.name ?? '';
     const at = since(r, phase);
     if (at === undefined || database === '') continue;
@@ -54,7 +55,7 @@ export function requestStats(requests: readonly KubeObject[], databases: readonl
     const db = o as Singlestore;
     const p = pausedByGuard(db);
     if (!p || p.at === undefined) continue;
-    paused.push({ namespace: db.metadata?.namespace ?? 'default', database: db.metadata?.name ?? '', seconds: Math.max(0, (now - p.at) / 1000) });
+    paused.push({ namespace: namespaceOf(db), database: db.metadata?.name ?? '', seconds: Math.max(0, (now - p.at) / 1000) });
   }
   return {
     byPhase,

@@ -3,6 +3,7 @@
 // "<namespace>/<name>", ops requests by "<namespace>/<database>" then by name.
 import type { Issuer, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
 import type { ClusterView } from './view.js';
+import { namespaceOf } from './meta.js';
 
 type Kind = 'Singlestore' | 'SinglestoreOpsRequest' | 'Issuer' | 'ClusterIssuer';
 
@@ -19,8 +20,7 @@ function metaOf(obj: unknown): Meta | undefined {
   if (kind !== 'Singlestore' && kind !== 'SinglestoreOpsRequest' && kind !== 'Issuer' && kind !== 'ClusterIssuer') return undefined;
   const name = o.metadata?.name;
   if (typeof name !== 'string' || name === '') return undefined;
-  const ns = o.metadata?.namespace;
-  return { kind, name, namespace: kind === 'ClusterIssuer' ? '' : typeof ns === 'string' && ns !== '' ? ns : 'default' };
+  return { kind, name, namespace: kind === 'ClusterIssuer' ? '' : namespaceOf(o) };
 }
 
 /** The items of a `kind: List` (or `<Kind>List`) object, as `kubectl get -o yaml` prints. */

@@ -6,6 +6,7 @@
 // CertificateName, GoverningServiceName). Pod names are `<petset>-<ordinal>` (the PetSet
 // controller's, not cut). PURE.
 import type { Singlestore, SinglestoreOpsRequest } from '../api/types.js';
+import { namespaceOf } from './meta.js';
 
 /** DNS-1123 label length, the limit kmodules cuts derived names to. */
 export const MAX_NAME_LENGTH = 63;
@@ -75,7 +76,7 @@ const PAUSE_REASON_RE = /^SinglestoreOpsRequest ([^/\s]+)\/(\S+)$/;
 
 /** Who paused the database: the `reason` of the Paused condition this project adds. */
 export function pauseReason(req: SinglestoreOpsRequest): string {
-  return `${PAUSE_REASON_PREFIX}${req.metadata?.namespace ?? 'default'}/${req.metadata?.name ?? ''}`;
+  return `${PAUSE_REASON_PREFIX}${namespaceOf(req)}/${req.metadata?.name ?? ''}`;
 }
 
 /** The ops request a Paused condition's reason names (`SinglestoreOpsRequest <ns>/<name>`), if any. */

@@ -19,6 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import { GVK, type Certificate, type Issuer, type PetSet, type Pod, type Singlestore, type SinglestoreOpsRequest } from '../api/types.js';
 import { isNotFound, microTime, type Lease, type MergePatch, type OpsRequestSource, type Ports } from './ports.js';
+import { namespaceOf } from '../core/meta.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const COMPONENT = 'sdb-tls-guard';
@@ -137,7 +138,7 @@ export function clientPorts(kc: KubeConfig): Ports {
     events: {
       async emit(involved, type, reason, message) {
         const now = new Date();
-        const ns = involved.metadata?.namespace ?? 'default';
+        const ns = namespaceOf(involved);
         await core.createNamespacedEvent({
           namespace: ns,
           body: {

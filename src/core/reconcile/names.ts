@@ -1,6 +1,7 @@
 // KubeDB's vocabulary for a ReconfigureTLS ops request (../../../../shared/DOMAIN.md,
 // "How KubeDB's ops-manager runs one") and the object names KubeDB derives. PURE.
 import type { SinglestoreOpsRequest } from '../../api/types.js';
+import { namespaceOf } from '../meta.js';
 
 /** Condition types (== reasons) a user sees on the ops request in `kubectl describe`. */
 export const Cond = {
@@ -31,7 +32,7 @@ export const TLS_VOLUME = 'tls-volume';
 export const TLS_MOUNT_PATH = '/etc/memsql/certs';
 
 export function requestKey(req: SinglestoreOpsRequest): string {
-  return `${req.metadata?.namespace ?? 'default'}/${req.metadata?.name ?? ''}`;
+  return `${namespaceOf(req)}/${req.metadata?.name ?? ''}`;
 }
 
 // Derived object names and the pause reason live in the one naming module.

@@ -39,6 +39,7 @@ import {
   tlsOperation,
   type TLSOperation,
 } from './tls.js';
+import { namespaceOf } from '../meta.js';
 
 export interface Observed {
   request: SinglestoreOpsRequest;
@@ -244,7 +245,7 @@ export function plan(obs: Observed, now: number, opts: PlanOptions = {}): Plan {
 
 function planPending(obs: Observed, opts: PlanOptions): Plan {
   const req = obs.request;
-  const ns = req.metadata?.namespace ?? 'default';
+  const ns = namespaceOf(req);
   const pendingTLS = [req, ...obs.siblings].filter((r) => isTLS(r) && isPendingPhase(r));
   let newest = req;
   for (const r of pendingTLS) if (isNewer(r, newest)) newest = r;
@@ -307,7 +308,7 @@ function nextProgressingStep(obs: Observed, opts: PlanOptions): Plan {
   const done = (t: string): boolean => hasCondition(conds, t, 'True');
   const poll = opts.pollMs ?? 2000;
   const db = obs.database;
-  const ns = req.metadata?.namespace ?? 'default';
+  const ns = namespaceOf(req);
   const dbName = req.spec?.databaseRef?.name ?? '';
 
   if (!db) return wait(Cond.DatabasePauseSucceeded, `Singlestore ${ns}/${dbName} not found`, poll);

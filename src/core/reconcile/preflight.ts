@@ -8,6 +8,7 @@ import type { Finding } from '../findings.js';
 import type { Policy } from '../policy.js';
 import type { ClusterView } from '../view.js';
 import type { Preflight, PreflightInput } from './planner.js';
+import { namespaceOf } from '../meta.js';
 
 export type DecideFn = (input: ReviewInput & { options?: EngineOptions }) => Decision;
 
@@ -18,7 +19,7 @@ export interface PrefetchedIssuers {
 
 /** `base` (informer caches) with the observed database, requests and issuers on top. */
 export function overlayView(base: ClusterView | undefined, input: PreflightInput, fetched?: PrefetchedIssuers): ClusterView {
-  const ns = input.request.metadata?.namespace ?? 'default';
+  const ns = namespaceOf(input.request);
   const dbName = input.request.spec?.databaseRef?.name ?? '';
   return {
     getSinglestore(namespace: string, name: string): Singlestore | undefined {

@@ -15,6 +15,7 @@ import {
 } from '../../api/types.js';
 import { certificateName, certificateSecretName, governingServiceName, TLS_MOUNT_PATH, TLS_VOLUME } from './names.js';
 import { jsonEqual } from '../json-equal.js';
+import { namespaceOf } from '../meta.js';
 
 export type TLSOperation = 'add' | 'rotate' | 'remove';
 
@@ -93,7 +94,7 @@ function uniq(xs: string[]): string[] {
 /** The cert-manager Certificate KubeDB would make for one entry of spec.tls.certificates. */
 export function desiredCertificate(db: Singlestore, tls: TLSConfig, cert: CertificateSpec): Certificate {
   const name = db.metadata?.name ?? '';
-  const ns = db.metadata?.namespace ?? 'default';
+  const ns = namespaceOf(db);
   const alias = cert.alias ?? '';
   const issuer = cert.issuerRef ?? tls.issuerRef ?? {};
   const spec: NonNullable<Certificate['spec']> = {

@@ -4,7 +4,8 @@ import { CERT_MANAGER_GROUP, NON_TERMINAL_PHASES, type Condition, type Issuer, t
 import { forbidden, notFound, required } from '../field/errors.js';
 import type { Finding, RuleId } from '../findings.js';
 import type { ClusterView } from '../view.js';
-import { deny, issuerRefsOf, nameOf, warn } from './common.js';
+import { deny, issuerRefsOf, warn } from './common.js';
+import { nameOf } from '../meta.js';
 import { ISSUER_KINDS } from './static.js';
 import { pauseHolder } from '../names.js';
 

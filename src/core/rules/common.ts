@@ -23,17 +23,6 @@ export function warn(rule: RuleId, field: string, text: string): Finding {
   return { rule, field: f, message: boundText(`${f}: ${text}`, WARNING_MAX, WARNING_RUN_MAX) };
 }
 
-/** Namespace of an object; a manifest without one lands in "default". */
-export function namespaceOf(obj: { metadata?: { namespace?: unknown } } | undefined): string {
-  const ns = obj?.metadata?.namespace;
-  return typeof ns === 'string' && ns !== '' ? ns : 'default';
-}
-
-export function nameOf(obj: { metadata?: { name?: unknown } } | undefined): string | undefined {
-  const n = obj?.metadata?.name;
-  return typeof n === 'string' && n !== '' ? n : undefined;
-}
-
 export interface LocatedIssuerRef {
   ref: IssuerRef;
   /** e.g. `spec.tls.issuerRef` or `spec.tls.certificates[1].issuerRef` */
