@@ -1,4 +1,5 @@
 // Minimal shapes of the collaborators the controller is given (so it depends on no
+import type { Certificate, PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
 // particular logger or metrics file).
 
 export interface Logger {
@@ -27,3 +28,29 @@ export const silentLogger: Logger = {
   error() {},
   debug() {},
 };
+
+/** The objects the reconciler reads from caches, by informer resource name. */
+export interface CachedKinds {
+  singlestores: Singlestore;
+  singlestoreopsrequests: SinglestoreOpsRequest;
+  certificates: Certificate;
+  petsets: PetSet;
+  pods: Pod;
+}
+export type CachedKind = keyof CachedKinds;
+
+/**
+ * What the reconciler reads without an API call (informer caches in production,
+ * src/kube/informer-view.ts; an in-memory store in tests). Owned here, by its consumer.
+ * A cache may lag behind the API server: the reconciler writes with resourceVersion
+ * preconditions and re-reads on 409, and confirms the decisions that hinge on siblings.
+ */
+export interface ReconcileCache {
+  get<K extends CachedKind>(kind: K, namespace: string, name: string): CachedKinds[K] | undefined;
+  /** Every ops request (any type) of one database. */
+  listOpsRequests(namespace: string, database: string): SinglestoreOpsRequest[];
+  /** Called after the cache applied an add, update or delete; returns the unsubscribe. */
+  subscribe(listener: (kind: CachedKind, type: 'add' | 'update' | 'delete', obj: CachedKinds[CachedKind]) => void): () => void;
+  /** Whether the kind's informer has listed at least once (until then a miss means nothing). */
+  hasSynced(kind: CachedKind): boolean;
+}
