@@ -1,6 +1,6 @@
 // Minimal shapes of the collaborators the controller is given (so it depends on no
-import type { Certificate, PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
 // particular logger or metrics file).
+import type { Certificate, PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
