@@ -65,6 +65,7 @@ t.test('a cached sibling shown Pending that is really Progressing holds a newer 
 t.test('a request this process started but the cache has never shown holds a newer request back', async (t) => {
   const h = newHarness();
   seedState(h, 'state.yaml');
+  await h.cache!.settled();
   h.cache!.freeze(); // nothing of what follows reaches the cache until sync()
   const rec = makeReconciler(h, { maxStepsPerPass: 1 });
   addRequest(h, 'add-tls.yaml', { name: 'a' });

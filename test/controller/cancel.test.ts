@@ -9,7 +9,7 @@ import { startReconciler } from '../../src/controller/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { systemClock } from '../../src/kube/ports.js';
 import { FakeCertManager, FakePetSetController, MemoryCache, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
-import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, advance, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, pass, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -24,10 +24,8 @@ const tlsVolume = (h: Harness, name: string) => Boolean(h.store.get<PetSet>('Pet
 /** Passes over the database until `stop` holds (the stand-ins run between passes). */
 async function passUntil(h: Harness, rec: ReturnType<typeof makeReconciler>, stop: () => boolean, max = 200): Promise<void> {
   for (let i = 0; i < max && !stop(); i++) {
-    const res = await rec.reconcileDatabase(NS, DB);
-    h.certManager.step();
-    h.petSets.step();
-    h.clock.advance(Math.max(res.requeueAfterMs ?? 1000, 1));
+    const { res, changed } = await pass(h, rec, NS, DB);
+    advance(h, res, changed);
   }
   if (!stop()) throw new Error('condition not reached');
 }

@@ -5,7 +5,7 @@
 // controller dies), the hardest place to crash.
 import t from 'tap';
 import type { Singlestore } from '../../src/api/types.js';
-import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, advance, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, pass, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -46,12 +46,10 @@ async function runUntilKilled(h: Harness, k: number, midStep: boolean): Promise<
   });
   if (midStep && k === 0) arm();
   for (let round = 0; round < 200; round++) {
-    const res = await a.reconcileDatabase(NS, DB);
-    h.certManager.step();
-    h.petSets.step();
+    const { res, changed } = await pass(h, a, NS, DB);
     if (!midStep && steps >= k) return;
     if (midStep && armed && h.store.pendingFaults() === 0) return;
-    h.clock.advance(Math.max(res.requeueAfterMs ?? 1000, 1));
+    advance(h, res, changed);
   }
   throw new Error(`controller A never reached step ${k}`);
 }

@@ -129,8 +129,32 @@ export const FAST_PLAN: PlanOptions = { notReadyRequeueMs: 10_000 };
 /** How long a watch event takes to wake a waiting database in these tests (fake time). */
 export const WAKE_MS = 1000;
 
+/**
+ * A Reconciler whose passes begin once the cache has delivered every change made before
+ * them, as in production, where the queue runs a database after the watch event that
+ * named it reached the cache. (A frozen cache still lags: see MemoryCache.freeze.)
+ */
+class SettledReconciler extends Reconciler {
+  constructor(
+    private readonly cache: MemoryCache | undefined,
+    o: ReconcilerOptions,
+  ) {
+    super(o);
+  }
+
+  override async reconcileDatabase(namespace: string, database: string): Promise<PassResult> {
+    await this.cache?.settled();
+    return super.reconcileDatabase(namespace, database);
+  }
+
+  override async reconcileRequest(namespace: string, name: string): Promise<PassResult> {
+    await this.cache?.settled();
+    return super.reconcileRequest(namespace, name);
+  }
+}
+
 export function makeReconciler(h: Harness, extra: Partial<ReconcilerOptions> = {}): Reconciler {
-  return new Reconciler({
+  return new SettledReconciler(h.cache, {
     ports: h.ports,
     ...(h.cache ? { cache: h.cache } : {}),
     clock: h.clock,
