@@ -412,7 +412,11 @@ export class MemoryCache implements ReconcileCache, ClusterView {
     d.set(k, r);
   }
 
+  /** Events delivered so far (each one wakes whoever watches its object). */
+  delivered = 0;
+
   private deliver(kind: CachedKind, type: WatchEventType, obj: KubeObject): void {
+    this.delivered++;
     this.apply(kind, type, obj);
     for (const l of this.listeners) l(kind, CHANGE[type], obj as CachedKinds[CachedKind]);
   }

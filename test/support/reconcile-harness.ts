@@ -190,12 +190,14 @@ export async function pass(h: Harness, rec: Reconciler, ns: string, db: string, 
   await h.cache?.settled();
   const before = h.store.version;
   const res = await rec.reconcileDatabase(ns, db);
+  const seen = h.cache?.delivered ?? 0;
   o.afterPass?.(round);
   if (o.standIns !== false) {
     h.certManager.step();
     h.petSets.step();
   }
-  return { res, changed: h.store.version !== before };
+  // A change in the store, or a lagging cache delivering old ones, is a watch event.
+  return { res, changed: h.store.version !== before || (h.cache?.delivered ?? 0) !== seen };
 }
 
 /** Moves the fake clock as a watch-driven controller experiences it: when something
