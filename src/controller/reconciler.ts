@@ -113,6 +113,47 @@ interface OwnWrite {
 
 const ownKey = (kind: CachedKind, ns: string, name: string): string => `${kind}/${ns}/${name}`;
 
+/**
+ * The status writes of one pass over one request. A step's status change is queued once
+ * its actions succeeded (never before) and planned on at once (`current`); the queue is
+ * written as one patch before an eviction, on a phase change, and when the pass ends.
+ * Steps that complete in the same pass (CheckPodReady of one pod and GetPod of the next;
+ * RestartNodes, UpdateDatabase, DatabaseResumeSucceeded and Successful) so share one
+ * write, their conditions in the same order as before.
+ */
+export class StatusBatch {
+  private pending: StatusChange[] = [];
+  current: SinglestoreOpsRequest;
+
+  constructor(
+    private written: SinglestoreOpsRequest,
+    private readonly write: (base: SinglestoreOpsRequest, changes: readonly StatusChange[]) => Promise<SinglestoreOpsRequest | undefined>,
+    private readonly nowIso: () => string,
+  ) {
+    this.current = written;
+  }
+
+  add(change: StatusChange): void {
+    this.pending.push(change);
+    this.current = { ...this.current, status: nextStatus(this.current, change, this.nowIso()) };
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const changes = this.pending;
+    this.pending = [];
+    const w = await this.write(this.written, changes);
+    this.reset(w ?? this.current);
+  }
+
+  /** Drops what is queued; plans from `req` from now on. */
+  reset(req: SinglestoreOpsRequest): void {
+    this.pending = [];
+    this.written = req;
+    this.current = req;
+  }
+}
+
 export class Reconciler {
   private readonly log: Logger;
   /** `ns/db` → requests this process moved to Progressing and has not yet seen finish.
@@ -281,13 +322,29 @@ export class Reconciler {
     const steps: string[] = [];
     const max = this.o.maxStepsPerPass ?? 100;
     // A cache miss is confirmed: the request was queued because an event named it.
-    let req = (await this.read('singlestoreopsrequests', namespace, name)) ?? (this.o.cache ? await this.o.ports.opsRequests.get(namespace, name) : undefined);
+    const first = (await this.read('singlestoreopsrequests', namespace, name)) ?? (this.o.cache ? await this.o.ports.opsRequests.get(namespace, name) : undefined);
+    if (!first) return { steps, watched: [] };
+    const batch = new StatusBatch(first, (base, changes) => this.writeStatus(base, changes), () => new Date(this.o.clock.now()).toISOString());
+    // The pass's queued conditions are written when it ends, unless work was stopped
+    // (leadership lost, stopping): then the next leader repeats those steps.
+    const end = async (r: PassResult): Promise<PassResult> => {
+      if (!this.active()) return r;
+      try {
+        await batch.flush();
+        return r;
+      } catch (err) {
+        // The steps stand undone: the next pass plans them again (each is idempotent).
+        this.o.metrics?.reconcileErrors?.inc({ kind: 'step' });
+        this.log.error({ request: logText(`${namespace}/${name}`), err: logText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'status write failed; will retry');
+        return { steps: r.steps, requeueAfterMs: this.o.errorRequeueMs ?? 5000, watched: [] };
+      }
+    };
     for (let i = 0; i < max; i++) {
       if (!this.active()) return { steps, watched: [] };
-      if (!req) return { steps, watched: [] };
+      const req = batch.current;
       if (TERMINAL.has(req.status?.phase ?? '')) this.forget(req);
       const stage = currentStage(req);
-      if (!stage) return { steps, watched: [] };
+      if (!stage) return end({ steps, watched: [] });
       const { obs, refs, fetched } = await this.readStage(req, stage);
       const planOpts: PlanOptions = { ...(this.o.plan ?? {}) };
       if (this.o.preflight) planOpts.preflight = this.o.preflight(fetched);
@@ -297,25 +354,28 @@ export class Reconciler {
         obs.siblings = await this.confirmSiblings(req, obs.siblings);
         p = plan(obs, this.o.clock.now(), planOpts);
       }
-      if (p.type === 'done') return { steps, watched: [] };
+      if (p.type === 'done') return end({ steps, watched: [] });
       if (p.type === 'wait') {
         this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'wait' });
         this.log.debug?.({ request: logText(`${namespace}/${name}`), step: logText(p.step), message: logText(p.message, MESSAGE_MAX) }, 'waiting');
         const requeueAfterMs = this.o.cache ? p.requeueAfterMs : Math.min(p.requeueAfterMs, this.o.pollMs ?? 2000);
-        return { steps, requeueAfterMs, watched: refs };
+        return end({ steps, requeueAfterMs, watched: refs });
       }
       if (!this.active()) return { steps, watched: [] };
       try {
-        const written = await this.execute(obs, p);
+        await this.execute(obs, p, batch);
         if (p.status?.phase === 'Progressing' && req.status?.phase !== 'Progressing') this.remember(req);
         steps.push(p.step);
         this.o.onStep?.(p.step, req);
-        req = written;
       } catch (err) {
         const retryMs = this.o.errorRequeueMs ?? 5000;
         this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: 'error' });
         if (isConflict(err)) {
-          req = await this.o.ports.opsRequests.get(namespace, name); // fresh read, plan again
+          // Our copy is stale: what was queued is dropped (its steps are planned again
+          // from a fresh read; each is idempotent).
+          const fresh = await this.o.ports.opsRequests.get(namespace, name);
+          if (!fresh) return { steps, watched: [] };
+          batch.reset(fresh);
           continue;
         }
         this.o.metrics?.reconcileErrors?.inc({ kind: 'step' });
@@ -325,19 +385,20 @@ export class Reconciler {
           // now): say so on the step's condition, then retry. The condition stays False with
           // one message, so retries neither rewrite the status nor restart the step's clock.
           const said = `Cannot evict yet, the API server answered 429 (a PodDisruptionBudget forbids the disruption): ${statusMessage(err)}; retrying every ${Math.round(retryMs / 1000)}s until spec.timeout`;
-          await this.writeStatus(req, { condition: { type: p.step, status: 'False', reason: '', message: said } }).catch((e: unknown) => {
+          batch.add({ condition: { type: p.step, status: 'False', reason: '', message: said } });
+          await batch.flush().catch((e: unknown) => {
             this.log.warn({ request: `${namespace}/${name}`, step: p.step, err: e instanceof Error ? e.message : String(e) }, 'could not record the refused eviction');
-            return undefined;
           });
           await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
           return { steps, requeueAfterMs: retryMs, watched: [] };
         }
         this.log.error({ request: logText(`${namespace}/${name}`), step: logText(p.step), err: logText(message, MESSAGE_MAX) }, 'reconcile step failed; will retry');
         await this.event(req, 'Warning', p.step, `retrying later: ${message}`);
+        await batch.flush().catch(() => undefined); // what earlier steps of this pass did stands
         return { steps, requeueAfterMs: retryMs, watched: [] };
       }
     }
-    return { steps, requeueAfterMs: 0, watched: [] };
+    return end({ steps, requeueAfterMs: 0, watched: [] });
   }
 
   /** Reads what the request's current stage declares it reads (and nothing more). */
@@ -384,14 +445,22 @@ export class Reconciler {
     return { obs, refs, fetched };
   }
 
-  /** Runs a plan's actions in order, then records its status change and its event;
-   *  returns the request as written (our own write: the next step plans from it). */
-  async execute(obs: Observed, p: Extract<Plan, { type: 'act' }>): Promise<SinglestoreOpsRequest> {
+  /** Runs a plan's actions in order, then queues its status change and records its
+   *  event. A phase change is written at once. Before an eviction, what earlier steps
+   *  queued is written: the eviction is the one action a repeat would not undo (a
+   *  replacement pod evicted again), so the uid GetPod-- recorded must be stored first.
+   *  Every other action repeats harmlessly after a crash (pause, create/patch/delete,
+   *  resume are idempotent), which is what a crash before the write costs. */
+  async execute(obs: Observed, p: Extract<Plan, { type: 'act' }>, batch: StatusBatch): Promise<void> {
     const req = obs.request;
     const ns = namespaceOf(req);
     const started = latestTransition(req.status?.conditions);
+    if (p.actions.some((a) => a.kind === 'evictPod')) await batch.flush();
     for (const a of p.actions) await this.runAction(obs, a);
-    const written = p.status ? ((await this.writeStatus(req, p.status)) ?? req) : req;
+    if (p.status) {
+      batch.add(p.status);
+      if (p.status.phase) await batch.flush();
+    }
     const now = this.o.clock.now();
     this.o.metrics?.reconcileSteps.inc({ step: stepLabel(p.step), result: p.step === Cond.Failed ? 'failed' : 'success' });
     const phase = p.status?.phase;
@@ -402,7 +471,6 @@ export class Reconciler {
     }
     this.log.info({ request: logText(`${ns}/${nameOf(req)}`), step: logText(p.step), message: logText(p.event.message, MESSAGE_MAX) }, 'reconcile step');
     await this.event(req, p.event.type, p.event.reason, p.event.message);
-    return written;
   }
 
   private async event(req: SinglestoreOpsRequest, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
@@ -414,15 +482,18 @@ export class Reconciler {
     }
   }
 
-  /** Writes the status change; only when it changes something; 409 → re-read, retry.
-   *  Returns the request as the API server answered (undefined: it is gone). */
-  async writeStatus(req: SinglestoreOpsRequest, change: StatusChange): Promise<SinglestoreOpsRequest | undefined> {
+  /** Writes the status changes (in order, one patch); only when they change something;
+   *  409 → re-read, apply them again, retry. Returns the request as the API server
+   *  answered (undefined: it is gone). */
+  async writeStatus(req: SinglestoreOpsRequest, changes: readonly StatusChange[]): Promise<SinglestoreOpsRequest | undefined> {
     const ns = namespaceOf(req);
     const name = nameOf(req);
     let cur: SinglestoreOpsRequest | undefined = req;
     for (let i = 0; ; i++) {
       if (!cur) return undefined;
-      const next = nextStatus(cur, change, new Date(this.o.clock.now()).toISOString());
+      const nowIso = new Date(this.o.clock.now()).toISOString();
+      let next = cur.status ?? {};
+      for (const c of changes) next = nextStatus({ ...cur, status: next }, c, nowIso);
       if (deepEqual(next, cur.status ?? {})) return cur;
       try {
         const written = await this.o.ports.opsRequests.patchStatus(ns, name, {
