@@ -1,6 +1,6 @@
 // Carries out ReconfigureTLS requests one step at a time: the current stage's reads (from
-// the cache) → plan (pure, ../core/reconcile/stages.ts) → act one step → write status
-// only if it changed. Knows nothing of queues, timers or
+// the cache) → plan (pure, ../core/reconcile/stages.ts) → act one step → queue its status
+// change (written only if it changes something). Knows nothing of queues, timers or
 // leadership (see ./queue.ts, ./leader.ts, ./index.ts).
 import type { Certificate, KubeObject, PetSet, Pod, SinglestoreOpsRequest } from '../api/types.js';
 import {
@@ -428,8 +428,9 @@ export class Reconciler {
     const done = new Set<string>([refKey({ kind: 'singlestores', namespace: ns, name: dbName })]);
     const refs: ObjectRef[] = [];
     for (let round = 0; round < 3; round++) {
-      const fresh = stageReads(stage, req, obs).filter((r) => !done.has(refKey(r)));
-      for (const r of stageReads(stage, req, obs)) if (!refs.some((x) => refKey(x) === refKey(r))) refs.push(r);
+      const wanted = stageReads(stage, req, obs);
+      for (const r of wanted) if (!refs.some((x) => refKey(x) === refKey(r))) refs.push(r);
+      const fresh = wanted.filter((r) => !done.has(refKey(r)));
       if (fresh.length === 0) break;
       for (const r of fresh) done.add(refKey(r));
       const objs = await Promise.all(fresh.map((r) => this.read(r.kind, r.namespace, r.name)));

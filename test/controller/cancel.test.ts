@@ -69,7 +69,8 @@ t.test('deleting a running request mid-restart (add TLS): the watch event alone 
     metrics,
     leaderElection: false,
     resyncMs: 3_600_000, // no safety-net resync: only watch events wake it
-    plan: { notReadyRequeueMs: 2 }, pollMs: 2,
+    plan: { notReadyRequeueMs: 2 },
+    pollMs: 2,
     errorRequeueMs: 5,
   });
   try {

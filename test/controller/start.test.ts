@@ -92,7 +92,8 @@ t.test('two replicas: only the leader acts; after it stops, the other takes over
       identity,
       metrics: c.m,
       leaderElection: { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 50 },
-      plan: { notReadyRequeueMs: 2 }, pollMs: 2,
+      plan: { notReadyRequeueMs: 2 },
+      pollMs: 2,
       errorRequeueMs: 5,
     });
   const ca = counting();

@@ -83,7 +83,8 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     leaderElection: false,
     concurrency: o.concurrency ?? 8,
     metrics,
-    plan: { notReadyRequeueMs: 2 }, pollMs: 2,
+    plan: { notReadyRequeueMs: 2 },
+    pollMs: 2,
     errorRequeueMs: 5,
     resyncMs: o.resyncMs ?? 500,
   });
