@@ -105,7 +105,14 @@ t.test('an unsynced (empty) cache does not make the reconciler resume a database
   t.notOk(isPaused(h, NS, DB), 'resumed once a is really gone');
 });
 
-t.test('startReconciler hands its view to the reconciler: 6 databases in one namespace, no LIST', async (t) => {
+t.test('startReconciler behind a cache that lags 15 ms (real time): every request finishes, no GET of a cached object', async (t) => {
+  const r = await runScale({ databases: 4, concurrency: 2, timeoutMs: 30_000, cacheLagMs: 15, resyncMs: 3_600_000 });
+  t.equal(r.successful, 4, 'woken by the lagging watch alone (no resync)');
+  for (const op of ['databases.get', 'petSets.get', 'pods.get', 'certificates.get', 'opsRequests.list']) t.equal(r.callsByOp[op] ?? 0, 0, `no ${op}`);
+  t.equal(r.callsByOp['pods.evict'], 12, 'each pod evicted once');
+});
+
+t.test('startReconciler hands its cache to the reconciler: 6 databases in one namespace, no LIST', async (t) => {
   const withView = await runScale({ databases: 6, concurrency: 2, timeoutMs: 30_000 });
   t.equal(withView.successful, 6);
   t.equal(withView.callsByOp['opsRequests.list'] ?? 0, 0, 'no LIST with the view');
