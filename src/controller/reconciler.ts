@@ -21,7 +21,6 @@ import {
   resumedConditions,
   secretNames,
   setCondition,
-  stageReads,
   tlsOperation,
   type Action,
   type ObjectRef,
@@ -428,7 +427,7 @@ export class Reconciler {
     const done = new Set<string>([refKey({ kind: 'singlestores', namespace: ns, name: dbName })]);
     const refs: ObjectRef[] = [];
     for (let round = 0; round < 3; round++) {
-      const wanted = stageReads(stage, req, obs);
+      const wanted = stage.reads(req, obs.database, obs);
       for (const r of wanted) if (!refs.some((x) => refKey(x) === refKey(r))) refs.push(r);
       const fresh = wanted.filter((r) => !done.has(refKey(r)));
       if (fresh.length === 0) break;

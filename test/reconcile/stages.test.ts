@@ -1,7 +1,7 @@
 // The chain of stages (src/core/reconcile/stages.ts): one ordered list decides which
 // stage a request is at and what that stage reads.
 import t from 'tap';
-import { currentStage, STAGES, stageReads, refKey } from '../../src/core/reconcile/index.js';
+import { currentStage, STAGES, refKey } from '../../src/core/reconcile/index.js';
 import { database, observed, petSet, request, TLS_ON } from './builders.js';
 
 const PRE_RESTART = ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', 'UpdatePetSets'];
@@ -29,7 +29,8 @@ t.test('each stage reads what it decides on, and no more', async (t) => {
   const reads = (conds: string[], o: Parameters<typeof observed>[0]) => {
     const req = request({ rotateCertificates: true }, { conds });
     const stage = currentStage(req)!;
-    return stageReads(stage, req, observed({ ...o, request: req })).map(refKey);
+    const seen = observed({ ...o, request: req });
+    return stage.reads(req, seen.database, seen).map(refKey);
   };
   const db = database(TLS_ON);
   t.strictSame(reads(['ReconfigureTLS'], { request: request({}), database: db }), ['singlestores/demo/sample-sdb']);

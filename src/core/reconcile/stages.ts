@@ -404,11 +404,6 @@ export function currentStage(req: SinglestoreOpsRequest): Stage | undefined {
   return PROGRESS_STAGES.find((s) => !s.done(req)) ?? successful;
 }
 
-/** The refs `stage` reads for the request, given what has been read so far. */
-export function stageReads(stage: Stage, req: SinglestoreOpsRequest, seen: Observed): ObjectRef[] {
-  return stage.reads(req, seen.database, seen);
-}
-
 /** The one next step for the request: the first stage not done, that does not pass. */
 export function plan(obs: Observed, now: number, opts: PlanOptions = {}): Plan {
   const req = obs.request;
