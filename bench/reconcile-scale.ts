@@ -1,13 +1,14 @@
 // The reconciler scale figure: 200 add-TLS requests on 200 databases (2 aggregators and
-// 1 leaf each) carried out through the in-memory ports, with the test stand-ins for
-// cert-manager and the PetSet controller, a fake clock, and the reconciler's default
+// 1 leaf each) carried out through the in-memory ports, reading from the in-memory
+// informer caches (MemoryCache: reads there are not API calls), with the test stand-ins
+// for cert-manager and the PetSet controller, a fake clock, and the reconciler's default
 // concurrency of 4 databases at a time. Run as a child of bench/run.ts (so its peak RSS
 // is its own); prints one JSON line and sends it over IPC.
 import { decide } from '../src/core/engine.js';
 import { makePreflight } from '../src/core/reconcile/index.js';
 import { Reconciler } from '../src/controller/reconciler.js';
 import type { KubeObject, SinglestoreOpsRequest } from '../src/api/types.js';
-import { FakeCertManager, FakeClock, FakePetSetController, MemoryStore, memoryPorts } from '../test/support/memory-ports.js';
+import { FakeCertManager, FakeClock, FakePetSetController, MemoryCache, MemoryStore, memoryPorts } from '../test/support/memory-ports.js';
 import { runScale as runStartReconcilerScale, type ScaleResult as QueueScaleResult } from '../test/support/scale.js';
 
 export interface ScaleResult {
@@ -21,6 +22,8 @@ export interface ScaleResult {
   apiCalls: number;
   apiCallsPerRequest: number;
   topCalls: Record<string, number>;
+  /** Every call, by port and verb. */
+  callsByOp: Record<string, number>;
   evictions: number;
   pausedAtEnd: number;
   maxRSSKiB: number;
@@ -117,10 +120,12 @@ export async function runScale(n = 200, concurrency = 4, maxRounds = 500): Promi
   const ports = memoryPorts(store);
   const certs = new FakeCertManager(store);
   const petsets = new FakePetSetController(store);
+  const cache = new MemoryCache(store);
   const reconciler = new Reconciler({
     ports,
+    cache,
     clock,
-    preflight: (fetched) => makePreflight({ decide, fetched }),
+    preflight: (fetched) => makePreflight({ decide, base: cache, fetched }),
   });
   const phase = (t: { ns: string; req: string }): string => store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', t.ns, t.req)?.status?.phase ?? '';
   const finished = (p: string): boolean => p === 'Successful' || p === 'Failed' || p === 'Skipped';
@@ -130,6 +135,7 @@ export async function runScale(n = 200, concurrency = 4, maxRounds = 500): Promi
   let open = targets;
   while (open.length > 0 && rounds < maxRounds) {
     rounds++;
+    await cache.settled(); // a pass starts after the watch delivered, as the queue runs it
     await pool(open, concurrency, (t) => reconciler.reconcileDatabase(t.ns, t.db));
     certs.step();
     petsets.step();
@@ -157,6 +163,7 @@ export async function runScale(n = 200, concurrency = 4, maxRounds = 500): Promi
     apiCalls,
     apiCallsPerRequest: apiCalls / targets.length,
     topCalls: Object.fromEntries(top),
+    callsByOp: Object.fromEntries([...store.calls.entries()].sort()),
     evictions: store.evictions.length,
     pausedAtEnd,
     maxRSSKiB: process.resourceUsage().maxRSS,

@@ -16,6 +16,7 @@
 // Environment: BENCH_DURATION (seconds per measurement, default 5), BENCH_ROUNDS
 // (default 3), BENCH_WARMUP (seconds, default 3), BENCH_SERVER_ARGS (extra node flags for
 // the server child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_SKIP_SCALE=1,
+// BENCH_ONLY=reconciler (the reconciler section alone),
 // BENCH_REFERENCES=0 (no references d and e). Read by the server child (bench/server.ts):
 // BENCH_APP_LOG_LEVEL (default info; warn measures without the decision line) and
 // BENCH_APP_LOG_WRITE=line (one write(2) per log line instead of main's buffer).
@@ -137,6 +138,71 @@ function row(name: string, r: Measured): string {
 
 const HEADER = '| target | req/s (median) | p50 ms (median) | p99 ms (median) | max ms | requests (all rounds) | failed | server CPU µs/request |\n|---|---:|---:|---:|---:|---:|---:|---:|';
 
+type Out = (s?: string) => void;
+type Verdict = { name: string; pass: boolean; detail: string };
+
+/** Issue 17's target: API calls per request, excluding each eviction and one confirming read of it. */
+export const CALLS_PER_REQUEST_TARGET = 30;
+
+/** Calls per request that count against the target: all but pods.evict and, per eviction, one pods.get. */
+function countedPerRequest(calls: Record<string, number>, requests: number): number {
+  const total = Object.values(calls).reduce((a, b) => a + b, 0);
+  const evictions = calls['pods.evict'] ?? 0;
+  return (total - evictions - Math.min(calls['pods.get'] ?? 0, evictions)) / requests;
+}
+
+async function reconcilerSection(out: Out, verdicts: Verdict[]): Promise<void> {
+  const scale = async <T>(mode: 'queue' | 'passes'): Promise<T> => {
+    const child = fork(join(HERE, 'reconcile-scale.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_SCALE_N: '200', BENCH_SCALE_MODE: mode } });
+    const msg = await nextMessage<{ result: T }>(child, 'scale');
+    await once(child, 'exit');
+    return msg.result;
+  };
+  const q = await scale<QueueScale>('queue');
+  const s = await scale<ScaleResult>('passes');
+  const lists = q.callsByOp['opsRequests.list'] ?? 0;
+  out();
+  out('## Reconciler scale: 200 add-TLS requests on 200 databases, in-memory ports');
+  out();
+  out('Each database: 2 aggregators + 1 leaf (3 pods restarted), server and client Certificates. API calls are calls on the ports (what the API server would receive); reads from the in-memory informer caches are not API calls.');
+  out();
+  out('| driver | Successful | Failed | wall time | API calls | API calls / request | peak RSS | heap used |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  out(`| startReconciler (queue, watch, real timers; stand-ins every 20 ms; concurrency 4; one namespace) | ${q.successful} | ${q.failed} | ${f1(q.wallMs / 1000)} s | ${q.apiCalls} | ${f1(q.apiCallsPerRequest)} | ${f1(q.maxRSSKiB / 1024)} MiB | ${f1(q.heapUsedMiB)} MiB |`);
+  out(`| Reconciler passes, fake clock (5 s per round, ${s.rounds} rounds; concurrency 4; 10 namespaces) | ${s.successful} | ${s.failed} | ${f1(s.wallMs / 1000)} s | ${s.apiCalls} | ${f1(s.apiCallsPerRequest)} | ${f1(s.maxRSSKiB / 1024)} MiB | ${f1(s.heapUsedMiB)} MiB |`);
+  out();
+  out('API calls per request, by verb:');
+  out();
+  out('| call | startReconciler | passes (fake clock) |');
+  out('|---|---:|---:|');
+  const ops = [...new Set([...Object.keys(q.callsByOp), ...Object.keys(s.callsByOp)])].sort((x, y) => (s.callsByOp[y] ?? 0) - (s.callsByOp[x] ?? 0) || x.localeCompare(y));
+  for (const op of ops) out(`| ${op} | ${f1((q.callsByOp[op] ?? 0) / q.databases)} | ${f1((s.callsByOp[op] ?? 0) / s.requests)} |`);
+  const cq = countedPerRequest(q.callsByOp, q.databases);
+  const cs = countedPerRequest(s.callsByOp, s.requests);
+  out(`| **total excluding evictions and one confirming read each** | **${f1(cq)}** | **${f1(cs)}** |`);
+  out();
+  out(`namespace-wide opsRequests.list calls: ${lists} (${f1(lists / q.databases)} per request), each returning every request of the namespace`);
+  out(`fake-clock run: ${s.evictions} evictions, ${s.pausedAtEnd} databases left paused`);
+  verdicts.push({ name: 'reconciler scale (startReconciler): every request Successful', pass: q.successful === q.databases, detail: `${q.successful}/${q.databases}` });
+  verdicts.push({ name: 'reconciler scale (passes): every request Successful, no database left paused', pass: s.successful === s.requests && s.pausedAtEnd === 0, detail: `${s.successful}/${s.requests}, ${s.pausedAtEnd} paused` });
+  for (const [name, c] of [['startReconciler', cq], ['passes', cs]] as const) {
+    verdicts.push({ name: `reconciler API calls per request (${name}) <= ${CALLS_PER_REQUEST_TARGET}, excluding evictions and one confirming read each`, pass: c <= CALLS_PER_REQUEST_TARGET, detail: f1(c) });
+  }
+  const polled = ['databases.get', 'petSets.get', 'pods.get', 'certificates.get'].map((op) => (q.callsByOp[op] ?? 0) + (s.callsByOp[op] ?? 0)).reduce((a, b) => a + b, 0);
+  verdicts.push({ name: 'reconciler: zero GETs of objects the informers hold (databases, PetSets, pods, Certificates)', pass: polled === 0, detail: `${polled}` });
+}
+
+function targets(out: Out, verdicts: Verdict[]): void {
+  out();
+  out('## Targets');
+  out();
+  for (const x of verdicts) out(`- ${x.pass ? 'PASS' : 'FAIL'} ${x.name}: ${x.detail}`);
+  const allPass = verdicts.every((x) => x.pass);
+  out();
+  out(`${allPass ? 'ALL PASS' : 'SOME FAIL'} ${process.env['BENCH_ONLY'] === 'reconciler' ? '(reconciler only)' : `(view ${SIZES.singlestores}/${SIZES.opsRequests}/${SIZES.issuers})`}`);
+  process.exitCode = allPass ? 0 : 1;
+}
+
 async function main(): Promise<void> {
   const lines: string[] = [];
   const out = (s = '') => {
@@ -148,6 +214,13 @@ async function main(): Promise<void> {
   out();
   out(`machine: ${m.nproc} CPUs (${m.cpu}), ${m.memory}, node ${m.node}, ${m.platform}`);
   out(`load average at start (1/5/15 min): ${loadavg().map((x) => x.toFixed(2)).join(' / ')} — other processes on the machine compete with the server for its ${m.nproc} CPUs`);
+
+  if (process.env['BENCH_ONLY'] === 'reconciler') {
+    const verdicts: Verdict[] = [];
+    await reconcilerSection(out, verdicts);
+    targets(out, verdicts);
+    return;
+  }
 
   const extra = (process.env['BENCH_SERVER_ARGS'] ?? '').split(/\s+/).filter(Boolean);
   const server = fork(join(HERE, 'server.js'), [], { execArgv: [...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -280,41 +353,9 @@ async function main(): Promise<void> {
 
   out(`load average after the admission runs: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
 
-  if (process.env['BENCH_SKIP_SCALE'] !== '1') {
-    const scale = async <T>(mode: 'queue' | 'passes'): Promise<T> => {
-      const child = fork(join(HERE, 'reconcile-scale.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, BENCH_SCALE_N: '200', BENCH_SCALE_MODE: mode } });
-      const msg = await nextMessage<{ result: T }>(child, 'scale');
-      await once(child, 'exit');
-      return msg.result;
-    };
-    const q = await scale<QueueScale>('queue');
-    const s = await scale<ScaleResult>('passes');
-    const lists = q.callsByOp['opsRequests.list'] ?? 0;
-    out();
-    out('## Reconciler scale: 200 add-TLS requests on 200 databases, in-memory ports');
-    out();
-    out('Each database: 2 aggregators + 1 leaf (3 pods restarted), server and client Certificates. API calls are calls on the ports (what the API server would receive).');
-    out();
-    out('| driver | Successful | Failed | wall time | API calls | API calls / request | peak RSS | heap used |');
-    out('|---|---:|---:|---:|---:|---:|---:|---:|');
-    out(`| startReconciler (queue, watch, real timers; stand-ins every 20 ms; concurrency 4; one namespace) | ${q.successful} | ${q.failed} | ${f1(q.wallMs / 1000)} s | ${q.apiCalls} | ${f1(q.apiCallsPerRequest)} | ${f1(q.maxRSSKiB / 1024)} MiB | ${f1(q.heapUsedMiB)} MiB |`);
-    out(`| Reconciler passes, fake clock (5 s per round, ${s.rounds} rounds; concurrency 4; 10 namespaces) | ${s.successful} | ${s.failed} | ${f1(s.wallMs / 1000)} s | ${s.apiCalls} | ${f1(s.apiCallsPerRequest)} | ${f1(s.maxRSSKiB / 1024)} MiB | ${f1(s.heapUsedMiB)} MiB |`);
-    out();
-    out(`startReconciler calls: ${Object.entries(q.callsByOp).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    out(`namespace-wide opsRequests.list calls: ${lists} (${f1(lists / q.databases)} per request), each returning every request of the namespace`);
-    out(`fake-clock run: ${s.evictions} evictions, ${s.pausedAtEnd} databases left paused; most frequent calls: ${Object.entries(s.topCalls).map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    verdicts.push({ name: 'reconciler scale (startReconciler): every request Successful', pass: q.successful === q.databases, detail: `${q.successful}/${q.databases}` });
-    verdicts.push({ name: 'reconciler scale (passes): every request Successful, no database left paused', pass: s.successful === s.requests && s.pausedAtEnd === 0, detail: `${s.successful}/${s.requests}, ${s.pausedAtEnd} paused` });
-  }
+  if (process.env['BENCH_SKIP_SCALE'] !== '1') await reconcilerSection(out, verdicts);
 
-  out();
-  out('## Targets');
-  out();
-  for (const x of verdicts) out(`- ${x.pass ? 'PASS' : 'FAIL'} ${x.name}: ${x.detail}`);
-  const allPass = verdicts.every((x) => x.pass);
-  out();
-  out(`${allPass ? 'ALL PASS' : 'SOME FAIL'} (view ${SIZES.singlestores}/${SIZES.opsRequests}/${SIZES.issuers})`);
-  process.exitCode = allPass ? 0 : 1;
+  targets(out, verdicts);
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,6 @@
-// The reconciler's composition: leader election → (when leading) watch ops requests →
-// per-database serial queue → Reconciler passes. `startReconciler` is what main calls.
+// The reconciler's composition: leader election → (when leading) watch events → the
+// databases they concern → per-database serial queue → Reconciler passes.
+// `startReconciler` is what main calls.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, SinglestoreOpsRequest } from '../api/types.js';
 import { decide } from '../core/engine.js';
@@ -12,7 +13,8 @@ import { systemClock, type Clock, type OpsRequestSource, type Ports } from '../k
 import { LeaderElector } from './leader.js';
 import { KeyedQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
-import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
+import { silentLogger, type CachedKind, type Logger, type ReconcileCache, type ReconcileMetrics } from './types.js';
+import { refKey, type ObjectRef } from '../core/reconcile/index.js';
 import { boundText, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
 import { namespaceOf } from '../core/meta.js';
 
@@ -27,15 +29,19 @@ export interface ReconcilerDeps {
   /** Builds the client-node ports and the ops-request watch (unless ports/source given). */
   kubeConfig?: KubeConfig;
   ports?: Ports;
+  /** Lists the ops requests when leadership starts (ADDED for each) and streams their events. */
   source?: OpsRequestSource;
+  /** What the stages read, and the watch events that wake a waiting database (the
+   *  informer caches in production). Without it every read is a GET and only ops-request
+   *  events and the resync wake a database. */
+  cache?: ReconcileCache;
   logger?: Logger;
   metrics?: ReconcileMetrics;
   /** Namespace of the Lease (the pod's own namespace). */
   namespace: string;
   /** This replica's identity in the Lease (pod name, or hostname_pid). */
   identity: string;
-  /** Informer-backed ClusterView: the pre-flight review reads it, and the reconciler
-   *  takes a database's ops requests from it instead of LISTing the namespace. */
+  /** Informer-backed ClusterView: the pre-flight review reads it. */
   view?: ClusterView;
   policy?: Policy;
   engineOptions?: EngineOptions;
@@ -45,10 +51,13 @@ export interface ReconcilerDeps {
   leaseName?: string;
   /** false: act without a Lease (single replica, tests). */
   leaderElection?: false | { leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
-  /** Every known database is re-queued this often (default 30s). */
+  /** Every known database is re-queued this often: a safety net only, watch events wake
+   *  a waiting database (default 5 min). */
   resyncMs?: number;
   plan?: PlanOptions;
   errorRequeueMs?: number;
+  /** Without a cache: how often a waiting stage is polled (default 2s). */
+  pollMs?: number;
 }
 
 export interface RunningReconciler {
@@ -57,6 +66,8 @@ export interface RunningReconciler {
   /** Resolves when no database is being worked on or ready to be (timers aside). */
   idle(): Promise<void>;
 }
+
+export const DEFAULT_RESYNC_MS = 5 * 60_000;
 
 function dbKey(r: SinglestoreOpsRequest): string | undefined {
   const db = r.spec?.databaseRef?.name;
@@ -80,13 +91,13 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
   let leading = false;
   let queue: KeyedQueue | undefined;
   let resync: ReturnType<typeof setInterval> | undefined;
+  let unsubscribe: (() => void) | undefined;
   const known = new Set<string>();
   let generation = 0;
 
   const reconciler = new Reconciler({
     ports: thePorts,
-    // The informer cache answers "which requests does this database have" (no LIST).
-    ...(deps.view ? { view: deps.view } : {}),
+    ...(deps.cache ? { cache: deps.cache } : {}),
     clock,
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
@@ -100,6 +111,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
       }),
     ...(deps.plan ? { plan: deps.plan } : {}),
     ...(deps.errorRequeueMs !== undefined ? { errorRequeueMs: deps.errorRequeueMs } : {}),
+    ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
     active: () => leading,
   });
 
@@ -108,10 +120,12 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     leading = true;
     deps.metrics?.leader?.set(1);
     const mine = ++generation;
+    const watches = new WatchIndex();
     const q = new KeyedQueue(
       async (key) => {
         const i = key.indexOf('/');
         const res = await reconciler.reconcileDatabase(key.slice(0, i), key.slice(i + 1));
+        watches.set(key, res.watched);
         return res.requeueAfterMs;
       },
       {
@@ -124,6 +138,24 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
       },
     );
     queue = q;
+    const onCache = (kind: CachedKind, obj: KubeObject): void => {
+      if (!leading || mine !== generation) return;
+      reconciler.cacheChanged(kind, obj);
+      if (kind === 'singlestoreopsrequests') {
+        const key = dbKey(obj as SinglestoreOpsRequest);
+        if (key) {
+          known.add(key);
+          q.add(key);
+        }
+        return;
+      }
+      const ns = namespaceOf(obj);
+      const name = obj.metadata?.name ?? '';
+      // A Singlestore wakes its own key; any watched object wakes the databases waiting on it.
+      if (kind === 'singlestores' && known.has(`${ns}/${name}`)) q.add(`${ns}/${name}`);
+      for (const key of watches.waiting({ kind, namespace: ns, name })) q.add(key);
+    };
+    unsubscribe = deps.cache?.subscribe((kind, _type, obj) => onCache(kind, obj));
     theSource
       .start((type, obj) => {
         if (!leading || mine !== generation) return;
@@ -136,7 +168,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
       .catch((err: unknown) => log.error({ err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'ops request watch failed to start'));
     resync = setInterval(() => {
       for (const k of known) q.add(k);
-    }, deps.resyncMs ?? 30_000);
+    }, deps.resyncMs ?? DEFAULT_RESYNC_MS);
     log.info({ identity: deps.identity }, 'reconciler started');
   };
 
@@ -148,6 +180,8 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     generation++;
     if (resync) clearInterval(resync);
     resync = undefined;
+    unsubscribe?.();
+    unsubscribe = undefined;
     const q = queue;
     queue = undefined;
     ending = (async () => {
@@ -187,6 +221,41 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     isLeader: () => leading,
     idle: () => queue?.idle() ?? Promise.resolve(),
   };
+}
+
+/** Which databases wait on which object: a pass that ends waiting records the refs its
+ *  stages read; a cache event on one of them wakes those databases (and only those). */
+export class WatchIndex {
+  private readonly byRef = new Map<string, Set<string>>();
+  private readonly byKey = new Map<string, string[]>();
+
+  /** Replaces what `key` waits on (empty: nothing). */
+  set(key: string, refs: readonly ObjectRef[]): void {
+    for (const r of this.byKey.get(key) ?? []) {
+      const keys = this.byRef.get(r);
+      keys?.delete(key);
+      if (keys?.size === 0) this.byRef.delete(r);
+    }
+    const rs = [...new Set(refs.map(refKey))];
+    if (rs.length === 0) {
+      this.byKey.delete(key);
+      return;
+    }
+    this.byKey.set(key, rs);
+    for (const r of rs) {
+      let keys = this.byRef.get(r);
+      if (!keys) this.byRef.set(r, (keys = new Set()));
+      keys.add(key);
+    }
+  }
+
+  waiting(ref: ObjectRef): string[] {
+    return [...(this.byRef.get(refKey(ref)) ?? [])];
+  }
+
+  get size(): number {
+    return this.byRef.size;
+  }
 }
 
 /** The Lease identity: the pod's name when given (POD_NAME via the downward API), else

@@ -3,7 +3,7 @@
 // computed from the cached requests and databases at scrape time. A pure function of its
 // inputs and `now`; main hands it the informer caches.
 import type { KubeObject, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
-import { Cond, getCondition, PAUSED } from '../core/reconcile/index.js';
+import { Cond, getCondition, PAUSED, pauseHolder } from '../core/reconcile/index.js';
 import { phaseLabel, type RequestStats } from '../metrics.js';
 import { namespaceOf } from '../core/meta.js';
 
@@ -24,12 +24,11 @@ function since(r: SinglestoreOpsRequest, phase: string): number | undefined {
   return created;
 }
 
-/** The Paused condition was written by sdb-tls-guard (planner.ts: reason
- *  `SinglestoreOpsRequest <ns>/<name>`, message naming sdb-tls-guard). */
+/** The Paused condition was written by sdb-tls-guard: its reason, in this project's fixed
+ *  format (`SinglestoreOpsRequest <ns>/<name>`, pauseReason/pauseHolder), is the datum. */
 export function pausedByGuard(db: Singlestore): { at: number | undefined } | undefined {
   const c = getCondition(db.status?.conditions, PAUSED);
-  if (!c || c.status === 'False') return undefined;
-  if (!(c.reason ?? '').startsWith('SinglestoreOpsRequest ') || !(c.message ?? '').includes('sdb-tls-guard')) return undefined;
+  if (!c || c.status === 'False' || !pauseHolder(c.reason)) return undefined;
   return { at: time(c.lastTransitionTime) };
 }
 

@@ -74,7 +74,8 @@ export function podName(petSet: string, ordinal: number): string {
 const PAUSE_REASON_PREFIX = 'SinglestoreOpsRequest ';
 const PAUSE_REASON_RE = /^SinglestoreOpsRequest ([^/\s]+)\/(\S+)$/;
 
-/** Who paused the database: the `reason` of the Paused condition this project adds. */
+/** Who paused the database: the `reason` of the Paused condition this project adds. This
+ *  fixed format is the datum (pause ownership, pauseHolder); the message is for people. */
 export function pauseReason(req: SinglestoreOpsRequest): string {
   return `${PAUSE_REASON_PREFIX}${namespaceOf(req)}/${req.metadata?.name ?? ''}`;
 }

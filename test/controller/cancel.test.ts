@@ -8,8 +8,8 @@ import type { PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../../src/
 import { startReconciler } from '../../src/controller/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { systemClock } from '../../src/kube/ports.js';
-import { FakeCertManager, FakePetSetController, MemoryOpsCache, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
-import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
+import { FakeCertManager, FakePetSetController, MemoryCache, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
+import { addRequest, advance, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, pass, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -24,10 +24,8 @@ const tlsVolume = (h: Harness, name: string) => Boolean(h.store.get<PetSet>('Pet
 /** Passes over the database until `stop` holds (the stand-ins run between passes). */
 async function passUntil(h: Harness, rec: ReturnType<typeof makeReconciler>, stop: () => boolean, max = 200): Promise<void> {
   for (let i = 0; i < max && !stop(); i++) {
-    const res = await rec.reconcileDatabase(NS, DB);
-    h.certManager.step();
-    h.petSets.step();
-    h.clock.advance(Math.max(res.requeueAfterMs ?? 1000, 1));
+    const { res, changed } = await pass(h, rec, NS, DB);
+    advance(h, res, changed);
   }
   if (!stop()) throw new Error('condition not reached');
 }
@@ -53,7 +51,7 @@ t.test('deleting a running request mid-restart (add TLS): the watch event alone 
   const store = new MemoryStore(systemClock);
   const h: Harness = { store, clock: undefined as never, ports: memoryPorts(store), certManager: new FakeCertManager(store), petSets: new FakePetSetController(store) };
   seedState(h, 'state.yaml');
-  const view = new MemoryOpsCache(store);
+  const cache = new MemoryCache(store);
   const metrics = createMetrics();
   // The stand-ins run only until the first pod was restarted, then the replacement pod
   // is held back: the request is stuck mid-restart when it is deleted.
@@ -64,13 +62,15 @@ t.test('deleting a running request mid-restart (add TLS): the watch event alone 
   const running = startReconciler({
     ports: h.ports,
     source: memoryOpsSource(store),
-    view,
+    cache,
+    view: cache,
     namespace: 'kubedb',
     identity: 'pod-a',
     metrics,
     leaderElection: false,
     resyncMs: 3_600_000, // no safety-net resync: only watch events wake it
-    plan: { pollMs: 2, notReadyRequeueMs: 2 },
+    plan: { notReadyRequeueMs: 2 },
+    pollMs: 2,
     errorRequeueMs: 5,
   });
   try {

@@ -65,7 +65,10 @@ t.test('status is written only when it changes', async (t) => {
   h.store.patch('Singlestore', NS, DB, { status: { phase: 'Ready' } }, true);
   const r = await drive(h, rec, NS, DB, 'sdbops-rotate');
   const done = h.store.calls.get('opsRequests.patchStatus')!;
-  t.equal(done, 1 + conditionTypes(r).length, 'one write per condition, plus Pending');
+  // Steps completing in one pass share a write (StatusBatch): a write before each of the
+  // 3 evictions, at each phase change and at the end of each pass, not one per condition.
+  t.ok(done < 1 + conditionTypes(r).length, `fewer writes than conditions plus Pending (${done} < ${1 + conditionTypes(r).length})`);
+  t.equal(done, 10, 'rotate: 10 status writes');
   const rv = getRequest(h, NS, 'sdbops-rotate')?.metadata?.resourceVersion;
   for (let i = 0; i < 5; i++) await rec.reconcileDatabase(NS, DB);
   t.equal(h.store.calls.get('opsRequests.patchStatus'), done, 'a finished request is not written again');

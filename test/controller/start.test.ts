@@ -92,7 +92,8 @@ t.test('two replicas: only the leader acts; after it stops, the other takes over
       identity,
       metrics: c.m,
       leaderElection: { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 50 },
-      plan: { pollMs: 2, notReadyRequeueMs: 2 },
+      plan: { notReadyRequeueMs: 2 },
+      pollMs: 2,
       errorRequeueMs: 5,
     });
   const ca = counting();
@@ -155,7 +156,7 @@ t.test('stop() waits for the step in flight and nothing runs afterwards', async 
   const h: Harness = { store, clock: undefined as never, ports, certManager: new FakeCertManager(store), petSets: new FakePetSetController(store) };
   seedState(h, 'state-tls.yaml');
   addRequest(h, 'rotate.yaml');
-  const running = startReconciler({ ports, source: memoryOpsSource(store), namespace: 'kubedb', identity: 'x', leaderElection: false, plan: { pollMs: 2, notReadyRequeueMs: 2 } });
+  const running = startReconciler({ ports, source: memoryOpsSource(store), namespace: 'kubedb', identity: 'x', leaderElection: false, plan: { notReadyRequeueMs: 2 }, pollMs: 2 });
   t.ok(await until(() => pauseStarted));
   await running.stop();
   t.ok(pauseDone, 'the pause finished before stop() returned');

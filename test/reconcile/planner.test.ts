@@ -30,6 +30,9 @@ const act = (p: Plan) => {
 };
 const kinds = (p: Plan) => act(p).actions.map((a: Action) => `${a.kind}:${'name' in a ? a.name : a.kind === 'createCertificate' ? a.certificate.metadata?.name : ''}`);
 const now = T0 + 1000;
+/** A Progressing wait is woken by watch events; its timer only makes spec.timeout (10m
+ *  from the last transition, T0) fire: 1 ms past it. */
+const UNTIL_TIMEOUT = 10 * MIN - (now - T0) + 1;
 
 interface Case {
   name: string;
@@ -121,7 +124,7 @@ const cases: Case[] = [
   {
     name: 'pause waits while someone else holds the database paused',
     obs: observed({ request: request({ rotateCertificates: true }, { conds: ['ReconfigureTLS'] }), database: database(TLS_ON, { pausedBy: 'kubectl-dba' }) }),
-    want: { type: 'wait', step: 'DatabasePauseSucceeded', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'DatabasePauseSucceeded', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'add: creates the server and client Certificates',
@@ -138,7 +141,7 @@ const cases: Case[] = [
       database: database(undefined, { pausedBy: REQ }),
       certificates: certsFor({ issuerRef: { apiGroup: 'cert-manager.io', kind: 'Issuer', name: 'sdb-issuer' } }, { ready: false }),
     }),
-    want: { type: 'wait', step: 'CertificateSynced', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'CertificateSynced', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'update: only the server Certificate is patched (merge by alias)',
@@ -167,12 +170,12 @@ const cases: Case[] = [
   {
     name: 'Certificates Ready for an older generation are not synced',
     obs: observed({ request: request({ issuerRef: { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' } }, { conds: PRE_CERT }), database: database(TLS_ON, { pausedBy: REQ }), certificates: certsFor(TLS_ON, { generation: 2, observedGeneration: 1 }) }),
-    want: { type: 'wait', step: 'CertificateSynced', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'CertificateSynced', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'rotate: waits while the recorded revisions have not moved',
     obs: observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_CERT, 'IssueCertificatesSucceeded'], condMessages: { IssueCertificatesSucceeded: 'Successfully requested re-issue of Certificates sample-sdb-server-cert (revision 1), sample-sdb-client-cert (revision 1)' } }), database: database(TLS_ON, { pausedBy: REQ }), certificates: certsFor(TLS_ON, { revision: 1 }) }),
-    want: { type: 'wait', step: 'CertificateSynced', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'CertificateSynced', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'remove: deletes the Certificates first',
@@ -202,7 +205,7 @@ const cases: Case[] = [
   {
     name: 'PetSets: wait until the PetSet controller observed the new generation',
     obs: observed({ request: request({ rotateCertificates: true }, { conds: PRE_PS }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON, { generation: 2, observedGeneration: 1 }) }),
-    want: { type: 'wait', step: 'UpdatePetSets', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'UpdatePetSets', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'PetSets: templates match and observed → UpdatePetSets',
@@ -232,7 +235,7 @@ const cases: Case[] = [
       petSets: petSets(TLS_ON),
       pods: PODS.map((p, i) => pod(p, `old-${i}`)),
     }),
-    want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'restart: a replacement that is not Ready yet is waited for',
@@ -242,7 +245,7 @@ const cases: Case[] = [
       petSets: petSets(TLS_ON),
       pods: [pod('sample-sdb-aggregator-0', 'new-0', false)],
     }),
-    want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'restart: a Ready pod with a new uid but created before the certificates were synced does not count',
@@ -252,7 +255,7 @@ const cases: Case[] = [
       petSets: petSets(TLS_ON),
       pods: [pod('sample-sdb-aggregator-0', 'new-0', true, false, T0 - 60_000)],
     }),
-    want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: 2000 },
+    want: { type: 'wait', step: 'CheckPodReady--sample-sdb-aggregator-0', requeueAfterMs: UNTIL_TIMEOUT },
   },
   {
     name: 'restart: the Ready replacement → CheckPodReady',

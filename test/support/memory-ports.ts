@@ -19,6 +19,7 @@ import type {
   SinglestoreOpsRequest,
 } from '../../src/api/types.js';
 import type { ClusterView } from '../../src/core/view.js';
+import type { CachedKind, CachedKinds, ReconcileCache } from '../../src/controller/types.js';
 import {
   StatusError,
   type Clock,
@@ -99,6 +100,11 @@ export class MemoryStore {
   /** Injected faults not yet triggered. */
   pendingFaults(): number {
     return this.faults.reduce((n, f) => n + f.times, 0);
+  }
+
+  /** Bumped by every change (the store's last resourceVersion). */
+  get version(): number {
+    return this.rv;
   }
 
   totalCalls(): number {
@@ -339,43 +345,101 @@ export function memoryPorts(store: MemoryStore): Ports {
   };
 }
 
-/**
- * A ClusterView over the store standing in for main's informer view (no port calls, so
- * nothing is counted). Its ops-request index is kept from the store's change feed: live
- * by default; `freeze()` makes it lag like a slow watch (changes queue up until
- * `sync()`). Databases and issuers are read straight from the store.
- */
-export class MemoryOpsCache implements ClusterView {
-  private readonly byDb = new Map<string, Map<string, SinglestoreOpsRequest>>();
-  private queued: { type: WatchEventType; obj: SinglestoreOpsRequest }[] = [];
-  private frozen = false;
-  private readonly off: () => void;
+const CACHED_KINDS: Partial<Record<Kind, CachedKind>> = {
+  Singlestore: 'singlestores',
+  SinglestoreOpsRequest: 'singlestoreopsrequests',
+  Certificate: 'certificates',
+  PetSet: 'petsets',
+  Pod: 'pods',
+};
+const CHANGE = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' } as const;
 
-  constructor(private readonly store: MemoryStore) {
-    for (const r of store.list<SinglestoreOpsRequest>('SinglestoreOpsRequest')) this.apply('ADDED', r);
-    this.off = store.onChange((kind, type, obj) => {
-      if (kind !== 'SinglestoreOpsRequest') return;
-      if (this.frozen) this.queued.push({ type, obj: obj as SinglestoreOpsRequest });
-      else this.apply(type, obj as SinglestoreOpsRequest);
+/**
+ * The informer caches over the store (no port calls, so nothing is counted): the
+ * reconciler's ReconcileCache and the pre-flight's ClusterView. Its copy is kept from the
+ * store's change feed and, as a watch, delivered asynchronously (a microtask after the
+ * change; `lagMs` > 0: that long after, on a real timer). `freeze()` makes it lag like a
+ * stalled watch (changes queue up until `sync()`); `unsynced` kinds answer hasSynced
+ * false, as an informer that has not listed yet. Issuers are read straight from the store.
+ */
+export class MemoryCache implements ReconcileCache, ClusterView {
+  private readonly objs = new Map<CachedKind, Map<string, KubeObject>>();
+  private readonly byDb = new Map<string, Map<string, SinglestoreOpsRequest>>();
+  private queued: { kind: CachedKind; type: WatchEventType; obj: KubeObject }[] = [];
+  private frozen = false;
+  private inFlight = 0;
+  private readonly listeners = new Set<(kind: CachedKind, type: 'add' | 'update' | 'delete', obj: CachedKinds[CachedKind]) => void>();
+  private readonly off: () => void;
+  /** Kinds whose informer has not synced (reads of them must go to the API). */
+  readonly unsynced = new Set<CachedKind>();
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly o: { lagMs?: number } = {},
+  ) {
+    for (const [k, kind] of Object.entries(CACHED_KINDS) as [Kind, CachedKind][]) for (const x of store.list<KubeObject>(k)) this.apply(kind, 'ADDED', x);
+    this.off = store.onChange((k, type, obj) => {
+      const kind = CACHED_KINDS[k];
+      if (!kind) return;
+      this.inFlight++;
+      const deliver = (): void => {
+        this.inFlight--;
+        if (this.frozen) this.queued.push({ kind, type, obj });
+        else this.deliver(kind, type, obj);
+      };
+      if ((this.o.lagMs ?? 0) > 0) setTimeout(deliver, this.o.lagMs);
+      else queueMicrotask(deliver);
     });
   }
 
-  private apply(type: WatchEventType, r: SinglestoreOpsRequest): void {
-    const name = r.metadata?.name ?? '';
-    for (const m of this.byDb.values()) m.delete(`${r.metadata?.namespace ?? ''}/${name}`);
+  private key(ns: string | undefined, name: string): string {
+    return `${ns ?? ''}/${name}`;
+  }
+
+  private apply(kind: CachedKind, type: WatchEventType, obj: KubeObject): void {
+    let m = this.objs.get(kind);
+    if (!m) this.objs.set(kind, (m = new Map()));
+    const k = this.key(obj.metadata?.namespace, obj.metadata?.name ?? '');
+    if (type === 'DELETED') m.delete(k);
+    else m.set(k, obj);
+    if (kind !== 'singlestoreopsrequests') return;
+    const r = obj as SinglestoreOpsRequest;
+    for (const x of this.byDb.values()) x.delete(k);
     if (type === 'DELETED') return;
-    const key = `${r.metadata?.namespace ?? ''}/${r.spec?.databaseRef?.name ?? ''}`;
-    let m = this.byDb.get(key);
-    if (!m) this.byDb.set(key, (m = new Map()));
-    m.set(`${r.metadata?.namespace ?? ''}/${name}`, r);
+    const dbk = `${r.metadata?.namespace ?? ''}/${r.spec?.databaseRef?.name ?? ''}`;
+    let d = this.byDb.get(dbk);
+    if (!d) this.byDb.set(dbk, (d = new Map()));
+    d.set(k, r);
+  }
+
+  /** Events delivered so far (each one wakes whoever watches its object). */
+  delivered = 0;
+
+  private deliver(kind: CachedKind, type: WatchEventType, obj: KubeObject): void {
+    this.delivered++;
+    this.apply(kind, type, obj);
+    for (const l of this.listeners) l(kind, CHANGE[type], obj as CachedKinds[CachedKind]);
+  }
+
+  get<K extends CachedKind>(kind: K, namespace: string, name: string): CachedKinds[K] | undefined {
+    return this.objs.get(kind)?.get(this.key(namespace, name)) as CachedKinds[K] | undefined;
   }
 
   listOpsRequests(namespace: string, database: string): SinglestoreOpsRequest[] {
     return [...(this.byDb.get(`${namespace}/${database}`)?.values() ?? [])];
   }
 
+  subscribe(listener: (kind: CachedKind, type: 'add' | 'update' | 'delete', obj: CachedKinds[CachedKind]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  hasSynced(kind: CachedKind): boolean {
+    return !this.unsynced.has(kind);
+  }
+
   getSinglestore(namespace: string, name: string): Singlestore | undefined {
-    return this.store.get<Singlestore>('Singlestore', namespace, name);
+    return this.get('singlestores', namespace, name);
   }
 
   getIssuer(namespace: string, name: string): Issuer | undefined {
@@ -386,19 +450,25 @@ export class MemoryOpsCache implements ClusterView {
     return this.store.get<Issuer>('ClusterIssuer', undefined, name);
   }
 
+  /** Resolves once every change made so far has been delivered (unless frozen). */
+  async settled(): Promise<void> {
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, Math.max(1, this.o.lagMs ?? 0)));
+  }
+
   /** From now on changes wait for sync(), as behind a lagging watch. */
   freeze(): void {
     this.frozen = true;
   }
 
-  /** Applies the queued changes and goes live again. */
+  /** Delivers the queued changes and goes live again. */
   sync(): void {
     this.frozen = false;
-    for (const e of this.queued.splice(0)) this.apply(e.type, e.obj);
+    for (const e of this.queued.splice(0)) this.deliver(e.kind, e.type, e.obj);
   }
 
   close(): void {
     this.off();
+    this.listeners.clear();
   }
 }
 

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject, PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import { applyPatch, decide, defaultPatch } from '../../src/core/engine.js';
-import { desiredCertificates, makePreflight, petSetPatch, getCondition, PAUSED, type PlanOptions } from '../../src/core/reconcile/index.js';
-import { Reconciler, type ReconcilerOptions } from '../../src/controller/reconciler.js';
+import { desiredCertificates, makePreflight, petSetPatch, getCondition, PAUSED, STATE_CONDITION, type PlanOptions } from '../../src/core/reconcile/index.js';
+import { Reconciler, type PassResult, type ReconcilerOptions } from '../../src/controller/reconciler.js';
 import type { Ports } from '../../src/kube/ports.js';
-import { FakeCertManager, FakeClock, FakePetSetController, MemoryOpsCache, MemoryStore, memoryPorts, mergePatch } from './memory-ports.js';
+import { FakeCertManager, FakeClock, FakePetSetController, MemoryCache, MemoryStore, memoryPorts, mergePatch } from './memory-ports.js';
 
 // From test/support (tsx, tap) or dist/test/support (compiled benchmarks).
 const WORKED = [new URL('../fixtures/worked/', import.meta.url), new URL('../../../test/fixtures/worked/', import.meta.url)]
@@ -30,13 +30,13 @@ export interface Harness {
   ports: Ports;
   certManager: FakeCertManager;
   petSets: FakePetSetController;
-  /** The ops-request cache Reconcilers read siblings from (as the informer view in production). */
-  view?: MemoryOpsCache;
+  /** The informer caches Reconcilers read from (absent: every read is a GET). */
+  cache?: MemoryCache;
 }
 
 export function newHarness(clock = new FakeClock()): Harness {
   const store = new MemoryStore(clock);
-  return { store, clock, ports: memoryPorts(store), certManager: new FakeCertManager(store), petSets: new FakePetSetController(store), view: new MemoryOpsCache(store) };
+  return { store, clock, ports: memoryPorts(store), certManager: new FakeCertManager(store), petSets: new FakePetSetController(store), cache: new MemoryCache(store) };
 }
 
 /** The two PetSets of the worked database, with the tls-volume when TLS is on. */
@@ -124,13 +124,41 @@ export function addRequest(h: Harness, file: string, o: { name?: string; namespa
   return h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', req.metadata?.namespace, req.metadata?.name ?? '')!;
 }
 
-export const FAST_PLAN: PlanOptions = { pollMs: 1000, notReadyRequeueMs: 10_000 };
+export const FAST_PLAN: PlanOptions = { notReadyRequeueMs: 10_000 };
+
+/** How long a watch event takes to wake a waiting database in these tests (fake time). */
+export const WAKE_MS = 1000;
+
+/**
+ * A Reconciler whose passes begin once the cache has delivered every change made before
+ * them, as in production, where the queue runs a database after the watch event that
+ * named it reached the cache. (A frozen cache still lags: see MemoryCache.freeze.)
+ */
+class SettledReconciler extends Reconciler {
+  constructor(
+    private readonly cache: MemoryCache | undefined,
+    o: ReconcilerOptions,
+  ) {
+    super(o);
+  }
+
+  override async reconcileDatabase(namespace: string, database: string): Promise<PassResult> {
+    await this.cache?.settled();
+    return super.reconcileDatabase(namespace, database);
+  }
+
+  override async reconcileRequest(namespace: string, name: string): Promise<PassResult> {
+    await this.cache?.settled();
+    return super.reconcileRequest(namespace, name);
+  }
+}
 
 export function makeReconciler(h: Harness, extra: Partial<ReconcilerOptions> = {}): Reconciler {
-  return new Reconciler({
+  return new SettledReconciler(h.cache, {
     ports: h.ports,
-    ...(h.view ? { view: h.view } : {}),
+    ...(h.cache ? { cache: h.cache } : {}),
     clock: h.clock,
+    pollMs: WAKE_MS,
     preflight: (fetched) => makePreflight({ decide, fetched }),
     plan: FAST_PLAN,
     errorRequeueMs: 1000,
@@ -156,23 +184,43 @@ export interface DriveOptions {
   afterPass?: (round: number) => void;
 }
 
+/** One pass over the database with the cache caught up first; the stand-ins run after it.
+ *  Returns the pass and whether anything changed in the store meanwhile. */
+export async function pass(h: Harness, rec: Reconciler, ns: string, db: string, o: DriveOptions = {}, round = 0): Promise<{ res: PassResult; changed: boolean }> {
+  await h.cache?.settled();
+  const before = h.store.version;
+  const res = await rec.reconcileDatabase(ns, db);
+  const seen = h.cache?.delivered ?? 0;
+  o.afterPass?.(round);
+  if (o.standIns !== false) {
+    h.certManager.step();
+    h.petSets.step();
+  }
+  // A change in the store, or a lagging cache delivering old ones, is a watch event.
+  return { res, changed: h.store.version !== before || (h.cache?.delivered ?? 0) !== seen };
+}
+
+/** Moves the fake clock as a watch-driven controller experiences it: when something
+ *  changed, a watch event wakes it after WAKE_MS (or sooner, if it asked); when nothing
+ *  did, only its own timer does (the remaining spec.timeout, the Pending requeue). */
+export function advance(h: Harness, res: PassResult, changed: boolean): void {
+  const timer = res.requeueAfterMs ?? WAKE_MS;
+  h.clock.advance(Math.max(changed ? Math.min(timer, WAKE_MS) : timer, 1));
+}
+
 /** Runs passes over the database until the request is terminal and the database resumed. */
 export async function drive(h: Harness, rec: Reconciler, ns: string, db: string, reqName: string, o: DriveOptions = {}): Promise<SinglestoreOpsRequest> {
   const max = o.maxRounds ?? 500;
   for (let i = 0; i < max; i++) {
-    const res = await rec.reconcileDatabase(ns, db);
-    o.afterPass?.(i);
-    if (o.standIns !== false) {
-      h.certManager.step();
-      h.petSets.step();
-    }
+    const { res, changed } = await pass(h, rec, ns, db, o, i);
     const r = getRequest(h, ns, reqName);
     if (r && TERMINAL.has(r.status?.phase ?? '') && !isPaused(h, ns, db) && res.requeueAfterMs === undefined) return r;
-    h.clock.advance(Math.max(res.requeueAfterMs ?? 1000, 1));
+    advance(h, res, changed);
   }
   throw new Error(`request ${ns}/${reqName} did not finish in ${max} rounds: ${JSON.stringify(getRequest(h, ns, reqName)?.status)}`);
 }
 
+/** The step conditions of a request, in order (the ReconcilerState condition is data, not a step). */
 export function conditionTypes(r: SinglestoreOpsRequest | undefined): string[] {
-  return (r?.status?.conditions ?? []).map((c) => c.type);
+  return (r?.status?.conditions ?? []).map((c) => c.type).filter((t) => t !== STATE_CONDITION);
 }

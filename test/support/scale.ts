@@ -7,7 +7,7 @@ import type { SinglestoreOpsRequest } from '../../src/api/types.js';
 import { startReconciler } from '../../src/controller/index.js';
 import type { ReconcileMetrics } from '../../src/controller/types.js';
 import { systemClock } from '../../src/kube/ports.js';
-import { FakeCertManager, FakePetSetController, MemoryOpsCache, MemoryStore, memoryOpsSource, memoryPorts } from './memory-ports.js';
+import { FakeCertManager, FakePetSetController, MemoryCache, MemoryStore, memoryOpsSource, memoryPorts } from './memory-ports.js';
 import { addRequest, seedState, type Harness } from './reconcile-harness.js';
 
 export interface ScaleOptions {
@@ -20,9 +20,13 @@ export interface ScaleOptions {
   timeoutMs?: number;
   /** Stand-in tick (default 2ms). */
   standInTickMs?: number;
-  /** Give the reconciler an ops-request cache, as main does with the informer view
-   *  (default true); false: it LISTs the namespace on every pass (the no-view fallback). */
-  view?: boolean;
+  /** Give the reconciler the informer caches, as main does (default true); false: every
+   *  read is a GET, the namespace is LISTed on every pass and waits are polled. */
+  cache?: boolean;
+  /** Cache delivery lag (ms of real time; default 0: a microtask after the change). */
+  cacheLagMs?: number;
+  /** Safety-net resync (default 500ms, so a lost wake-up shows as slowness, not a hang). */
+  resyncMs?: number;
 }
 
 export interface ScaleResult {
@@ -54,7 +58,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     const r = addRequest(h, file, { namespace: ns, name: `sdbops-${i}`, database: db });
     names.push(r.metadata!.name!);
   }
-  const view = o.view === false ? undefined : new MemoryOpsCache(store);
+  const cache = o.cache === false ? undefined : new MemoryCache(store, { lagMs: o.cacheLagMs ?? 0 });
   store.calls.clear();
   let steps = 0;
   const metrics: ReconcileMetrics = {
@@ -72,16 +76,17 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   const started = performance.now();
   const running = startReconciler({
     ports: h.ports,
-    ...(view ? { view } : {}),
+    ...(cache ? { cache, view: cache } : {}),
     source: memoryOpsSource(store),
     namespace: ns,
     identity: 'scale',
     leaderElection: false,
     concurrency: o.concurrency ?? 8,
     metrics,
-    plan: { pollMs: 2, notReadyRequeueMs: 2 },
+    plan: { notReadyRequeueMs: 2 },
+    pollMs: 2,
     errorRequeueMs: 5,
-    resyncMs: 500,
+    resyncMs: o.resyncMs ?? 500,
   });
   const deadline = started + (o.timeoutMs ?? 60_000);
   const terminal = (): SinglestoreOpsRequest[] =>
@@ -91,7 +96,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   } finally {
     await running.stop();
     clearInterval(tick);
-    view?.close();
+    cache?.close();
   }
   const wallMs = performance.now() - started;
   const done = terminal();

@@ -1,6 +1,7 @@
 // Condition helpers (KubeDB's kmapi conditions: type == reason, lastTransitionTime kept
 // while the status does not change). PURE: the time is passed in.
 import type { Condition, ConditionStatus } from '../../api/types.js';
+import { STATE_CONDITION } from './names.js';
 
 export function getCondition(conds: readonly Condition[] | undefined, type: string): Condition | undefined {
   return conds?.find((c) => c.type === type);
@@ -51,10 +52,12 @@ export function isPodReady(conds: readonly Condition[] | undefined): boolean {
   return hasCondition(conds, 'Ready', 'True');
 }
 
-/** Latest lastTransitionTime among the conditions, in ms (undefined when none parse). */
+/** Latest lastTransitionTime among the step conditions, in ms (undefined when none
+ *  parse). The state condition is data, not a step: it never restarts a step's clock. */
 export function latestTransition(conds: readonly Condition[] | undefined): number | undefined {
   let best: number | undefined;
   for (const c of conds ?? []) {
+    if (c.type === STATE_CONDITION) continue;
     const t = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
     if (!Number.isNaN(t) && (best === undefined || t > best)) best = t;
   }

@@ -25,6 +25,10 @@ export const getPodCondition = (pod: string): string => `${GET_POD_PREFIX}${pod}
 export const evictPodCondition = (pod: string): string => `${EVICT_POD_PREFIX}${pod}`;
 export const checkPodReadyCondition = (pod: string): string => `${CHECK_POD_READY_PREFIX}${pod}`;
 
+/** The condition on the request that carries the reconciler's state as data (./state.ts);
+ *  not a step: timeouts and step lists ignore it. */
+export const STATE_CONDITION = 'ReconcilerState';
+
 /** The database status condition that pauses KubeDB's provisioner. */
 export const PAUSED = 'Paused';
 

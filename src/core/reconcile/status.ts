@@ -3,6 +3,7 @@ import type { Condition, Singlestore, SinglestoreOpsRequest, SinglestoreOpsReque
 import { getCondition, removeCondition, setCondition } from './conditions.js';
 import { PAUSED } from './names.js';
 import type { StatusChange } from './planner.js';
+import { stateCondition } from './state.js';
 
 /** The request's status after `change` (a copy; conditions keep their order). */
 export function nextStatus(req: SinglestoreOpsRequest, change: StatusChange, nowIso: string): SinglestoreOpsRequestStatus {
@@ -14,6 +15,11 @@ export function nextStatus(req: SinglestoreOpsRequest, change: StatusChange, now
     const c = { ...change.condition };
     if (req.metadata?.generation !== undefined) c.observedGeneration = req.metadata.generation;
     out.conditions = setCondition(old.conditions, c, nowIso);
+  }
+  if (change.state) {
+    const c = stateCondition(change.state);
+    if (req.metadata?.generation !== undefined) c.observedGeneration = req.metadata.generation;
+    out.conditions = setCondition(out.conditions, c, nowIso);
   }
   return out;
 }

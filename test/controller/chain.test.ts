@@ -1,0 +1,228 @@
+// The chain of stages reads from the cache and is woken by watch events (issue 17):
+//   - a pass makes no GET of an object the cache holds and has synced (calls counted on
+//     the MemoryStore; cache reads are not API calls, as informer reads are not);
+//   - an unsynced kind is read with a GET;
+//   - a watch event on what a waiting stage read (Certificate Ready, pod Ready) wakes
+//     that database at once, and no other;
+//   - requests in flight under the old format (no ReconcilerState condition: the facts
+//     only in the step messages) and requests with a corrupt state condition finish.
+import t from 'tap';
+import type { Certificate, SinglestoreOpsRequest } from '../../src/api/types.js';
+import { startReconciler } from '../../src/controller/index.js';
+import type { CachedKind, ReconcileCache } from '../../src/controller/types.js';
+import { readState, STATE_CONDITION } from '../../src/core/reconcile/index.js';
+import { FakeClock, MemoryCache, memoryOpsSource } from '../support/memory-ports.js';
+import { addRequest, advance, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, pass, seedState, type Harness } from '../support/reconcile-harness.js';
+
+const NS = 'demo';
+const DB = 'sample-sdb';
+const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0'];
+const WORKED: [string, string, string][] = [
+  ['add-tls.yaml', 'state.yaml', 'sdbops-add-tls'],
+  ['rotate.yaml', 'state-tls.yaml', 'sdbops-rotate'],
+  ['update.yaml', 'state-tls.yaml', 'sdbops-update-tls'],
+  ['change-issuer.yaml', 'state-tls.yaml', 'sdbops-change-issuer'],
+  ['remove.yaml', 'state-tls.yaml', 'sdbops-remove'],
+];
+const gets = (h: Harness): Record<string, number> => Object.fromEntries([...h.store.calls].filter(([op]) => op.endsWith('.get') || op.endsWith('.list')));
+
+t.test('a whole request with synced caches: no GET of a cached object, only the confirming reads', async (t) => {
+  for (const [file, state, name] of WORKED) {
+    const h = newHarness();
+    seedState(h, state);
+    addRequest(h, file);
+    h.store.calls.clear();
+    const r = await drive(h, makeReconciler(h), NS, DB, name);
+    t.equal(r.status?.phase, 'Successful', `${file}: Successful`);
+    // One GET: the start confirms there is no sibling (none here, so no GET) and reads the
+    // issuer the pre-flight review checks (not a cached kind).
+    for (const op of ['databases.get', 'petSets.get', 'pods.get', 'certificates.get', 'opsRequests.get', 'opsRequests.list']) {
+      t.equal(h.store.calls.get(op) ?? 0, 0, `${file}: no ${op}`);
+    }
+    t.ok((h.store.calls.get('issuers.get') ?? 0) + (h.store.calls.get('clusterIssuers.get') ?? 0) <= 1, `${file}: the issuer read once at most (${JSON.stringify(gets(h))})`);
+  }
+});
+
+t.test('an unsynced kind is read with a GET, the others still from the cache', async (t) => {
+  const h = newHarness();
+  seedState(h, 'state.yaml');
+  addRequest(h, 'add-tls.yaml');
+  h.cache!.unsynced.add('pods');
+  h.store.calls.clear();
+  const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-add-tls');
+  t.equal(r.status?.phase, 'Successful');
+  t.ok((h.store.calls.get('pods.get') ?? 0) >= PODS.length, `pods GET while their informer is unsynced (${h.store.calls.get('pods.get')})`);
+  t.equal(h.store.calls.get('petSets.get') ?? 0, 0, 'PetSets still from the cache');
+  t.equal(h.store.calls.get('databases.get') ?? 0, 0, 'the database still from the cache');
+});
+
+t.test('a lagging cache: our own writes are read back, nothing is repeated', async (t) => {
+  const h = newHarness();
+  seedState(h, 'state-tls.yaml');
+  addRequest(h, 'rotate.yaml');
+  const rec = makeReconciler(h);
+  // Freeze the cache at every other pass: the reconciler plans on a stale copy of the
+  // objects it wrote itself, and must not re-do what it did.
+  let round = 0;
+  const r = await drive(h, rec, NS, DB, 'sdbops-rotate', {
+    afterPass: () => {
+      if (round++ % 2 === 0) h.cache!.freeze();
+      else h.cache!.sync();
+    },
+  });
+  h.cache!.sync();
+  t.equal(r.status?.phase, 'Successful');
+  t.strictSame(h.store.evictions, PODS, 'each pod evicted once');
+  t.equal(h.store.events.filter((e) => e.reason === 'IssueCertificatesSucceeded').length, 1, 're-issue requested once');
+  t.equal(h.store.calls.get('certificates.patchStatus'), 2, 'Issuing set once per Certificate');
+  t.equal(h.store.events.filter((e) => e.reason === 'DatabasePauseSucceeded').length, 1, 'one pause event');
+});
+
+/** A cache that counts the reconciler's reads of each database (one per pass). */
+function counting(cache: MemoryCache): { cache: ReconcileCache; passes: Map<string, number> } {
+  const passes = new Map<string, number>();
+  return {
+    passes,
+    cache: {
+      get: (kind, ns, name) => {
+        if (kind === 'singlestores') passes.set(name, (passes.get(name) ?? 0) + 1);
+        return cache.get(kind, ns, name);
+      },
+      listOpsRequests: (ns, db) => cache.listOpsRequests(ns, db),
+      subscribe: (l) => cache.subscribe(l),
+      hasSynced: (k: CachedKind) => cache.hasSynced(k),
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms = 5000): Promise<number> {
+  const start = performance.now();
+  while (!cond() && performance.now() - start < ms) await new Promise((r) => setImmediate(r));
+  return cond() ? performance.now() - start : Infinity;
+}
+
+t.test('watch events wake the waiting database within 100 ms, and not another one', async (t) => {
+  // Reconciler time is fake (no timeout can fire); the queue runs on real time. The
+  // stand-ins do not run on a timer: each event below is made by hand.
+  const clock = new FakeClock();
+  const h = newHarness(clock);
+  seedState(h, 'state.yaml', { name: 'sdb-a' });
+  seedState(h, 'state.yaml', { name: 'sdb-b' });
+  addRequest(h, 'add-tls.yaml', { name: 'ops-a', database: 'sdb-a' });
+  addRequest(h, 'add-tls.yaml', { name: 'ops-b', database: 'sdb-b' });
+  await h.cache!.settled();
+  const { cache, passes } = counting(h.cache!);
+  const running = startReconciler({
+    ports: h.ports,
+    source: memoryOpsSource(h.store),
+    cache,
+    view: h.cache!,
+    namespace: NS,
+    identity: 'watch',
+    leaderElection: false,
+    clock,
+    resyncMs: 3_600_000, // no safety net: only watch events wake a database
+  });
+  const conds = (n: string) => conditionTypes(getRequest(h, NS, n));
+  try {
+    // Started by the ops-request events; both wait for cert-manager (nothing issues).
+    for (const n of ['ops-a', 'ops-b']) {
+      const v = n;
+      t.ok(Number.isFinite(await until(() => h.store.list<Certificate>('Certificate', NS).filter((c) => c.metadata?.name?.startsWith(v.replace('ops-', 'sdb-'))).length === 2)), `${n}: Certificates created`);
+    }
+    await running.idle();
+    await sleep(20);
+    t.notOk(conds('ops-a').includes('CertificateSynced'), 'a waits for its Certificates');
+    const bBefore = passes.get('sdb-b') ?? 0;
+
+    // cert-manager makes a's Certificates Ready.
+    for (const c of h.store.list<Certificate>('Certificate', NS).filter((x) => x.metadata?.name?.startsWith('sdb-a-'))) {
+      h.store.patch('Certificate', NS, c.metadata!.name!, { status: { revision: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', observedGeneration: c.metadata?.generation ?? 1, lastTransitionTime: clock.iso() }] } }, true);
+    }
+    const certMs = await until(() => conds('ops-a').includes('CertificateSynced'));
+    t.ok(certMs < 100, `Certificate Ready woke sdb-a in ${certMs.toFixed(1)} ms`);
+
+    // The PetSet controller observes a's PetSets; a then evicts its first pod.
+    await until(() => conds('ops-a').includes('UpdatePetSets') || h.store.list('PetSet', NS).some((p) => (p as { metadata?: { generation?: number } }).metadata?.generation === 2));
+    await running.idle();
+    clock.advance(2000);
+    h.petSets.step();
+    t.ok(Number.isFinite(await until(() => conds('ops-a').includes(`EvictPod--${PODS[0]!.replace('sample-sdb', 'sdb-a')}`))), 'first pod evicted');
+    await running.idle();
+    clock.advance(2000);
+    h.petSets.step(); // recreates it (not Ready)
+    await running.idle();
+    const ready = `CheckPodReady--${PODS[0]!.replace('sample-sdb', 'sdb-a')}`;
+    t.notOk(conds('ops-a').includes(ready), 'the replacement is not Ready yet');
+    clock.advance(1000);
+    h.petSets.step(); // the kubelet reports it Ready
+    const podMs = await until(() => conds('ops-a').includes(ready));
+    t.ok(podMs < 100, `pod Ready woke sdb-a in ${podMs.toFixed(1)} ms`);
+    await running.idle();
+    t.equal(passes.get('sdb-b') ?? 0, bBefore, 'sdb-b was never woken by sdb-a’s objects');
+    t.notOk(conds('ops-b').includes('CertificateSynced'), 'b still waits');
+  } finally {
+    await running.stop();
+  }
+});
+
+/** Runs a fresh controller for k steps on a new harness, leaving the request mid-flight. */
+async function stopAfter(file: string, state: string, k: number): Promise<Harness> {
+  const h = newHarness();
+  seedState(h, state);
+  addRequest(h, file);
+  let steps = 0;
+  const a = makeReconciler(h, { active: () => steps < k, onStep: () => steps++ });
+  for (let round = 0; round < 200 && steps < k; round++) {
+    const { res, changed } = await pass(h, a, NS, DB);
+    advance(h, res, changed);
+  }
+  return h;
+}
+
+function rewriteState(h: Harness, name: string, f: (c: SinglestoreOpsRequest['status']) => void): void {
+  const r = getRequest(h, NS, name)!;
+  const status = structuredClone(r.status ?? {});
+  f(status);
+  h.store.patch('SinglestoreOpsRequest', NS, name, { metadata: { resourceVersion: r.metadata?.resourceVersion }, status: { ...status, conditions: status.conditions ?? [] } }, true);
+}
+
+for (const [file, state, name] of WORKED) {
+  t.test(`${file}: a request in flight under the old format (no state condition) finishes from the middle of each stage`, async (t) => {
+    const clean = newHarness();
+    seedState(clean, state);
+    addRequest(clean, file);
+    let total = 0;
+    const done = await drive(clean, makeReconciler(clean, { onStep: () => total++ }), NS, DB, name);
+    for (let k = 1; k < total; k++) {
+      const h = await stopAfter(file, state, k);
+      // The old format: the same step conditions and messages, no ReconcilerState.
+      rewriteState(h, name, (st) => {
+        st!.conditions = (st!.conditions ?? []).filter((c) => c.type !== STATE_CONDITION);
+      });
+      const r = await drive(h, makeReconciler(h), NS, DB, name);
+      t.equal(r.status?.phase, 'Successful', `k=${k}: Successful`);
+      t.strictSame(conditionTypes(r), conditionTypes(done), `k=${k}: the same steps as a clean run`);
+      t.strictSame(h.store.evictions, PODS, `k=${k}: each pod restarted once, in order`);
+      t.notOk(isPaused(h, NS, DB), `k=${k}: resumed`);
+    }
+  });
+}
+
+t.test('a corrupt state condition mid-restart: the legacy reading stands in, the request finishes, the state is rewritten whole', async (t) => {
+  for (const k of [7, 8, 9, 10]) {
+    const h = await stopAfter('rotate.yaml', 'state-tls.yaml', k);
+    rewriteState(h, 'sdbops-rotate', (st) => {
+      const c = st!.conditions?.find((x) => x.type === STATE_CONDITION);
+      if (c) c.message = '{"v":1,"pods":{"x":';
+      else st!.conditions = [...(st!.conditions ?? []), { type: STATE_CONDITION, status: 'True', reason: STATE_CONDITION, message: 'garbage', lastTransitionTime: new Date(h.clock.now()).toISOString() }];
+    });
+    const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-rotate');
+    t.equal(r.status?.phase, 'Successful', `k=${k}: Successful`);
+    t.strictSame(h.store.evictions, PODS, `k=${k}: each pod restarted once`);
+    const st = readState(r.status?.conditions);
+    t.equal(st.source, 'condition', `k=${k}: the state condition is valid again`);
+    t.strictSame(Object.keys(st.state.pods).sort(), [...PODS].sort(), `k=${k}: every pod's uid is recorded`);
+  }
+});
