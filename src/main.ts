@@ -24,6 +24,7 @@ import { KubeConfigError, loadKubeConfig } from './kube/kubeconfig.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildApp, type ReadinessReport } from './server/app.js';
 import { bufferedLogDestination } from './server/log-destination.js';
+import { batchedScheduler } from './server/scheduler.js';
 import { caBundleBase64, generateSelfSigned } from './server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, TlsMaterialError, validateMaterial, type TlsMaterial } from './server/tls.js';
 import { clientNodeBootstrapPorts, fileWriter, startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap.js';
@@ -295,6 +296,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
     readiness: () => (draining ? { ...readiness(), ready: false, message: draining } : readiness()),
     bodyLimit: config.bodyLimit,
     https: httpsServerOptions(material, settings),
+    scheduler: batchedScheduler(),
   });
 
   const server = app.server as unknown as HttpsServer;
