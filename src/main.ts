@@ -27,7 +27,9 @@ import { bufferedLogDestination } from './server/log-destination.js';
 import { batchedScheduler } from './server/scheduler.js';
 import { caBundleBase64, generateSelfSigned } from './server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, TlsMaterialError, validateMaterial, type TlsMaterial } from './server/tls.js';
-import { clientNodeBootstrapPorts, fileWriter, startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap.js';
+import { clientNodeBootstrapPorts } from './kube/cert-bootstrap/client.js';
+import { fileWriter } from './kube/cert-bootstrap/files.js';
+import { startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap/loop.js';
 
 export const USAGE = `Usage: sdb-tls-guard <command> [flags]
 
