@@ -5,7 +5,7 @@ import t from 'tap';
 import { errorAnswer, httpError, type HttpError } from '../../src/server/error-answer.js';
 
 const fastifyError = (code: string, statusCode: number, message = 'fastify says'): HttpError => Object.assign(new Error(message), { code, statusCode });
-const admission = { contentType: 'text/plain', bodyLimit: 1024, admission: true };
+const admission: { contentType: string | undefined; bodyLimit: number; admission: boolean } = { contentType: 'text/plain', bodyLimit: 1024, admission: true };
 
 t.test('each error gets its status and message', async (t) => {
   const cases: [string, HttpError, typeof admission, { code: number; message: string | RegExp; unexpected: boolean }][] = [
