@@ -23,7 +23,7 @@
 // --tls-keylog=FILE for a capture), and BENCH_E2E_KEEP=1 keeps the scratch directory
 // (the processes' logs).
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
@@ -139,6 +139,35 @@ async function register(api: ApiClient, url: string, caPem: string, ns: string, 
   }
 }
 
+/**
+ * CPU time (user + system, ms) of every process in process group `pgid` (the harness
+ * runs each webhook in its own group), from /proc; undefined where there is no /proc.
+ * Under a loaded machine a call waits for a CPU about in proportion to the CPU it needs,
+ * so this is the figure the two webhook processes are compared on besides the latency.
+ */
+function groupCpuMs(pgid: number): number | undefined {
+  let ticks = 0;
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      // after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks * (1000 / CLOCK_TICKS);
+}
+/** USER_HZ: Linux reports process times in 1/100 s on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
 /** sum and count of the API server's admission duration per webhook name. */
 async function webhookDurations(api: ApiClient): Promise<Map<string, { sum: number; count: number }>> {
   const r = await api.get<string>('/metrics');
@@ -204,6 +233,7 @@ async function main(): Promise<void> {
     const scratch: number[] = [];
     for (const m of MODES) await creates(cp, ns[m], N, WARMUP, scratch, failed);
     const before = await webhookDurations(cp.api);
+    const cpuBefore = { ours: groupCpuMs(wh.process.pid), 'allow-all': groupCpuMs(ref.pid) };
     const per = Math.ceil(N / ROUNDS);
     const roundRatios: string[] = [];
     for (let r = 0, done = 0; done < N; r++, done += per) {
@@ -218,6 +248,7 @@ async function main(): Promise<void> {
       roundRatios.push((med(round.ours) / med(round['allow-all'])).toFixed(2));
     }
     const after = await webhookDurations(cp.api);
+    const cpuAfter = { ours: groupCpuMs(wh.process.pid), 'allow-all': groupCpuMs(ref.pid) };
     const stored = await cp.api.get<Obj>(opsPath(ns.ours, 'sdbops-0'));
     const storedRef = await cp.api.get<Obj>(opsPath(ns['allow-all'], 'sdbops-0'));
     const timeout = (o: Obj) => (o.spec as { timeout?: string } | undefined)?.timeout;
@@ -258,6 +289,15 @@ async function main(): Promise<void> {
       out(`| ${refHook} | ${r.count} | ${r.ms.toFixed(3)} | |`);
       out(`| ${hook} | ${o.count} | ${o.ms.toFixed(3)} | ${(o.ms / r.ms).toFixed(3)} (target ≤ 1.15) |`);
     }
+    const cpuPerCreate = (m: 'ours' | 'allow-all') => {
+      const b = cpuBefore[m];
+      const a = cpuAfter[m];
+      return a !== undefined && b !== undefined ? (a - b) / N : NaN;
+    };
+    out();
+    out(
+      `webhook process CPU over the measured rounds, per create of its mode (two calls, plus whatever the process did meanwhile): ours ${cpuPerCreate('ours').toFixed(3)} ms, allow-all ${cpuPerCreate('allow-all').toFixed(3)} ms (ratio ${(cpuPerCreate('ours') / cpuPerCreate('allow-all')).toFixed(2)})`,
+    );
     out();
     out(`targets: creates p50 ${createRatio <= 1.05 ? 'met' : 'NOT met'} (${createRatio.toFixed(3)}), webhook mean ${worst <= 1.15 ? 'met' : 'NOT met'} (worst ${worst.toFixed(3)})`);
     for (const f of failed.slice(0, 5)) out(`failed: ${f}`);

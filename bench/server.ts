@@ -5,7 +5,8 @@
 //              AdmissionReview (the ceiling of the stack: TLS + HTTP + JSON in and out);
 //   app      — the real application (buildApp) with the production logger (one JSON
 //              line per decision, through main's buffered destination to /dev/null)
-//              over the benchmark cluster view.
+//              and main's scheduler (batchedScheduler, src/server/scheduler.ts) over
+//              the benchmark cluster view.
 // It tells the parent the ports over IPC and answers {type:'rss'} with its peak RSS.
 import { openSync } from 'node:fs';
 import Fastify from 'fastify';
@@ -15,6 +16,7 @@ import type { AdmissionEngine } from '../src/server/decisions.js';
 import { createMetrics } from '../src/metrics.js';
 import { generateSelfSigned } from '../src/server/selfsigned.js';
 import { bufferedLogDestination } from '../src/server/log-destination.js';
+import { batchedScheduler } from '../src/server/scheduler.js';
 import { httpsServerOptions } from '../src/server/tls.js';
 import { buildView, CONSTANT_RESPONSE } from './scenario.js';
 
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
     { level: process.env['BENCH_APP_LOG_LEVEL'] ?? 'info', base: { app: 'sdb-tls-guard' } },
     process.env['BENCH_APP_LOG_WRITE'] === 'line' ? pino.destination({ dest: devNull, sync: true }) : bufferedLogDestination(devNull),
   );
-  const app = buildApp({ metrics: createMetrics(), logger, view, https });
+  const app = buildApp({ metrics: createMetrics(), logger, view, https, scheduler: batchedScheduler() });
 
   // Two reference targets that explain the saturation ratios (not targets themselves):
   //   noop-engine — the real app, logger, metrics and all, with an engine that allows
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   const noopEngine: AdmissionEngine = {
     decide: (input) => ({ patch: [], defaulted: input.object, result: { errors: [], warnings: [], notEvaluated: [] } }),
   };
-  const noop = buildApp({ metrics: createMetrics(), logger, view, https, engine: noopEngine });
+  const noop = buildApp({ metrics: createMetrics(), logger, view, https, engine: noopEngine, scheduler: batchedScheduler() });
   const spin = Fastify({ https, logger: false });
   spin.post('/admit', async () => {
     const until = performance.now() + 0.01;

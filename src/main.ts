@@ -24,9 +24,12 @@ import { KubeConfigError, loadKubeConfig } from './kube/kubeconfig.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildApp, type ReadinessReport } from './server/app.js';
 import { bufferedLogDestination } from './server/log-destination.js';
+import { batchedScheduler } from './server/scheduler.js';
 import { caBundleBase64, generateSelfSigned } from './server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, TlsMaterialError, validateMaterial, type TlsMaterial } from './server/tls.js';
-import { clientNodeBootstrapPorts, fileWriter, startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap.js';
+import { clientNodeBootstrapPorts } from './kube/cert-bootstrap/client.js';
+import { fileWriter } from './kube/cert-bootstrap/files.js';
+import { startCertBootstrap, type CertBootstrap } from './kube/cert-bootstrap/loop.js';
 
 export const USAGE = `Usage: sdb-tls-guard <command> [flags]
 
@@ -295,6 +298,7 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
     readiness: () => (draining ? { ...readiness(), ready: false, message: draining } : readiness()),
     bodyLimit: config.bodyLimit,
     https: httpsServerOptions(material, settings),
+    scheduler: batchedScheduler(),
   });
 
   const server = app.server as unknown as HttpsServer;

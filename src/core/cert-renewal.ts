@@ -2,7 +2,7 @@
 // make or rotate the CA, when to re-issue the serving certificate, which CAs the
 // webhooks' caBundle holds, and when to look again. Time comes in as `now`
 // (milliseconds since the epoch); certificates come in already inspected (CertFacts).
-// The I/O (Secret, files, webhook configurations, X.509) lives in src/kube/cert-bootstrap.ts.
+// The I/O (Secret, files, webhook configurations, X.509) lives in src/kube/cert-bootstrap/ (loop.ts and its parts).
 //
 // Rotation without a gap:
 //   1. The CA is replaced when less than `renewFraction` of its life remains. The old CA

@@ -114,20 +114,26 @@ export interface TlsFiles {
   clientCaFile?: string;
 }
 
+/**
+ * Reads the three files at once. When several cannot be read, the error names the first
+ * in the order certificate, private key, client CA — whichever read fails first in time
+ * (Promise.all) would make the message depend on the machine's load.
+ */
 export async function readTlsFiles(f: TlsFiles): Promise<TlsMaterial> {
-  const read = async (path: string, what: string) => {
-    try {
-      return await readFile(path, 'utf8');
-    } catch (err) {
+  const read = (path: string, what: string) =>
+    readFile(path, 'utf8').catch((err: unknown) => {
       throw new TlsMaterialError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  };
-  const [cert, key, clientCa] = await Promise.all([
+    });
+  const results = await Promise.allSettled([
     read(f.certFile, 'certificate'),
     read(f.keyFile, 'private key'),
     f.clientCaFile ? read(f.clientCaFile, 'client CA') : Promise.resolve(undefined),
   ]);
-  return { cert, key, ...(clientCa !== undefined ? { clientCa } : {}) };
+  const [cert, key, clientCa] = results.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+  return { cert: cert!, key: key!, ...(clientCa !== undefined ? { clientCa } : {}) };
 }
 
 /** Where a reload lands: in main, the https.Server's setSecureContext. */

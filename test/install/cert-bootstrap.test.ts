@@ -5,20 +5,18 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, stat, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileWriter } from '../../src/kube/cert-bootstrap/files.js';
+import { caBundlePatch, startCertBootstrap, type CertBootstrapDeps } from '../../src/kube/cert-bootstrap/loop.js';
 import {
   SECRET_KEYS,
-  caBundlePatch,
-  fileWriter,
-  startCertBootstrap,
   type BootstrapSecretPort,
-  type CertBootstrapDeps,
   type CertFileWriter,
   type JsonPatchOp,
   type SecretObject,
   type WebhookConfigObject,
   type WebhookConfigPort,
   type WebhookKind,
-} from '../../src/kube/cert-bootstrap.js';
+} from '../../src/kube/cert-bootstrap/ports.js';
 import { StatusError } from '../../src/kube/ports.js';
 import { DAY_MS, DEFAULT_RENEWAL } from '../../src/core/cert-renewal.js';
 

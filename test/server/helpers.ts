@@ -37,7 +37,10 @@ export interface TestApp {
   deps: AppDeps;
 }
 
-/** buildApp with a fresh Metrics and a pino logger whose JSON lines land in `logs`. */
+/**
+ * buildApp with a fresh Metrics and a pino logger whose JSON lines land in `logs`. The
+ * default (immediate) scheduler records each decision before inject() resolves.
+ */
 export function makeApp(over: Partial<AppDeps> = {}): TestApp {
   const logs: LogLine[] = [];
   const sink = new Writable({
@@ -50,7 +53,7 @@ export function makeApp(over: Partial<AppDeps> = {}): TestApp {
   return { app: buildApp(deps), logs, deps };
 }
 
-/** Wait until the decisions already answered are recorded (log line, metrics). */
+/** One turn of the event loop: what batchedScheduler takes to decide and to record (src/server/scheduler.ts). */
 export function settled(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -62,9 +65,6 @@ export async function post(app: FastifyInstance, url: string, payload: string | 
     headers: { 'content-type': contentType },
     payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
   });
-  // The decision's log line and metrics are recorded after the answer (src/server/app.ts,
-  // AfterAnswer): one turn of the event loop later.
-  await settled();
   return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) as Record<string, any> };
 }
 

@@ -12,9 +12,11 @@ import { createMetrics, REVIEW_BATCH } from '../../src/metrics.js';
 import { LazyChildLogger, lazyChildLoggerFactory } from '../../src/server/lazy-logger.js';
 import { applyJsonPatch } from '../../src/core/defaults.js';
 import type { AdmissionEngine } from '../../src/server/decisions.js';
-import { admissionFixture, post, stateView } from './helpers.js';
+import type { Scheduler } from '../../src/server/admission-route.js';
+import { batchedScheduler } from '../../src/server/scheduler.js';
+import { admissionFixture, post, settled, stateView } from './helpers.js';
 
-function rawApp(level: string, engine?: AdmissionEngine) {
+function rawApp(level: string, engine?: AdmissionEngine, scheduler?: Scheduler) {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -22,7 +24,7 @@ function rawApp(level: string, engine?: AdmissionEngine) {
       cb();
     },
   });
-  const app = buildApp({ metrics: createMetrics(), logger: pino({ level, base: { app: 'sdb-tls-guard' } }, sink), view: stateView('state.yaml'), ...(engine ? { engine } : {}) });
+  const app = buildApp({ metrics: createMetrics(), logger: pino({ level, base: { app: 'sdb-tls-guard' } }, sink), view: stateView('state.yaml'), ...(engine ? { engine } : {}), ...(scheduler ? { scheduler } : {}) });
   return { app, lines, parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -67,22 +69,27 @@ t.test('lines through request.log keep their reqId: a rejected body, and the deb
   t.equal(res.status, 400);
   t.match(info.parsed(), [{ level: 30, reqId: 'req-1', webhook: 'validate', status: 400, reason: 'AdmissionReview has no request', msg: 'admission request rejected' }]);
 
-  const debug = rawApp('debug');
-  await post(debug.app, '/validate', admissionFixture('v1-create-allowed.json'));
-  const lines = debug.parsed();
-  t.same(
-    lines.map((l) => [l['reqId'], l['msg']]),
-    [
-      ['req-1', 'incoming request'],
-      // the decision is recorded after the answer is sent (AfterAnswer in app.ts)
-      ['req-1', 'request completed'],
-      ['req-1', 'admission decision'],
-    ],
-  );
-  t.match(lines[0], { level: 20, method: 'POST', url: '/validate' });
-  t.match(lines[1], { level: 20, statusCode: 200 });
+  // The decision is recorded after the answer is written, by either scheduler: at once
+  // (the default), or one turn later (batched, AfterAnswer).
+  for (const [name, scheduler] of [['immediate', undefined], ['batched', batchedScheduler()]] as const) {
+    const debug = rawApp('debug', undefined, scheduler);
+    await post(debug.app, '/validate', admissionFixture('v1-create-allowed.json'));
+    if (scheduler) await settled();
+    const lines = debug.parsed();
+    t.same(
+      lines.map((l) => [l['reqId'], l['msg']]),
+      [
+        ['req-1', 'incoming request'],
+        ['req-1', 'request completed'],
+        ['req-1', 'admission decision'],
+      ],
+      name,
+    );
+    t.match(lines[0], { level: 20, method: 'POST', url: '/validate' });
+    t.match(lines[1], { level: 20, statusCode: 200 });
+    await debug.app.close();
+  }
   await info.app.close();
-  await debug.app.close();
 });
 
 t.test('LazyChildLogger makes the pino child only for a line at an enabled level', async (t) => {

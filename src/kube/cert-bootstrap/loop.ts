@@ -5,20 +5,9 @@
 // resourceVersion (optimistic concurrency) decides which replica's new certificate wins,
 // and the losers adopt it on a fresh read, so all replicas serve the same pair.
 //
-// Decisions (when to renew, what the bundle holds) are pure: ../core/cert-renewal.ts.
-// This file holds the I/O: Secret, files, webhook configurations, X.509 making and reading.
-import { X509Certificate, createPrivateKey, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
-import { generate } from 'selfsigned';
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Secret,
-} from '@kubernetes/client-node';
+// Decisions (when to renew, what the bundle holds) are pure: src/core/cert-renewal.ts.
+// The loop is here; its ports are ./ports.ts, X.509 reading ./x509.ts, certificate
+// making ./maker.ts, the file writer ./files.ts, the client-node ports ./client.ts.
 import {
   DEFAULT_RENEWAL,
   bundlePem,
@@ -28,85 +17,23 @@ import {
   planRenewal,
   previousAfter,
   servingValidity,
-  type BootstrapState,
   type RenewalConfig,
-} from '../core/cert-renewal.js';
-import { isConflict, isNotFound } from './ports.js';
-
-// ---- the Secret ----------------------------------------------------------------
-
-/** Keys of the bootstrap Secret. `ca-bundle.crt` is what clients (the webhook
- *  configurations, a ServiceMonitor) trust; `ca.key` never leaves the Secret. */
-export const SECRET_KEYS = {
-  ca: 'ca.crt',
-  caKey: 'ca.key',
-  previousCa: 'ca-previous.crt',
-  bundle: 'ca-bundle.crt',
-  cert: 'tls.crt',
-  key: 'tls.key',
-} as const;
-
-export interface SecretObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    [k: string]: unknown;
-  };
-  type?: string;
-  data?: Record<string, string>;
-}
-
-export interface BootstrapSecretPort {
-  get(namespace: string, name: string): Promise<SecretObject | undefined>;
-  /** 409 when it already exists. */
-  create(namespace: string, secret: SecretObject): Promise<SecretObject>;
-  /** Replace carrying metadata.resourceVersion: 409 when another replica wrote first. */
-  replace(namespace: string, name: string, secret: SecretObject): Promise<SecretObject>;
-}
-
-export type WebhookKind = 'validating' | 'mutating';
-
-export interface WebhookConfigObject {
-  metadata?: { name?: string; resourceVersion?: string };
-  webhooks?: { name: string; clientConfig?: { caBundle?: string; [k: string]: unknown }; [k: string]: unknown }[];
-}
-
-export type JsonPatchOp =
-  | { op: 'test'; path: string; value: unknown }
-  | { op: 'add'; path: string; value: unknown };
-
-export interface WebhookConfigPort {
-  get(kind: WebhookKind, name: string): Promise<WebhookConfigObject | undefined>;
-  /** RFC 6902 JSON Patch; a failed `test` op makes the API server answer 422. */
-  patch(kind: WebhookKind, name: string, ops: JsonPatchOp[]): Promise<void>;
-}
-
-/** Where the serving pair goes: the files `serve --cert/--key` read and re-read. */
-export interface CertFileWriter {
-  /** Writes both files when their content differs; resolves true when it wrote. */
-  write(cert: string, key: string): Promise<boolean>;
-}
-
-export interface BootstrapLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** Makes certificates. The default uses the `selfsigned` package (ECDSA P-256). */
-export interface CertMaker {
-  makeCa(validity: { notBefore: number; notAfter: number }): Promise<{ cert: string; key: string }>;
-  makeServing(
-    ca: { cert: string; key: string },
-    validity: { notBefore: number; notAfter: number },
-    names: { commonName: string; dnsNames: string[]; ipAddresses: string[] },
-  ): Promise<{ cert: string; key: string }>;
-}
+} from '../../core/cert-renewal.js';
+import { isConflict } from '../ports.js';
+import { selfsignedMaker } from './maker.js';
+import {
+  SECRET_KEYS,
+  type BootstrapLogger,
+  type BootstrapSecretPort,
+  type CertFileWriter,
+  type CertMaker,
+  type JsonPatchOp,
+  type SecretObject,
+  type WebhookConfigObject,
+  type WebhookConfigPort,
+  type WebhookKind,
+} from './ports.js';
+import { inspect, parseCert, readMaterial, type Material } from './x509.js';
 
 export interface CertBootstrapDeps {
   /** Namespace of the Secret (the pod's own: POD_NAMESPACE). */
@@ -158,214 +85,10 @@ export interface SyncResult {
   nextAt: number;
 }
 
-// ---- X.509 reading ---------------------------------------------------------------
-
-interface Material {
-  ca?: { cert: string; key?: string };
-  previousCa?: string;
-  serving?: { cert: string; key?: string };
-}
-
-function decode(data: Record<string, string> | undefined, key: string): string | undefined {
-  const v = data?.[key];
-  if (v === undefined || v === '') return undefined;
-  return Buffer.from(v, 'base64').toString('utf8');
-}
-
-function parseCert(pem: string | undefined): X509Certificate | undefined {
-  if (pem === undefined) return undefined;
-  try {
-    return new X509Certificate(pem);
-  } catch {
-    return undefined;
-  }
-}
-
-function keyMatches(cert: X509Certificate, keyPem: string | undefined): boolean {
-  if (keyPem === undefined) return false;
-  try {
-    return cert.checkPrivateKey(createPrivateKey(keyPem));
-  } catch {
-    return false;
-  }
-}
-
-function signedBy(cert: X509Certificate, ca: X509Certificate | undefined): boolean {
-  if (ca === undefined) return false;
-  try {
-    return cert.checkIssued(ca) && cert.verify(ca.publicKey);
-  } catch {
-    return false;
-  }
-}
-
-function dnsNamesOf(cert: X509Certificate): string[] {
-  const san = cert.subjectAltName ?? '';
-  return san
-    .split(/,\s*/)
-    .filter((e) => e.startsWith('DNS:'))
-    .map((e) => e.slice(4));
-}
-
-const times = (c: X509Certificate) => ({ notBefore: Date.parse(c.validFrom), notAfter: Date.parse(c.validTo) });
-
-/** Reads the Secret's data into Material (unparseable entries are dropped). */
-export function readMaterial(secret: SecretObject | undefined): Material {
-  const d = secret?.data;
-  const m: Material = {};
-  const caCert = decode(d, SECRET_KEYS.ca);
-  if (parseCert(caCert)) m.ca = { cert: caCert!, ...(decode(d, SECRET_KEYS.caKey) ? { key: decode(d, SECRET_KEYS.caKey)! } : {}) };
-  const prev = decode(d, SECRET_KEYS.previousCa);
-  if (parseCert(prev)) m.previousCa = prev!;
-  const cert = decode(d, SECRET_KEYS.cert);
-  if (parseCert(cert)) m.serving = { cert: cert!, ...(decode(d, SECRET_KEYS.key) ? { key: decode(d, SECRET_KEYS.key)! } : {}) };
-  return m;
-}
-
-/** Inspects Material into the facts the pure planner decides on. */
-export function inspect(m: Material): BootstrapState {
-  const state: BootstrapState = {};
-  const ca = parseCert(m.ca?.cert);
-  const prev = parseCert(m.previousCa);
-  if (ca && m.ca) state.ca = { pem: m.ca.cert, ...times(ca), hasKey: keyMatches(ca, m.ca.key) };
-  if (prev && m.previousCa) state.previousCa = { pem: m.previousCa, ...times(prev) };
-  const s = parseCert(m.serving?.cert);
-  if (s && m.serving) {
-    state.serving = {
-      pem: m.serving.cert,
-      ...times(s),
-      dnsNames: dnsNamesOf(s),
-      keyMatches: keyMatches(s, m.serving.key),
-      signedBy: signedBy(s, ca) ? 'current' : signedBy(s, prev) ? 'previous' : 'none',
-    };
-  }
-  return state;
-}
-
 /** DNS names a Service is reached by from inside the cluster. */
 export function serviceDnsNames(serviceName: string, namespace: string): string[] {
   return [serviceName, `${serviceName}.${namespace}`, `${serviceName}.${namespace}.svc`, `${serviceName}.${namespace}.svc.cluster.local`];
 }
-
-// ---- certificate making (selfsigned) ---------------------------------------------
-
-/** One trailing newline, LF line ends: bundles concatenate cleanly, comparisons are exact. */
-export function normalizePem(pem: string): string {
-  return `${pem.replace(/\r\n/g, '\n').trimEnd()}\n`;
-}
-
-export const selfsignedMaker: CertMaker = {
-  async makeCa(v) {
-    const r = await generate([{ name: 'commonName', value: `sdb-tls-guard bootstrap CA ${randomUUID().slice(0, 8)}` }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-      notBeforeDate: new Date(v.notBefore),
-      notAfterDate: new Date(v.notAfter),
-      extensions: [
-        { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-        { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-      ],
-    });
-    return { cert: normalizePem(r.cert), key: normalizePem(r.private) };
-  },
-  async makeServing(ca, v, names) {
-    const r = await generate([{ name: 'commonName', value: names.commonName }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-      notBeforeDate: new Date(v.notBefore),
-      notAfterDate: new Date(v.notAfter),
-      ca: { key: ca.key, cert: ca.cert },
-      extensions: [
-        { name: 'basicConstraints', cA: false, critical: true },
-        { name: 'keyUsage', digitalSignature: true, critical: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        {
-          name: 'subjectAltName',
-          altNames: [
-            ...names.dnsNames.map((value) => ({ type: 2 as const, value })),
-            ...names.ipAddresses.map((ip) => ({ type: 7 as const, ip })),
-          ],
-        },
-      ],
-    });
-    return { cert: normalizePem(r.cert), key: normalizePem(r.private) };
-  },
-};
-
-// ---- files -------------------------------------------------------------------------
-
-/** Writes the serving pair atomically (temporary file + rename in the same directory),
- *  key first, so a reader sees either the old or the new file, never half of one. The
- *  server's reloader keeps the old pair while cert and key do not match yet. */
-export function fileWriter(certFile: string, keyFile: string): CertFileWriter {
-  const same = async (path: string, content: string) => {
-    try {
-      return (await readFile(path, 'utf8')) === content;
-    } catch {
-      return false;
-    }
-  };
-  const put = async (path: string, content: string) => {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
-    try {
-      await writeFile(tmp, content, { mode: 0o600 });
-      await rename(tmp, path);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-  };
-  return {
-    async write(cert, key) {
-      const [certSame, keySame] = await Promise.all([same(certFile, cert), same(keyFile, key)]);
-      if (certSame && keySame) return false;
-      if (!keySame) await put(keyFile, key);
-      if (!certSame) await put(certFile, cert);
-      return true;
-    },
-  };
-}
-
-// ---- client-node ports -------------------------------------------------------------
-
-export function clientNodeBootstrapPorts(kc: KubeConfig): { secrets: BootstrapSecretPort; webhooks: WebhookConfigPort } {
-  const core = kc.makeApiClient(CoreV1Api);
-  const adm = kc.makeApiClient(AdmissionregistrationV1Api);
-  const orUndefined = async <T>(p: Promise<T>): Promise<T | undefined> => {
-    try {
-      return await p;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  };
-  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-  return {
-    secrets: {
-      get: (namespace, name) => orUndefined(core.readNamespacedSecret({ namespace, name }) as Promise<SecretObject>),
-      create: (namespace, body) => core.createNamespacedSecret({ namespace, body: body as V1Secret }) as Promise<SecretObject>,
-      replace: (namespace, name, body) =>
-        core.replaceNamespacedSecret({ namespace, name, body: body as V1Secret }) as Promise<SecretObject>,
-    },
-    webhooks: {
-      get: (kind, name) =>
-        orUndefined(
-          (kind === 'validating'
-            ? adm.readValidatingWebhookConfiguration({ name })
-            : adm.readMutatingWebhookConfiguration({ name })) as Promise<WebhookConfigObject>,
-        ),
-      async patch(kind, name, ops) {
-        if (kind === 'validating') await adm.patchValidatingWebhookConfiguration({ name, body: ops }, jsonPatch);
-        else await adm.patchMutatingWebhookConfiguration({ name, body: ops }, jsonPatch);
-      },
-    },
-  };
-}
-
-// ---- the loop ------------------------------------------------------------------------
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -1,8 +1,10 @@
-// A decision's metrics and log line are recorded after its answer (src/server/app.ts,
-// AfterAnswer): never lost, in order, counted by any scrape that follows the answer.
-// Decisions of one event-loop turn are made together (DecisionBatch).
+// The two schedulers of src/server/scheduler.ts. immediateScheduler (the app's default,
+// what tests use): a decision's metrics and log line are recorded before inject()
+// resolves. batchedScheduler (main's): recorded after its answer (AfterAnswer), never
+// lost, in order, counted by any scrape that follows the answer; decisions of one
+// event-loop turn are made together (DecisionBatch).
 import t from 'tap';
-import { AfterAnswer, DecisionBatch } from '../../src/server/app.js';
+import { AfterAnswer, batchedScheduler, DecisionBatch, immediateScheduler } from '../../src/server/scheduler.js';
 import { admissionFixture, makeApp, settled } from './helpers.js';
 
 const body = () => admissionFixture('v1-create-allowed.json');
@@ -10,8 +12,29 @@ const body = () => admissionFixture('v1-create-allowed.json');
 /** An allowed outcome answering `uid`. */
 const outcome = (uid: string | number) => ({ response: { uid: String(uid), allowed: true }, verdict: 'allowed' as const, rules: { deny: [], warn: [], default: [] }, warnings: 0, notEvaluated: [] });
 
-t.test('the line follows the answer: absent when inject resolves, present one turn later', async (t) => {
-  const { app, logs } = makeApp();
+t.test('immediate: the line and the count are there when inject resolves', async (t) => {
+  const { app, logs, deps } = makeApp();
+  const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: body() });
+  t.equal(res.statusCode, 200);
+  t.equal(logs.filter((l) => l['msg'] === 'admission decision').length, 1, 'written with the answer');
+  t.equal((await deps.metrics.reviews.get()).values.find((v) => v.labels['verdict'] === 'allowed')?.value, 1, 'counted with the answer');
+  await app.close();
+});
+
+t.test('immediate: decides in the caller, records at once, swallows a throwing recording', async (t) => {
+  const seen: string[] = [];
+  t.equal((immediateScheduler.decide(() => outcome('now')) as { response: { uid: string } }).response.uid, 'now', 'no promise, no hop');
+  t.throws(() => immediateScheduler.decide(() => { throw new Error('engine bug'); }), /engine bug/, 'the exception is the caller\'s');
+  immediateScheduler.afterAnswer(() => seen.push('r1'));
+  immediateScheduler.afterAnswer(() => {
+    throw new Error('log stream broken');
+  });
+  immediateScheduler.afterAnswer(() => seen.push('r2'));
+  t.same(seen, ['r1', 'r2']);
+});
+
+t.test('batched: the line follows the answer: absent when inject resolves, present one turn later', async (t) => {
+  const { app, logs } = makeApp({ scheduler: batchedScheduler() });
   const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: body() });
   t.equal(res.statusCode, 200);
   t.equal(logs.filter((l) => l['msg'] === 'admission decision').length, 0, 'not yet written');
@@ -20,8 +43,8 @@ t.test('the line follows the answer: absent when inject resolves, present one tu
   await app.close();
 });
 
-t.test('a scrape right after the answers counts every one of them', async (t) => {
-  const { app } = makeApp();
+t.test('batched: a scrape right after the answers counts every one of them', async (t) => {
+  const { app } = makeApp({ scheduler: batchedScheduler() });
   const answers = await Promise.all(
     Array.from({ length: 5 }, () => app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: body() })),
   );
@@ -31,8 +54,8 @@ t.test('a scrape right after the answers counts every one of them', async (t) =>
   await app.close();
 });
 
-t.test('close records what is still queued', async (t) => {
-  const { app, logs } = makeApp();
+t.test('batched: close records what is still queued', async (t) => {
+  const { app, logs } = makeApp({ scheduler: batchedScheduler() });
   await app.inject({ method: 'POST', url: '/mutate', headers: { 'content-type': 'application/json' }, payload: body() });
   await app.close();
   t.equal(logs.filter((l) => l['msg'] === 'admission decision').length, 1);
@@ -40,16 +63,16 @@ t.test('close records what is still queued', async (t) => {
 
 t.test('AfterAnswer: one turn batches, order is kept, a throwing recorder loses nothing else', async (t) => {
   const seen: string[] = [];
-  const aa = new AfterAnswer((_w, reqId) => {
+  const aa = new AfterAnswer();
+  const record = (reqId: string) => () => {
     if (reqId === 'bad') throw new Error('log stream broken');
     seen.push(reqId);
-  });
-  const req = { uid: 'u', kind: { group: '', version: 'v1', kind: 'K' }, operation: 'CREATE' as const };
-  for (const id of ['r1', 'bad', 'r2', 'r3']) aa.add('validate', id, req, outcome('u'), 0.001);
+  };
+  for (const id of ['r1', 'bad', 'r2', 'r3']) aa.add(record(id));
   t.same(seen, [], 'nothing before the turn ends');
   await settled();
   t.same(seen, ['r1', 'r2', 'r3']);
-  aa.add('mutate', 'r4', req, outcome('u'), 0.001);
+  aa.add(record('r4'));
   aa.drain();
   t.same(seen, ['r1', 'r2', 'r3', 'r4'], 'drain records at once');
   await settled();
@@ -78,7 +101,7 @@ t.test('DecisionBatch: one turn decides together, in order; an exception rejects
 });
 
 t.test('concurrent reviews through the app each get their own answer (batched turn)', async (t) => {
-  const { app } = makeApp();
+  const { app } = makeApp({ scheduler: batchedScheduler() });
   const uids = Array.from({ length: 20 }, (_, i) => `uid-${i}`);
   const answers = await Promise.all(
     uids.map((uid) => {
