@@ -12,7 +12,7 @@ import { systemClock, type Clock, type OpsRequestSource, type Ports } from '../k
 import { LeaderElector } from './leader.js';
 import { KeyedQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
-import { silentLogger, type Logger, type ReconcileMetrics } from './types.js';
+import { silentLogger, type Logger, type ReconcileCache, type ReconcileMetrics } from './types.js';
 import { boundText, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
 import { namespaceOf } from '../core/meta.js';
 
@@ -37,6 +37,8 @@ export interface ReconcilerDeps {
   /** Informer-backed ClusterView: the pre-flight review reads it, and the reconciler
    *  takes a database's ops requests from it instead of LISTing the namespace. */
   view?: ClusterView;
+  /** What the reconciler reads without an API call (the informer caches). */
+  cache?: ReconcileCache;
   policy?: Policy;
   engineOptions?: EngineOptions;
   clock?: Clock;
