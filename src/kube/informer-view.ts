@@ -87,10 +87,24 @@ export function resourcePath(def: ResourceDef): string {
   return def.group ? `/apis/${def.group}/${def.version}/${def.plural}` : `/api/${def.version}/${def.plural}`;
 }
 
-/** Objects per list page. A list is read page by page and each page projected before
- *  the next is asked for, so a list never holds more than one page of whole objects
- *  (500: client-go's reflector default). */
-export const LIST_PAGE_SIZE = 500;
+/** Objects per list page. A list is read page by page, each page projected before the
+ *  next is asked for, and the informers of one factory read one page at a time between
+ *  them (ListGate), so whole objects in memory never exceed one page: the peak RSS of
+ *  a start-up is set by this number. 100 KubeDB pods are ~1.6 MB of JSON; measured
+ *  in BENCHMARKS.md "Cache memory". */
+export const LIST_PAGE_SIZE = 100;
+
+/** One list page in flight at a time among the informers that share it. */
+export type ListGate = <T>(read: () => Promise<T>) => Promise<T>;
+
+export function listGate(): ListGate {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (read) => {
+    const run = tail.then(read, read);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
 
 /** An error of the list with the HTTP status in `code` (as client-node's ApiException). */
 class ListError extends Error {
@@ -114,11 +128,12 @@ async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObje
   const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'GET', agent: opts.agent, headers: { ...opts.headers, accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      // Decoded as it arrives: one string of the page, no Buffer copy of it besides.
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (c: string) => (text += c));
       res.on('error', reject);
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
         const code = res.statusCode ?? 0;
         if (code !== 200) {
           let message = text.slice(0, 200);
@@ -144,7 +159,7 @@ async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObje
 
 /** The list function of one resource's informer: every page (limit/continue), each
  *  page's items projected before the next page is read. */
-export function pagedList(kc: KubeConfig, def: ResourceDef, project: (obj: KubernetesObject) => void, pageSize = LIST_PAGE_SIZE): () => Promise<KubernetesListObject<KubernetesObject>> {
+export function pagedList(kc: KubeConfig, def: ResourceDef, project: (obj: KubernetesObject) => void, gate: ListGate = listGate(), pageSize = LIST_PAGE_SIZE): () => Promise<KubernetesListObject<KubernetesObject>> {
   return async () => {
     const items: KubernetesObject[] = [];
     let cont: string | undefined;
@@ -153,13 +168,16 @@ export function pagedList(kc: KubeConfig, def: ResourceDef, project: (obj: Kuber
       const q = new URLSearchParams({ limit: String(pageSize) });
       if (def.labelSelector) q.set('labelSelector', def.labelSelector);
       if (cont) q.set('continue', cont);
-      const page = await getJson(kc, `${resourcePath(def)}?${q.toString()}`);
-      for (const o of page.items ?? []) {
-        project(o);
-        items.push(o);
-      }
-      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
-      cont = page.metadata?._continue || undefined;
+      const page = await gate(async () => {
+        const p = await getJson(kc, `${resourcePath(def)}?${q.toString()}`);
+        for (const o of p.items ?? []) project(o);
+        return p;
+      });
+      for (const o of page.items ?? []) items.push(o);
+      // The raw JSON's list metadata: `continue` (client-node's typed models call it _continue).
+      const meta = page.metadata as { resourceVersion?: string; continue?: string } | undefined;
+      resourceVersion = meta?.resourceVersion ?? resourceVersion;
+      cont = meta?.continue || undefined;
     } while (cont);
     return { apiVersion: 'v1', kind: 'List', metadata: { ...(resourceVersion ? { resourceVersion } : {}) }, items };
   };
@@ -167,7 +185,8 @@ export function pagedList(kc: KubeConfig, def: ResourceDef, project: (obj: Kuber
 
 /** Informers over the API server of `kc`: paged list, then watch, of the resource's collection. */
 export function clientNodeInformerFactory(kc: KubeConfig): InformerFactory {
-  return (def, project) => makeInformer<KubernetesObject>(kc, resourcePath(def), pagedList(kc, def, project), def.labelSelector) as unknown as InformerLike;
+  const gate = listGate();
+  return (def, project) => makeInformer<KubernetesObject>(kc, resourcePath(def), pagedList(kc, def, project, gate), def.labelSelector) as unknown as InformerLike;
 }
 
 export type ChangeType = 'add' | 'update' | 'delete';

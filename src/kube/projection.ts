@@ -32,7 +32,6 @@
 //
 // A cached object is therefore never a whole object: write merge patches of kept fields
 // (as every write here does), never PUT a cached object back.
-import type { KubernetesObject } from '@kubernetes/client-node';
 
 /** true: keep the value whole; an object: keep only these keys of it (recursively);
  *  a function: the kept value (undefined drops the key). */
@@ -127,7 +126,7 @@ export function projectValue(value: unknown, keep: Keep): unknown {
  * leave the full object in the ListWatch's map and the lean one in ours (held twice).
  * Idempotent.
  */
-export function projectInPlace(obj: KubernetesObject, keep: Keep): void {
+export function projectInPlace(obj: object, keep: Keep): void {
   if (keep === true || typeof keep === 'function') return;
   const o = obj as Record<string, unknown>;
   for (const k of Object.keys(o)) {
