@@ -24,6 +24,7 @@ import { GVK, type Certificate, type Issuer, type KubeObject, type PetSet, type 
 import type { ClusterView } from '../core/view.js';
 import type { CacheStat } from '../metrics.js';
 import type { CacheReadiness, ReadinessReport } from '../api/health.js';
+import { StatusError } from './ports.js';
 import { PROJECTIONS, projectInPlace, type Keep } from './projection.js';
 
 /** The objects each cache holds (projected: ./projection.ts), by informer resource name. */
@@ -106,16 +107,9 @@ export function listGate(): ListGate {
   };
 }
 
-/** An error of the list with the HTTP status in `code` (as client-node's ApiException). */
-class ListError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ListError';
-  }
-}
+/** A list page that takes longer than this fails (and the informer restarts with backoff),
+ *  so a stuck response cannot hold the gate, and every other informer's list, forever. */
+export const LIST_PAGE_TIMEOUT_MS = 60_000;
 
 /** One GET of `path` from the kubeconfig's API server, parsed as JSON (plain objects, as
  *  the watch delivers them: no client-side deserialization of dates). */
@@ -142,7 +136,7 @@ async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObje
           } catch {
             // not a Status body
           }
-          reject(new ListError(code, message));
+          reject(new StatusError(code, message));
           return;
         }
         try {
@@ -152,6 +146,7 @@ async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObje
         }
       });
     });
+    req.setTimeout(LIST_PAGE_TIMEOUT_MS, () => req.destroy(new Error(`list ${path}: no answer within ${LIST_PAGE_TIMEOUT_MS / 1000}s`)));
     req.on('error', reject);
     req.end();
   });
