@@ -8,9 +8,10 @@
 // and a bare Node process for reference. Sends {type:'cost', rows, baseline}.
 import { execFileSync } from 'node:child_process';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { clientNodeInformerFactory, InformerView, RECONCILER_RESOURCES, WATCHED_RESOURCES, type InformerLike, type ResourceKey } from '../src/kube/informer-view.js';
 import { KEEP_ALL, PROJECTIONS } from '../src/kube/projection.js';
+import { standinKubeConfig } from './list-watch-standin.js';
 
 export interface CacheCostRow {
   kind: ResourceKey | 'all';
@@ -31,17 +32,6 @@ export interface Baseline {
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-function kubeConfig(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'standin', server, skipTLSVerify: true }],
-    users: [{ name: 'bench', token: 'bench' }],
-    contexts: [{ name: 'standin', cluster: 'standin', user: 'bench' }],
-    currentContext: 'standin',
-  });
-  return kc;
-}
 
 const idle: InformerLike = { on() {}, start: async () => undefined, stop: async () => undefined };
 
@@ -77,7 +67,7 @@ async function main(): Promise<void> {
     loadedHeapUsedBytes: process.memoryUsage().heapUsed,
     heapSpaces: Object.fromEntries(getHeapSpaceStatistics().map((h) => [h.space_name, h.space_used_size])),
   };
-  const kc = kubeConfig(server);
+  const kc = standinKubeConfig(server);
   const kinds = [...WATCHED_RESOURCES, ...RECONCILER_RESOURCES].map((d) => d.key);
   const rows: CacheCostRow[] = [];
   for (const kind of kinds) {

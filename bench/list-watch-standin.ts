@@ -6,6 +6,7 @@
 // as they read a real API server: the same requests, the same JSON.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { WireCluster } from '../test/support/wire-objects.js';
 
 const PATHS: Record<keyof WireCluster, string> = {
@@ -81,4 +82,16 @@ export async function startListWatchStandin(cluster: WireCluster): Promise<ListW
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** The kubeconfig a child uses to reach the stand-in at `url` (plain HTTP, a dummy token). */
+export function standinKubeConfig(url: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'standin', server: url, skipTLSVerify: true }],
+    users: [{ name: 'bench', token: 'bench' }],
+    contexts: [{ name: 'standin', cluster: 'standin', user: 'bench' }],
+    currentContext: 'standin',
+  });
+  return kc;
 }

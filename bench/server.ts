@@ -18,9 +18,9 @@ import { createMetrics } from '../src/metrics.js';
 import { generateSelfSigned } from '../src/server/selfsigned.js';
 import { bufferedLogDestination } from '../src/server/log-destination.js';
 import { httpsServerOptions } from '../src/server/tls.js';
-import { KubeConfig } from '@kubernetes/client-node';
 import { InformerView } from '../src/kube/informer-view.js';
 import { CONSTANT_RESPONSE } from './scenario.js';
+import { standinKubeConfig } from './list-watch-standin.js';
 
 function send(msg: unknown): void {
   if (process.send) process.send(msg);
@@ -35,13 +35,7 @@ async function main(): Promise<void> {
 
   const server = process.env['BENCH_APISERVER'];
   if (!server) throw new Error('BENCH_APISERVER (the list/watch stand-in URL) is not set');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'standin', server, skipTLSVerify: true }],
-    users: [{ name: 'bench', token: 'bench' }],
-    contexts: [{ name: 'standin', cluster: 'standin', user: 'bench' }],
-    currentContext: 'standin',
-  });
+  const kc = standinKubeConfig(server);
   // As main builds it with --reconcile (the default): the seven caches, projected.
   const view = InformerView.fromKubeConfig(kc, { reconciler: true });
   const syncStart = performance.now();

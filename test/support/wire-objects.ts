@@ -41,6 +41,11 @@ const uid = (): string => {
 };
 const rv = (): string => String(100_000 + seq * 7);
 
+/** An object as stored: `metadata` with its identity (name, namespace, a uid and a resourceVersion of its own). */
+function stored(apiVersion: string, kind: string, ns: string, name: string, metadata: Obj, spec: unknown, status: unknown): Obj {
+  return { apiVersion, kind, metadata: { ...metadata, name, namespace: ns, resourceVersion: rv(), uid: uid() }, spec, status };
+}
+
 const LABELS = (db: string): Record<string, string> => ({
   'app.kubernetes.io/component': 'database',
   'app.kubernetes.io/instance': db,
@@ -180,27 +185,17 @@ export function wireSinglestore(ns: string, name: string, opts: { tlsIssuer?: st
     observedGeneration: 3,
     phase: 'Ready',
   };
-  return {
-    apiVersion: 'kubedb.com/v1alpha2',
-    kind: 'Singlestore',
-    metadata: {
-      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n` },
-      creationTimestamp: '2026-11-01T00:00:00Z',
-      finalizers: ['kubedb.com'],
-      generation: 3,
-      managedFields: [
-        managed('kubectl-client-side-apply', 'Update', { metadata: { annotations: {} }, spec: applied.spec }, undefined, 'kubedb.com/v1alpha2'),
-        managed('kubedb-provisioner', 'Update', { metadata: { finalizers: [] }, spec }, undefined, 'kubedb.com/v1alpha2'),
-        managed('kubedb-provisioner', 'Update', { status }, 'status', 'kubedb.com/v1alpha2'),
-      ],
-      name,
-      namespace: ns,
-      resourceVersion: rv(),
-      uid: uid(),
-    },
-    spec,
-    status,
-  };
+  return stored('kubedb.com/v1alpha2', 'Singlestore', ns, name, {
+    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n` },
+    creationTimestamp: '2026-11-01T00:00:00Z',
+    finalizers: ['kubedb.com'],
+    generation: 3,
+    managedFields: [
+      managed('kubectl-client-side-apply', 'Update', { metadata: { annotations: {} }, spec: applied.spec }, undefined, 'kubedb.com/v1alpha2'),
+      managed('kubedb-provisioner', 'Update', { metadata: { finalizers: [] }, spec }, undefined, 'kubedb.com/v1alpha2'),
+      managed('kubedb-provisioner', 'Update', { status }, 'status', 'kubedb.com/v1alpha2'),
+    ],
+  }, spec, status);
 }
 
 /** A PetSet of a database (KubeDB's, as the PetSet controller keeps it). */
@@ -217,23 +212,13 @@ export function wirePetSet(ns: string, db: string, role: 'aggregator' | 'leaf', 
     volumeClaimTemplates: [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: role === 'leaf' ? '10Gi' : '1Gi' } }, storageClassName: 'standard' }, status: { phase: 'Pending' } }],
   };
   const status = { availableReplicas: replicas, collisionCount: 0, currentReplicas: replicas, currentRevision: `${name}-6d5c9f7b8`, observedGeneration: 2, readyReplicas: replicas, replicas, updateRevision: `${name}-6d5c9f7b8`, updatedReplicas: replicas };
-  return {
-    apiVersion: 'apps.k8s.appscode.com/v1',
-    kind: 'PetSet',
-    metadata: {
-      creationTimestamp: '2026-11-01T00:00:10Z',
-      generation: 2,
-      labels,
-      managedFields: [managed('kubedb-provisioner', 'Update', { metadata: { labels, ownerReferences: [{ uid: 'x' }] }, spec }, undefined, 'apps.k8s.appscode.com/v1'), managed('petset-controller', 'Update', { status }, 'status', 'apps.k8s.appscode.com/v1')],
-      name,
-      namespace: ns,
-      ownerReferences: [{ apiVersion: 'kubedb.com/v1alpha2', blockOwnerDeletion: true, controller: true, kind: 'Singlestore', name: db, uid: uid() }],
-      resourceVersion: rv(),
-      uid: uid(),
-    },
-    spec,
-    status,
-  };
+  return stored('apps.k8s.appscode.com/v1', 'PetSet', ns, name, {
+    creationTimestamp: '2026-11-01T00:00:10Z',
+    generation: 2,
+    labels,
+    managedFields: [managed('kubedb-provisioner', 'Update', { metadata: { labels, ownerReferences: [{ uid: 'x' }] }, spec }, undefined, 'apps.k8s.appscode.com/v1'), managed('petset-controller', 'Update', { status }, 'status', 'apps.k8s.appscode.com/v1')],
+    ownerReferences: [{ apiVersion: 'kubedb.com/v1alpha2', blockOwnerDeletion: true, controller: true, kind: 'Singlestore', name: db, uid: uid() }],
+  }, spec, status);
 }
 
 /** A running, Ready pod of a PetSet. */
@@ -284,23 +269,13 @@ export function wirePod(ns: string, db: string, role: 'aggregator' | 'leaf', ord
     qosClass: 'Burstable',
     startTime: t,
   };
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      creationTimestamp: t,
-      generateName: `${ps}-`,
-      labels,
-      managedFields: [managed('petset-controller', 'Update', { metadata: { generateName: '', labels, ownerReferences: [{ uid: 'x' }] }, spec }), managed('kubelet', 'Update', { status }, 'status')],
-      name,
-      namespace: ns,
-      ownerReferences: [{ apiVersion: 'apps.k8s.appscode.com/v1', blockOwnerDeletion: true, controller: true, kind: 'PetSet', name: ps, uid: uid() }],
-      resourceVersion: rv(),
-      uid: uid(),
-    },
-    spec,
-    status,
-  };
+  return stored('v1', 'Pod', ns, name, {
+    creationTimestamp: t,
+    generateName: `${ps}-`,
+    labels,
+    managedFields: [managed('petset-controller', 'Update', { metadata: { generateName: '', labels, ownerReferences: [{ uid: 'x' }] }, spec }), managed('kubelet', 'Update', { status }, 'status')],
+    ownerReferences: [{ apiVersion: 'apps.k8s.appscode.com/v1', blockOwnerDeletion: true, controller: true, kind: 'PetSet', name: ps, uid: uid() }],
+  }, spec, status);
 }
 
 /** The Certificates KubeDB (and the reconciler) make for a TLS database, issued and Ready. */
@@ -348,42 +323,22 @@ export function wireOpsRequest(ns: string, name: string, db: string, i: number):
     observedGeneration: 1,
     phase,
   };
-  return {
-    apiVersion: 'ops.kubedb.com/v1alpha1',
-    kind: 'SinglestoreOpsRequest',
-    metadata: {
-      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n` },
-      creationTimestamp: '2026-11-10T00:00:00Z',
-      generation: 1,
-      managedFields: [managed('kubectl-client-side-apply', 'Update', { metadata: { annotations: {} }, spec }, undefined, 'ops.kubedb.com/v1alpha1'), managed('sdb-tls-guard', 'Update', { status }, 'status', 'ops.kubedb.com/v1alpha1')],
-      name,
-      namespace: ns,
-      resourceVersion: rv(),
-      uid: uid(),
-    },
-    spec,
-    status,
-  };
+  return stored('ops.kubedb.com/v1alpha1', 'SinglestoreOpsRequest', ns, name, {
+    annotations: { 'kubectl.kubernetes.io/last-applied-configuration': `${JSON.stringify(applied)}\n` },
+    creationTimestamp: '2026-11-10T00:00:00Z',
+    generation: 1,
+    managedFields: [managed('kubectl-client-side-apply', 'Update', { metadata: { annotations: {} }, spec }, undefined, 'ops.kubedb.com/v1alpha1'), managed('sdb-tls-guard', 'Update', { status }, 'status', 'ops.kubedb.com/v1alpha1')],
+  }, spec, status);
 }
 
 export function wireIssuer(ns: string, name: string): Obj {
   const spec = { ca: { secretName: `${name}-ca` } };
   const status = { conditions: [{ lastTransitionTime: '2026-11-01T00:00:05Z', message: 'Signing CA verified', observedGeneration: 1, reason: 'KeyPairVerified', status: 'True', type: 'Ready' }] };
-  return {
-    apiVersion: 'cert-manager.io/v1',
-    kind: 'Issuer',
-    metadata: {
-      creationTimestamp: '2026-11-01T00:00:00Z',
-      generation: 1,
-      managedFields: [managed('kubectl-create', 'Update', { spec }, undefined, 'cert-manager.io/v1'), managed('cert-manager-issuers', 'Update', { status }, 'status', 'cert-manager.io/v1')],
-      name,
-      namespace: ns,
-      resourceVersion: rv(),
-      uid: uid(),
-    },
-    spec,
-    status,
-  };
+  return stored('cert-manager.io/v1', 'Issuer', ns, name, {
+    creationTimestamp: '2026-11-01T00:00:00Z',
+    generation: 1,
+    managedFields: [managed('kubectl-create', 'Update', { spec }, undefined, 'cert-manager.io/v1'), managed('cert-manager-issuers', 'Update', { status }, 'status', 'cert-manager.io/v1')],
+  }, spec, status);
 }
 
 export interface WireCluster {
