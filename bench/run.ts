@@ -1,4 +1,5 @@
-// `npm run bench`: the admission benchmark and the reconciler scale figure, in one run.
+// `npm run bench`: the admission benchmark, the cache memory and the reconciler scale
+// figure, in one run.
 //
 // The servers run in a child process (bench/server.ts) so autocannon, here in the
 // parent, does not steal their event loop. All three targets share one TLS
@@ -6,7 +7,13 @@
 // ECDSA P-256 certificate) and one process:
 //   (a) bare Fastify HTTPS route answering a constant AdmissionReview
 //   (b) POST /validate and (c) POST /mutate of buildApp with the docs' add-TLS request
-//       against a MemoryView of 1,000 Singlestores, 5,000 ops requests, 100 issuers.
+//       against the production informer caches (InformerView, reconciler kinds
+//       included) holding 10,000 objects (test/support/wire-objects.ts wireCluster: 600
+//       databases with their Certificates, PetSets and pods, ops requests, issuers),
+//       listed through client-node from a list/watch stand-in in this process
+//       (bench/list-watch-standin.ts).
+// Cache memory: the server child's peak RSS with those caches, against the target
+// (<= 100 MiB), and each cache's retained heap, projected and whole (bench/cache-cost.ts).
 // Two regimes; in each, a, b and c are measured back to back, in BENCH_ROUNDS rounds
 // (a b c, a b c, ...) so a slow spell of the shared machine hits all three alike; each
 // target's figure is the median of its rounds, and the ratios are taken from those:
@@ -28,7 +35,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runLoad, type LoadResult } from './load.js';
-import { addTlsObject, admissionReview, SIZES } from './scenario.js';
+import { addTlsObject, admissionReview } from './scenario.js';
+import { wireCluster } from '../test/support/wire-objects.js';
+import { startListWatchStandin } from './list-watch-standin.js';
+import type { Baseline, CacheCostRow } from './cache-cost.js';
 import type { QueueScale, ScaleResult } from './reconcile-scale.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -37,7 +47,7 @@ const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
 const REFERENCES = process.env['BENCH_REFERENCES'] !== '0';
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 3);
 
-export const TARGETS = { saturationThroughputRatio: 0.85, saturationP99Ratio: 1.2, fixedRateP99Ms: 5 } as const;
+export const TARGETS = { saturationThroughputRatio: 0.85, saturationP99Ratio: 1.2, fixedRateP99Ms: 5, cachedObjects: 10_000, peakRssMiB: 100 } as const;
 
 interface Ready {
   type: 'ready';
@@ -47,6 +57,8 @@ interface Ready {
   spinPort: number;
   caCert: string;
   view: Record<string, number>;
+  syncMs: number;
+  afterSync: { rssBytes: number; heapUsedBytes: number; maxRSSKiB: number };
   pid: number;
 }
 
@@ -199,7 +211,7 @@ function targets(out: Out, verdicts: Verdict[]): void {
   for (const x of verdicts) out(`- ${x.pass ? 'PASS' : 'FAIL'} ${x.name}: ${x.detail}`);
   const allPass = verdicts.every((x) => x.pass);
   out();
-  out(`${allPass ? 'ALL PASS' : 'SOME FAIL'} ${process.env['BENCH_ONLY'] === 'reconciler' ? '(reconciler only)' : `(view ${SIZES.singlestores}/${SIZES.opsRequests}/${SIZES.issuers})`}`);
+  out(`${allPass ? 'ALL PASS' : 'SOME FAIL'} ${process.env['BENCH_ONLY'] === 'reconciler' ? '(reconciler only)' : '(informer caches over the bench cluster)'}`);
   process.exitCode = allPass ? 0 : 1;
 }
 
@@ -222,10 +234,14 @@ async function main(): Promise<void> {
     return;
   }
 
+
+  const standin = await startListWatchStandin(wireCluster());
+  const apiEnv = { ...process.env, BENCH_APISERVER: standin.url };
   const extra = (process.env['BENCH_SERVER_ARGS'] ?? '').split(/\s+/).filter(Boolean);
-  const server = fork(join(HERE, 'server.js'), [], { execArgv: [...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(join(HERE, 'server.js'), [], { execArgv: [...extra], env: apiEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await nextMessage<Ready>(server, 'ready');
-  out(`server child pid ${ready.pid}; view: ${JSON.stringify(ready.view)}; TLS: min TLSv1.2, modern AEAD suites, ECDSA P-256 (production httpsServerOptions)`);
+  const cached = Object.values(ready.view).reduce((n, x) => n + x, 0);
+  out(`server child pid ${ready.pid}; informer caches (${cached} objects, synced in ${Math.round(ready.syncMs)} ms): ${JSON.stringify(ready.view)}; TLS: min TLSv1.2, modern AEAD suites, ECDSA P-256 (production httpsServerOptions)`);
 
   const object = addTlsObject();
   const body = JSON.stringify(admissionReview(object));
@@ -301,8 +317,8 @@ async function main(): Promise<void> {
     out();
     out(HEADER);
     out(row('(a) bare Fastify HTTPS, constant AdmissionReview', r.a));
-    out(row('(b) /validate, add-TLS, 1k/5k/100 view', r.b));
-    out(row('(c) /mutate, add-TLS, 1k/5k/100 view', r.c));
+    out(row(`(b) /validate, add-TLS, ${cached} cached objects`, r.b));
+    out(row(`(c) /mutate, add-TLS, ${cached} cached objects`, r.c));
     if (r.d && r.e) {
       out(row('reference (d): /validate of the real app with a no-op engine', r.d));
       out(row('reference (e): bare route + 10 µs busy work per request', r.e));
@@ -352,6 +368,33 @@ async function main(): Promise<void> {
   out(`server process peak RSS (process.resourceUsage().maxRSS): ${f1(rss.maxRSSKiB / 1024)} MiB (RSS at the end ${f1(rss.rssNowBytes / 2 ** 20)} MiB); load generator peak RSS ${f1(process.resourceUsage().maxRSS / 1024)} MiB`);
 
   out(`load average after the admission runs: ${loadavg().map((x) => x.toFixed(2)).join(' / ')}`);
+
+  // ---- cache memory ----
+  const costChild = fork(join(HERE, 'cache-cost.js'), [], { execArgv: ['--expose-gc'], env: apiEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const cost = await nextMessage<{ rows: CacheCostRow[]; baseline: Baseline }>(costChild, 'cost');
+  await once(costChild, 'exit');
+  await standin.close();
+  const mib = (b: number) => b / 2 ** 20;
+  const peakMiB = rss.maxRSSKiB / 1024;
+  out();
+  out(`## Cache memory: ${cached} cached objects (target: peak RSS <= ${TARGETS.peakRssMiB} MiB with ${TARGETS.cachedObjects.toLocaleString('en')})`);
+  out();
+  out(`server process: RSS ${f1(mib(ready.afterSync.rssBytes))} MiB and heap used ${f1(mib(ready.afterSync.heapUsedBytes))} MiB once the caches synced (peak so far ${f1(ready.afterSync.maxRSSKiB / 1024)} MiB); peak RSS over the whole admission run ${f1(peakMiB)} MiB`);
+  const b = cost.baseline;
+  const spaces = Object.entries(b.heapSpaces).filter(([, v]) => v > 2 ** 20).map(([k, v]) => `${k} ${f1(mib(v))}`).join(', ');
+  out(`with nothing cached: a bare Node process ${f1(mib(b.bareNodeRssBytes))} MiB RSS; a process with client-node and the view's modules loaded ${f1(mib(b.loadedRssBytes))} MiB RSS, ${f1(mib(b.loadedHeapUsedBytes))} MiB heap after GC (${spaces} MiB)`);
+  out();
+  out('Each cache alone, listed from the stand-in through client-node (paged, 100 a page, one page at a time); retained V8 heap after a full GC, with the projection (src/kube/projection.ts) and keeping whole objects:');
+  out();
+  out('| cache | objects | wire JSON / object | heap, projected | bytes / object | heap, whole objects | bytes / object | kept |');
+  out('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const c of cost.rows) {
+    const w = c.kind === 'all' ? Object.values(standin.served).reduce((a, x) => ({ objects: a.objects + x.objects, bytes: a.bytes + x.bytes }), { objects: 0, bytes: 0 }) : standin.served[c.kind];
+    const per = (b: number) => (c.objects ? Math.round(b / c.objects) : 0);
+    out(`| ${c.kind === 'all' ? '**all seven**' : c.kind} | ${c.objects} | ${w.objects ? Math.round(w.bytes / w.objects) : 0} B | ${f2(mib(c.leanBytes))} MiB | ${per(c.leanBytes)} | ${f2(mib(c.wholeBytes))} MiB | ${per(c.wholeBytes)} | ${c.wholeBytes > 0 ? `${f1((100 * c.leanBytes) / c.wholeBytes)} %` : 'n/a'} |`);
+  }
+  verdicts.push({ name: `cache memory: ${TARGETS.cachedObjects.toLocaleString('en')} cached objects`, pass: cached >= TARGETS.cachedObjects, detail: String(cached) });
+  verdicts.push({ name: `cache memory: server peak RSS <= ${TARGETS.peakRssMiB} MiB`, pass: peakMiB <= TARGETS.peakRssMiB, detail: `${f1(peakMiB)} MiB` });
 
   if (process.env['BENCH_SKIP_SCALE'] !== '1') await reconcilerSection(out, verdicts);
 

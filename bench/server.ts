@@ -5,8 +5,10 @@
 //              AdmissionReview (the ceiling of the stack: TLS + HTTP + JSON in and out);
 //   app      — the real application (buildApp) with the production logger (one JSON
 //              line per decision, through main's buffered destination to /dev/null)
-//              and main's scheduler (batchedScheduler, src/server/scheduler.ts) over
-//              the benchmark cluster view.
+//              and main's scheduler (batchedScheduler, src/server/scheduler.ts)
+//              over the production informer caches (InformerView with the reconciler's
+//              kinds: 10,000 objects, listed through client-node from the list/watch
+//              stand-in in the parent, bench/list-watch-standin.ts, URL in BENCH_APISERVER).
 // It tells the parent the ports over IPC and answers {type:'rss'} with its peak RSS.
 import { openSync } from 'node:fs';
 import Fastify from 'fastify';
@@ -18,7 +20,9 @@ import { generateSelfSigned } from '../src/server/selfsigned.js';
 import { bufferedLogDestination } from '../src/server/log-destination.js';
 import { batchedScheduler } from '../src/server/scheduler.js';
 import { httpsServerOptions } from '../src/server/tls.js';
-import { buildView, CONSTANT_RESPONSE } from './scenario.js';
+import { InformerView } from '../src/kube/informer-view.js';
+import { CONSTANT_RESPONSE } from './scenario.js';
+import { standinKubeConfig } from './list-watch-standin.js';
 
 function send(msg: unknown): void {
   if (process.send) process.send(msg);
@@ -31,7 +35,17 @@ async function main(): Promise<void> {
   const bare = Fastify({ https, logger: false });
   bare.post('/admit', async () => CONSTANT_RESPONSE);
 
-  const { view, counts } = buildView();
+  const server = process.env['BENCH_APISERVER'];
+  if (!server) throw new Error('BENCH_APISERVER (the list/watch stand-in URL) is not set');
+  const kc = standinKubeConfig(server);
+  // As main builds it with --reconcile (the default): the seven caches, projected.
+  const view = InformerView.fromKubeConfig(kc, { reconciler: true });
+  const syncStart = performance.now();
+  view.start();
+  await view.synced();
+  const syncMs = performance.now() - syncStart;
+  const counts = Object.fromEntries(view.cacheStats().map((c) => [c.resource, c.objects]));
+  const afterSync = { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, maxRSSKiB: process.resourceUsage().maxRSS };
   // BENCH_APP_LOG_LEVEL (default info, as in production) exists to measure the log's cost.
   // The destination is main's: lines buffered and written synchronously every 4 KiB or
   // 100 ms (src/server/log-destination.ts), here to /dev/null. BENCH_APP_LOG_WRITE=line
@@ -65,7 +79,7 @@ async function main(): Promise<void> {
   const appPort = await listen(app);
   const noopPort = await listen(noop);
   const spinPort = await listen(spin);
-  send({ type: 'ready', barePort, appPort, noopPort, spinPort, caCert: tls.caCert, view: counts, pid: process.pid });
+  send({ type: 'ready', barePort, appPort, noopPort, spinPort, caCert: tls.caCert, view: counts, syncMs, afterSync, pid: process.pid });
 
   process.on('message', (m: { type?: string }) => {
     if (m?.type === 'cpu') {
@@ -74,7 +88,7 @@ async function main(): Promise<void> {
     }
     if (m?.type === 'rss') send({ type: 'rss', maxRSSKiB: process.resourceUsage().maxRSS, rssNowBytes: process.memoryUsage().rss });
     if (m?.type === 'stop') {
-      void Promise.all([bare.close(), app.close(), noop.close(), spin.close()]).then(() => process.exit(0));
+      void Promise.all([bare.close(), app.close(), noop.close(), spin.close(), view.stop()]).then(() => process.exit(0));
     }
   });
   process.on('disconnect', () => process.exit(0));

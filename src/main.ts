@@ -76,7 +76,8 @@ export function packageVersion(): string {
 /** What the reconciler gets from the composition root. */
 export interface ReconcilerHookDeps {
   kubeConfig: KubeConfig;
-  /** The shared informer caches: a ClusterView, plus subscribe()/list() for watch → enqueue. */
+  /** The shared informer caches: a ClusterView, the reconciler's ReconcileCache (with
+   *  the Certificates, PetSets and Pods it waits on), plus subscribe()/list() for watch → enqueue. */
   view: InformerView;
   /** reconcileSteps and reconcileStepDuration live here. */
   metrics: Metrics;
@@ -107,6 +108,7 @@ export async function startReconcilerHook(deps: ReconcilerHookDeps): Promise<Sto
     ports: clientPorts(deps.kubeConfig),
     source: cacheOpsSource(deps.view),
     view: deps.view,
+    cache: deps.view,
     logger: deps.logger,
     metrics: deps.metrics,
     ...(deps.policy ? { policy: deps.policy } : {}),
@@ -274,14 +276,19 @@ async function serve(config: ServeConfig, io: MainIO): Promise<number> {
   let readiness: () => ReadinessReport;
   let draining: string | undefined;
   if (kube) {
-    view = InformerView.fromKubeConfig(kube.kubeConfig, { logger: logger.child({ component: 'informers' }) });
+    // With the reconciler, its caches too (Certificates, PetSets, Pods of KubeDB's
+    // SingleStore databases); --reconcile=false watches only what admission reads.
+    view = InformerView.fromKubeConfig(kube.kubeConfig, { logger: logger.child({ component: 'informers' }), reconciler: config.reconcile });
     const v = view;
     metrics.setCacheSource(() => v.cacheStats());
     // Loaded here, like the reconciler, so `check` starts without the reconcile modules.
     const { requestStats } = await import('./controller/request-stats.js');
     metrics.setRequestSource(() => requestStats(v.list('singlestoreopsrequests'), v.list('singlestores'), Date.now()));
     readiness = () => v.readiness();
-    logger.info({ kubeconfig: kube.source, context: kube.context, server: kube.server }, 'cluster rules enabled: watching singlestores, singlestoreopsrequests, issuers, clusterissuers');
+    logger.info(
+      { kubeconfig: kube.source, context: kube.context, server: kube.server },
+      `cluster rules enabled: watching singlestores, singlestoreopsrequests, issuers, clusterissuers${config.reconcile ? '; for the reconciler: certificates, petsets, pods labelled by KubeDB' : ''}`,
+    );
     view.start();
   } else {
     readiness = () => ({ ready: true, clusterRules: 'not-evaluated', message: 'ready; no kubeconfig (--kubeconfig, KUBECONFIG or in-cluster): cluster rules are not evaluated' });

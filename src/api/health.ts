@@ -5,6 +5,8 @@ export interface CacheReadiness {
   resource: string;
   synced: boolean;
   objects: number;
+  /** false for a cache only the reconciler reads: reported here, never waited for. */
+  gatesReadiness?: boolean;
   /** Set while the cache is not synced: why (CRD missing, watch error, ...). */
   reason?: string;
 }

@@ -1,35 +1,75 @@
-// A ClusterView backed by informer caches (cluster-wide list+watch) of the four kinds
-// the cluster rules read: Singlestores, SinglestoreOpsRequests, Issuers and
-// ClusterIssuers. Lookups go through indexes kept up to date from the informers'
-// events, so every ClusterView call is a map lookup.
+// The informer caches of the process (cluster-wide list+watch), behind one view:
+//   - the four kinds the cluster rules read (a ClusterView): Singlestores,
+//     SinglestoreOpsRequests, Issuers and ClusterIssuers; always watched, and /readyz
+//     waits for them;
+//   - with the reconciler (`reconciler: true`), the three kinds it waits on: cert-manager
+//     Certificates, PetSets and Pods, each selected by KubeDB's labels
+//     (MANAGED_SELECTOR), so only SingleStore databases' objects are listed, watched and
+//     held, never a cluster's other pods. They are reported in /readyz's body and the
+//     cache metrics but do not gate readiness: admission must not go down for a
+//     reconciler-side gap (a missing CRD, an RBAC rule short).
+// Lookups go through indexes kept up to date from the informers' events, so every call
+// is a map lookup. Each object is projected to what the rules and the reconciler read
+// (./projection.ts) before it is stored, and stored once.
 //
 // Failure handling: an informer that fails (CRD not installed → 404, RBAC → 403, watch
 // dropped, API server away) is restarted with exponential backoff; while it is down
 // its cache keeps the last known objects and it is reported as not synced, with the
 // reason, in cacheReadiness() (and so in /readyz's body). The process never crashes
 // for it.
-import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import { GVK, type Issuer, type KubeObject, type Singlestore, type SinglestoreOpsRequest } from '../api/types.js';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { GVK, type Certificate, type Issuer, type KubeObject, type PetSet, type Pod, type Singlestore, type SinglestoreOpsRequest } from '../api/types.js';
 import type { ClusterView } from '../core/view.js';
 import type { CacheStat } from '../metrics.js';
 import type { CacheReadiness, ReadinessReport } from '../api/health.js';
+import { StatusError } from './ports.js';
+import { PROJECTIONS, projectInPlace, type Keep } from './projection.js';
 
-export type ResourceKey = 'singlestores' | 'singlestoreopsrequests' | 'issuers' | 'clusterissuers';
+/** The objects each cache holds (projected: ./projection.ts), by informer resource name. */
+export interface WatchedKinds {
+  singlestores: Singlestore;
+  singlestoreopsrequests: SinglestoreOpsRequest;
+  issuers: Issuer;
+  clusterissuers: Issuer;
+  certificates: Certificate;
+  petsets: PetSet;
+  pods: Pod;
+}
+export type ResourceKey = keyof WatchedKinds;
 
 export interface ResourceDef {
   key: ResourceKey;
+  /** '' for the core group (pods). */
   group: string;
   version: string;
   plural: string;
   namespaced: boolean;
+  /** Label selector of the list and the watch (absent: every object). */
+  labelSelector?: string;
 }
 
+/** KubeDB's labels on every object it makes for a SingleStore database (DOMAIN.md
+ *  "Labels on everything"; the Certificates the reconciler creates carry them too). */
+export const MANAGED_SELECTOR = 'app.kubernetes.io/managed-by=kubedb.com,app.kubernetes.io/name=singlestores.kubedb.com';
+
+/** What the cluster rules read; /readyz waits for these. */
 export const WATCHED_RESOURCES: readonly ResourceDef[] = [
   { key: 'singlestores', group: GVK.singlestore.group, version: GVK.singlestore.version, plural: GVK.singlestore.plural, namespaced: true },
   { key: 'singlestoreopsrequests', group: GVK.opsRequest.group, version: GVK.opsRequest.version, plural: GVK.opsRequest.plural, namespaced: true },
   { key: 'issuers', group: GVK.issuer.group, version: GVK.issuer.version, plural: GVK.issuer.plural, namespaced: true },
   { key: 'clusterissuers', group: GVK.clusterIssuer.group, version: GVK.clusterIssuer.version, plural: GVK.clusterIssuer.plural, namespaced: false },
 ];
+
+/** What the reconciler waits on besides those (only with `reconciler: true`); reported, never waited for. */
+export const RECONCILER_RESOURCES: readonly ResourceDef[] = [
+  { key: 'certificates', group: GVK.certificate.group, version: GVK.certificate.version, plural: GVK.certificate.plural, namespaced: true, labelSelector: MANAGED_SELECTOR },
+  { key: 'petsets', group: GVK.petSet.group, version: GVK.petSet.version, plural: GVK.petSet.plural, namespaced: true, labelSelector: MANAGED_SELECTOR },
+  { key: 'pods', group: '', version: 'v1', plural: 'pods', namespaced: true, labelSelector: MANAGED_SELECTOR },
+];
+
+const gatesReadiness = (def: ResourceDef): boolean => WATCHED_RESOURCES.some((d) => d.key === def.key);
 
 /** The part of client-node's Informer this view uses (tests pass fakes). */
 export interface InformerLike {
@@ -39,24 +79,126 @@ export interface InformerLike {
   stop(): Promise<void>;
 }
 
-export type InformerFactory = (def: ResourceDef) => InformerLike;
+/** Makes the informer of one resource; `project` lets a list project each page as it
+ *  arrives (the view projects every object it is handed again; projecting is idempotent). */
+export type InformerFactory = (def: ResourceDef, project: (obj: KubernetesObject) => void) => InformerLike;
 
-/** Informers over the API server of `kc`: list and watch /apis/<group>/<version>/<plural>. */
-export function clientNodeInformerFactory(kc: KubeConfig): InformerFactory {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  return (def) => {
-    const path = `/apis/${def.group}/${def.version}/${def.plural}`;
-    const list = () =>
-      api.listClusterCustomObject({ group: def.group, version: def.version, plural: def.plural }) as Promise<KubernetesListObject<KubernetesObject>>;
-    return makeInformer<KubernetesObject>(kc, path, list) as unknown as InformerLike;
+/** The collection path of a resource: /apis/<group>/<version>/<plural>, /api/v1/<plural> for core. */
+export function resourcePath(def: ResourceDef): string {
+  return def.group ? `/apis/${def.group}/${def.version}/${def.plural}` : `/api/${def.version}/${def.plural}`;
+}
+
+/** Objects per list page. A list is read page by page, each page projected before the
+ *  next is asked for, and the informers of one factory read one page at a time between
+ *  them (ListGate), so whole objects in memory never exceed one page: the peak RSS of
+ *  a start-up is set by this number. 100 KubeDB pods are ~1.6 MB of JSON; measured
+ *  in BENCHMARKS.md "Cache memory". */
+export const LIST_PAGE_SIZE = 100;
+
+/** One list page in flight at a time among the informers that share it. */
+export type ListGate = <T>(read: () => Promise<T>) => Promise<T>;
+
+export function listGate(): ListGate {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (read) => {
+    const run = tail.then(read, read);
+    tail = run.catch(() => undefined);
+    return run;
   };
 }
 
+/** A list page that takes longer than this fails (and the informer restarts with backoff),
+ *  so a stuck response cannot hold the gate, and every other informer's list, forever. */
+export const LIST_PAGE_TIMEOUT_MS = 60_000;
+
+/** One GET of `path` from the kubeconfig's API server, parsed as JSON (plain objects, as
+ *  the watch delivers them: no client-side deserialization of dates). */
+async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObject<KubernetesObject>> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('No currently active cluster');
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  const url = new URL(cluster.server + path);
+  const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', agent: opts.agent, headers: { ...opts.headers, accept: 'application/json' } }, (res) => {
+      // Decoded as it arrives: one string of the page, no Buffer copy of it besides.
+      res.setEncoding('utf8');
+      let text = '';
+      res.on('data', (c: string) => (text += c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const code = res.statusCode ?? 0;
+        if (code !== 200) {
+          let message = text.slice(0, 200);
+          try {
+            message = String((JSON.parse(text) as { message?: unknown }).message ?? message);
+          } catch {
+            // not a Status body
+          }
+          reject(new StatusError(code, message));
+          return;
+        }
+        try {
+          resolve(JSON.parse(text) as KubernetesListObject<KubernetesObject>);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.setTimeout(LIST_PAGE_TIMEOUT_MS, () => req.destroy(new Error(`list ${path}: no answer within ${LIST_PAGE_TIMEOUT_MS / 1000}s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The list function of one resource's informer: every page (limit/continue), each
+ *  page's items projected before the next page is read. */
+export function pagedList(kc: KubeConfig, def: ResourceDef, project: (obj: KubernetesObject) => void, gate: ListGate = listGate(), pageSize = LIST_PAGE_SIZE): () => Promise<KubernetesListObject<KubernetesObject>> {
+  return async () => {
+    const items: KubernetesObject[] = [];
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: String(pageSize) });
+      if (def.labelSelector) q.set('labelSelector', def.labelSelector);
+      if (cont) q.set('continue', cont);
+      const page = await gate(async () => {
+        const p = await getJson(kc, `${resourcePath(def)}?${q.toString()}`);
+        for (const o of p.items ?? []) project(o);
+        return p;
+      });
+      for (const o of page.items ?? []) items.push(o);
+      // The raw JSON's list metadata: `continue` (client-node's typed models call it _continue).
+      const meta = page.metadata as { resourceVersion?: string; continue?: string } | undefined;
+      resourceVersion = meta?.resourceVersion ?? resourceVersion;
+      cont = meta?.continue || undefined;
+    } while (cont);
+    return { apiVersion: 'v1', kind: 'List', metadata: { ...(resourceVersion ? { resourceVersion } : {}) }, items };
+  };
+}
+
+/** Informers over the API server of `kc`: paged list, then watch, of the resource's collection. */
+export function clientNodeInformerFactory(kc: KubeConfig): InformerFactory {
+  const gate = listGate();
+  return (def, project) => makeInformer<KubernetesObject>(kc, resourcePath(def), pagedList(kc, def, project, gate), def.labelSelector) as unknown as InformerLike;
+}
+
 export type ChangeType = 'add' | 'update' | 'delete';
-export type ChangeListener = (resource: ResourceKey, type: ChangeType, obj: KubeObject) => void;
+/** The kinds whose changes subscribe() delivers: all but the issuers, which nothing waits
+ *  on (the pre-flight review reads them when a request starts). Exactly the kinds of the
+ *  reconciler's cache port, so the view is that port as it is. */
+export type NotifiedKind = Exclude<ResourceKey, 'issuers' | 'clusterissuers'>;
+export type ChangeListener = (resource: NotifiedKind, type: ChangeType, obj: WatchedKinds[NotifiedKind]) => void;
+
+const isNotified = (k: ResourceKey): k is NotifiedKind => k !== 'issuers' && k !== 'clusterissuers';
 
 export interface InformerViewOptions {
   factory: InformerFactory;
+  /** Also watch what the reconciler waits on (RECONCILER_RESOURCES). Default false. */
+  reconciler?: boolean;
+  /** What each cache keeps of an object. Default PROJECTIONS (./projection.ts). */
+  projections?: Readonly<Record<ResourceKey, Keep>>;
   /** Optional logger (pino-compatible: info/warn). */
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
   /** Restart backoff: first delay and cap, in ms. Default 1 s and 30 s. */
@@ -66,6 +208,8 @@ export interface InformerViewOptions {
 interface ResourceState {
   def: ResourceDef;
   informer: InformerLike;
+  /** The cache: objects by "<namespace>/<name>" ("/<name>" for cluster-scoped kinds). */
+  objects: Map<string, KubeObject>;
   synced: boolean;
   everSynced: boolean;
   reason: string | undefined;
@@ -74,7 +218,6 @@ interface ResourceState {
   failures: number;
   failedAttempt: number;
   timer: NodeJS.Timeout | undefined;
-  objects: number;
 }
 
 const keyOf = (ns: string, name: string) => `${ns}/${name}`;
@@ -93,7 +236,7 @@ function dbOf(obj: KubernetesObject): string {
 export function describeInformerError(def: ResourceDef, err: unknown): string {
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown } | undefined;
   const code = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
-  const what = `${def.plural}.${def.group}/${def.version}`;
+  const what = `${def.plural}.${def.group || 'core'}/${def.version}`;
   if (code === 404) return `${what}: not served by the API server (CRD not installed?) (404)`;
   if (code === 403) return `${what}: forbidden: the service account may not list/watch it cluster-wide (403)`;
   if (code === 401) return `${what}: unauthorized: the credentials were rejected (401)`;
@@ -101,13 +244,14 @@ export function describeInformerError(def: ResourceDef, err: unknown): string {
   return `${what}: ${code ? `HTTP ${code}: ` : ''}${msg.split('\n')[0]!.slice(0, 200)}`;
 }
 
+/** The resource as /readyz names it: `<plural>.<group>`, `<plural>` for the core group. */
+const resourceName = (def: ResourceDef): string => (def.group ? `${def.plural}.${def.group}` : def.plural);
+
 export class InformerView implements ClusterView {
   private readonly states = new Map<ResourceKey, ResourceState>();
-  private readonly singlestores = new Map<string, Singlestore>();
+  /** Ops requests by "<namespace>/<database>", then by name (listOpsRequests). */
   private readonly ops = new Map<string, Map<string, SinglestoreOpsRequest>>();
   private readonly opsDb = new Map<string, string>();
-  private readonly issuers = new Map<string, Issuer>();
-  private readonly clusterIssuers = new Map<string, Issuer>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly waiters: (() => void)[] = [];
   private started = false;
@@ -116,11 +260,16 @@ export class InformerView implements ClusterView {
 
   constructor(private readonly opts: InformerViewOptions) {
     this.backoff = opts.backoff ?? { initialMs: 1000, maxMs: 30_000 };
-    for (const def of WATCHED_RESOURCES) {
-      const informer = opts.factory(def);
+    const projections = opts.projections ?? PROJECTIONS;
+    const defs = opts.reconciler ? [...WATCHED_RESOURCES, ...RECONCILER_RESOURCES] : WATCHED_RESOURCES;
+    for (const def of defs) {
+      const keep = projections[def.key];
+      const project = (o: KubernetesObject) => projectInPlace(o, keep);
+      const informer = opts.factory(def, project);
       const st: ResourceState = {
         def,
         informer,
+        objects: new Map(),
         synced: false,
         everSynced: false,
         reason: 'not started',
@@ -128,11 +277,10 @@ export class InformerView implements ClusterView {
         failures: 0,
         failedAttempt: -1,
         timer: undefined,
-        objects: 0,
       };
-      informer.on('add', (o) => this.apply(st, 'add', o));
-      informer.on('update', (o) => this.apply(st, 'update', o));
-      informer.on('delete', (o) => this.apply(st, 'delete', o));
+      informer.on('add', (o) => this.apply(st, 'add', o, project));
+      informer.on('update', (o) => this.apply(st, 'update', o, project));
+      informer.on('delete', (o) => this.apply(st, 'delete', o, project));
       informer.on('error', (err) => this.failed(st, err));
       this.states.set(def.key, st);
     }
@@ -142,10 +290,15 @@ export class InformerView implements ClusterView {
     return new InformerView({ ...opts, factory: clientNodeInformerFactory(kc) });
   }
 
-  // ---- ClusterView ---------------------------------------------------------------
+  // ---- lookups (ClusterView, and the reconciler's cache port) -----------------------
+
+  /** One cached object ("" namespace for ClusterIssuers); undefined when absent or not watched. */
+  get<K extends ResourceKey>(kind: K, namespace: string, name: string): WatchedKinds[K] | undefined {
+    return this.states.get(kind)?.objects.get(keyOf(namespace, name)) as WatchedKinds[K] | undefined;
+  }
 
   getSinglestore(namespace: string, name: string): Singlestore | undefined {
-    return this.singlestores.get(keyOf(namespace, name));
+    return this.get('singlestores', namespace, name);
   }
 
   listOpsRequests(namespace: string, database: string): SinglestoreOpsRequest[] {
@@ -154,16 +307,21 @@ export class InformerView implements ClusterView {
   }
 
   getIssuer(namespace: string, name: string): Issuer | undefined {
-    return this.issuers.get(keyOf(namespace, name));
+    return this.get('issuers', namespace, name);
   }
 
   getClusterIssuer(name: string): Issuer | undefined {
-    return this.clusterIssuers.get(name);
+    return this.get('clusterissuers', '', name);
+  }
+
+  /** Every cached object of one resource (a copy of the index's values). */
+  list<K extends ResourceKey>(resource: K): WatchedKinds[K][] {
+    return [...(this.states.get(resource)?.objects.values() ?? [])] as WatchedKinds[K][];
   }
 
   // ---- lifecycle -----------------------------------------------------------------
 
-  /** Start all four informers (idempotent). */
+  /** Start every informer (idempotent). */
   start(): void {
     if (this.started) return;
     this.started = true;
@@ -188,8 +346,10 @@ export class InformerView implements ClusterView {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** True once every informer has completed a list at least once. */
-  hasSynced(): boolean {
+  /** With a kind: whether its informer has completed a list at least once (false for a
+   *  kind this view does not watch). Without: whether every informer has. */
+  hasSynced(kind?: ResourceKey): boolean {
+    if (kind !== undefined) return this.states.get(kind)?.everSynced ?? false;
     for (const st of this.states.values()) if (!st.everSynced) return false;
     return true;
   }
@@ -200,53 +360,45 @@ export class InformerView implements ClusterView {
     return true;
   }
 
-  /** Subscribe to cache changes (for the reconciler's watch → enqueue). Returns an unsubscribe function. */
+  /** Subscribe to cache changes of the NotifiedKinds; called after the cache applied the
+   *  change (a listener ignores the kinds it does not read). Returns the unsubscribe. */
   subscribe(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Every cached object of one resource (a copy of the index's values). */
-  list(resource: ResourceKey): KubeObject[] {
-    switch (resource) {
-      case 'singlestores':
-        return [...this.singlestores.values()];
-      case 'singlestoreopsrequests':
-        return [...this.ops.values()].flatMap((b) => [...b.values()]);
-      case 'issuers':
-        return [...this.issuers.values()];
-      case 'clusterissuers':
-        return [...this.clusterIssuers.values()];
-    }
-  }
-
   cacheReadiness(): CacheReadiness[] {
     return [...this.states.values()].map((st) => ({
-      resource: `${st.def.plural}.${st.def.group}`,
+      resource: resourceName(st.def),
       synced: st.synced,
-      objects: st.objects,
+      objects: st.objects.size,
+      gatesReadiness: gatesReadiness(st.def),
       ...(st.synced ? {} : { reason: st.reason ?? 'not synced' }),
     }));
   }
 
   cacheStats(): CacheStat[] {
-    return [...this.states.values()].map((st) => ({ resource: st.def.plural, objects: st.objects, synced: st.synced }));
+    return [...this.states.values()].map((st) => ({ resource: st.def.plural, objects: st.objects.size, synced: st.synced }));
   }
 
   /**
-   * /readyz: ready once every cache has synced at least once. A cache that is
-   * restarting after a watch error keeps serving its last known objects; /readyz stays
-   * 200 and names it, not synced, with the reason.
+   * /readyz: ready once each of the four caches of the cluster rules has synced at least
+   * once. A cache that is restarting after a watch error keeps serving its last known
+   * objects; /readyz stays 200 and names it, not synced, with the reason. The reconciler's
+   * caches (certificates, petsets, pods) are named the same way but never make the
+   * webhook unready.
    */
   readiness(): ReadinessReport {
     const caches = this.cacheReadiness();
-    const ready = this.hasSynced();
-    const lagging = caches.filter((c) => !c.synced);
-    const message = ready
-      ? lagging.length
-        ? `ready; resyncing: ${lagging.map((c) => `${c.resource} (${c.reason})`).join('; ')}`
-        : 'ready: all caches synced'
-      : `waiting for caches to sync: ${lagging.map((c) => `${c.resource} (${c.reason})`).join('; ')}`;
+    const ready = [...this.states.values()].every((st) => !gatesReadiness(st.def) || st.everSynced);
+    const describe = (list: CacheReadiness[]) => list.map((c) => `${c.resource} (${c.reason})`).join('; ');
+    const waiting = caches.filter((c) => !c.synced && c.gatesReadiness);
+    const behind = caches.filter((c) => !c.synced && !c.gatesReadiness);
+    const reconcilerNote = behind.length ? `reconciler caches not synced (they do not gate readiness): ${describe(behind)}` : '';
+    let message: string;
+    if (!ready) message = `waiting for caches to sync: ${describe(waiting)}${reconcilerNote ? `; ${reconcilerNote}` : ''}`;
+    else if (!waiting.length && !behind.length) message = 'ready: all caches synced';
+    else message = `ready; ${[waiting.length ? `resyncing: ${describe(waiting)}` : '', reconcilerNote].filter(Boolean).join('; ')}`;
     return { ready, clusterRules: 'evaluated', message, caches };
   }
 
@@ -268,7 +420,7 @@ export class InformerView implements ClusterView {
     st.everSynced = true;
     st.failures = 0;
     st.reason = undefined;
-    this.opts.logger?.info({ resource: st.def.plural, objects: st.objects }, 'informer cache synced');
+    this.opts.logger?.info({ resource: st.def.plural, objects: st.objects.size }, 'informer cache synced');
     if (this.hasSynced()) for (const w of this.waiters.splice(0)) w();
   }
 
@@ -288,48 +440,35 @@ export class InformerView implements ClusterView {
     }, delay);
   }
 
-  private apply(st: ResourceState, type: ChangeType, obj: KubernetesObject): void {
+  private apply(st: ResourceState, type: ChangeType, obj: KubernetesObject, project: (o: KubernetesObject) => void): void {
+    // In place: the informer's own store holds this same object (./projection.ts).
+    project(obj);
     const { ns, name } = metaOf(obj);
-    switch (st.def.key) {
-      case 'singlestores':
-        if (type === 'delete') this.singlestores.delete(keyOf(ns, name));
-        else this.singlestores.set(keyOf(ns, name), obj as Singlestore);
-        st.objects = this.singlestores.size;
-        break;
-      case 'issuers':
-        if (type === 'delete') this.issuers.delete(keyOf(ns, name));
-        else this.issuers.set(keyOf(ns, name), obj as Issuer);
-        st.objects = this.issuers.size;
-        break;
-      case 'clusterissuers':
-        if (type === 'delete') this.clusterIssuers.delete(name);
-        else this.clusterIssuers.set(name, obj as Issuer);
-        st.objects = this.clusterIssuers.size;
-        break;
-      case 'singlestoreopsrequests': {
-        const id = keyOf(ns, name);
-        const previousDb = this.opsDb.get(id);
-        if (previousDb !== undefined) {
-          const bucket = this.ops.get(keyOf(ns, previousDb));
-          bucket?.delete(name);
-          if (bucket && bucket.size === 0) this.ops.delete(keyOf(ns, previousDb));
-          this.opsDb.delete(id);
-        }
-        if (type !== 'delete') {
-          const db = dbOf(obj);
-          const k = keyOf(ns, db);
-          let bucket = this.ops.get(k);
-          if (!bucket) this.ops.set(k, (bucket = new Map()));
-          bucket.set(name, obj as SinglestoreOpsRequest);
-          this.opsDb.set(id, db);
-        }
-        st.objects = this.opsDb.size;
-        break;
+    const id = keyOf(ns, name);
+    if (type === 'delete') st.objects.delete(id);
+    else st.objects.set(id, obj as KubeObject);
+    if (st.def.key === 'singlestoreopsrequests') {
+      const previousDb = this.opsDb.get(id);
+      if (previousDb !== undefined) {
+        const bucket = this.ops.get(keyOf(ns, previousDb));
+        bucket?.delete(name);
+        if (bucket && bucket.size === 0) this.ops.delete(keyOf(ns, previousDb));
+        this.opsDb.delete(id);
+      }
+      if (type !== 'delete') {
+        const db = dbOf(obj);
+        const k = keyOf(ns, db);
+        let bucket = this.ops.get(k);
+        if (!bucket) this.ops.set(k, (bucket = new Map()));
+        bucket.set(name, obj as SinglestoreOpsRequest);
+        this.opsDb.set(id, db);
       }
     }
+    const kind = st.def.key;
+    if (!isNotified(kind)) return;
     for (const l of this.listeners) {
       try {
-        l(st.def.key, type, obj as KubeObject);
+        l(kind, type, obj as WatchedKinds[NotifiedKind]);
       } catch (err) {
         this.opts.logger?.warn({ resource: st.def.plural, error: (err as Error).message }, 'cache change listener threw');
       }

@@ -1,6 +1,7 @@
 // InformerView over fake informers: indexes, sync, failures with backoff restarts.
 import t from 'tap';
-import { describeInformerError, InformerView, WATCHED_RESOURCES, type InformerLike, type ResourceDef, type ResourceKey } from '../../src/kube/informer-view.js';
+import { describeInformerError, InformerView, MANAGED_SELECTOR, RECONCILER_RESOURCES, resourcePath, WATCHED_RESOURCES, type InformerLike, type ResourceDef, type ResourceKey } from '../../src/kube/informer-view.js';
+import { certificateLabels } from '../../src/core/reconcile/tls.js';
 import { createMetrics } from '../../src/metrics.js';
 
 type Handler = (x: any) => void;
@@ -35,10 +36,11 @@ class FakeInformer implements InformerLike {
   }
 }
 
-function setup(scripts: Partial<Record<ResourceKey, FakeInformer['script']>> = {}) {
+function setup(scripts: Partial<Record<ResourceKey, FakeInformer['script']>> = {}, opts: { reconciler?: boolean } = {}) {
   const fakes = {} as Record<ResourceKey, FakeInformer>;
   const warnings: Record<string, unknown>[] = [];
   const view = new InformerView({
+    ...opts,
     factory: (d: ResourceDef) => {
       const f = new FakeInformer();
       f.script = scripts[d.key] ?? [];
@@ -120,8 +122,7 @@ t.test('lookups through the indexes after sync', async (t) => {
     'singlestoreopsrequests:delete:b',
     'singlestoreopsrequests:update:a',
     'singlestores:delete:sample-sdb',
-    'clusterissuers:add:selfsigned',
-  ]);
+  ], 'issuer changes are not delivered (nothing waits on them)');
   t.equal(view.getIssuer('demo', 'sdb-issuer'), undefined);
   t.equal(view.cacheStats()[1]!.objects, 3);
   await view.stop();
@@ -185,4 +186,129 @@ t.test('error reasons', async (t) => {
   t.equal(describeInformerError(def, { statusCode: 401 }), 'issuers.cert-manager.io/v1: unauthorized: the credentials were rejected (401)');
   t.equal(describeInformerError(def, Object.assign(new Error('Bad Gateway\nmore'), { statusCode: 502 })), 'issuers.cert-manager.io/v1: HTTP 502: Bad Gateway');
   t.equal(describeInformerError(def, 'plain'), 'issuers.cert-manager.io/v1: plain');
+});
+
+// ---- the reconciler's caches ----------------------------------------------------------
+
+const KUBEDB = { 'app.kubernetes.io/managed-by': 'kubedb.com', 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'app.kubernetes.io/instance': 'sample-sdb' };
+const pod = (name: string, extra: object = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { namespace: 'demo', name, uid: `uid-${name}`, resourceVersion: '7', labels: KUBEDB, managedFields: [{ manager: 'kubelet', fieldsV1: { 'f:status': {} } }] },
+  spec: { containers: [{ name: 'singlestore', image: 'x' }] },
+  status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'singlestore', ready: true }] },
+  ...extra,
+});
+const certificate = (name: string) => ({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { namespace: 'demo', name, labels: KUBEDB }, spec: { secretName: name }, status: { revision: 1 } });
+const petset = (name: string) => ({ apiVersion: 'apps.k8s.appscode.com/v1', kind: 'PetSet', metadata: { namespace: 'demo', name, labels: KUBEDB, generation: 2 }, spec: { replicas: 2, serviceName: 'x', template: { spec: { containers: [{ name: 'singlestore' }] } } }, status: { observedGeneration: 2 } });
+
+t.test("the reconciler's kinds: Certificates, PetSets and Pods, selected by KubeDB's labels", async (t) => {
+  t.strictSame(
+    RECONCILER_RESOURCES.map((r) => [r.key, resourcePath(r), r.labelSelector]),
+    [
+      ['certificates', '/apis/cert-manager.io/v1/certificates', MANAGED_SELECTOR],
+      ['petsets', '/apis/apps.k8s.appscode.com/v1/petsets', MANAGED_SELECTOR],
+      ['pods', '/api/v1/pods', MANAGED_SELECTOR],
+    ],
+  );
+  t.equal(MANAGED_SELECTOR, 'app.kubernetes.io/managed-by=kubedb.com,app.kubernetes.io/name=singlestores.kubedb.com');
+  t.ok(WATCHED_RESOURCES.every((r) => r.labelSelector === undefined), "the webhook's four kinds are watched whole");
+  // The Certificates the reconciler creates match the selector (so it sees its own).
+  const labels = certificateLabels('sample-sdb');
+  for (const term of MANAGED_SELECTOR.split(',')) {
+    const [k, v] = term.split('=') as [string, string];
+    t.equal(labels[k], v, `desiredCertificate labels carry ${term}`);
+  }
+});
+
+t.test('without the reconciler (--reconcile=false) only the four webhook informers exist', async (t) => {
+  const made: string[] = [];
+  const view = new InformerView({ factory: (d) => (made.push(d.key), new FakeInformer()) });
+  t.strictSame(made, ['singlestores', 'singlestoreopsrequests', 'issuers', 'clusterissuers']);
+  t.equal(view.hasSynced('pods'), false, 'a kind not watched never counts as synced');
+  t.equal(view.get('pods', 'demo', 'x'), undefined);
+  const withIt = setup({}, { reconciler: true });
+  t.strictSame(Object.keys(withIt.fakes).sort(), ['certificates', 'clusterissuers', 'issuers', 'petsets', 'pods', 'singlestoreopsrequests', 'singlestores']);
+});
+
+t.test("the reconciler's caches: get, hasSynced per kind, subscribe after the cache applied the change", async (t) => {
+  const { view, fakes } = setup({ pods: [{ list: [pod('sample-sdb-aggregator-0')] }], certificates: [{ list: [certificate('sample-sdb-server-cert')] }], petsets: [{ list: [petset('sample-sdb-aggregator')] }] }, { reconciler: true });
+  t.equal(view.hasSynced('pods'), false);
+  view.start();
+  await view.synced();
+  for (const k of ['singlestores', 'certificates', 'petsets', 'pods'] as const) t.equal(view.hasSynced(k), true, `${k} synced`);
+  t.equal(view.get('pods', 'demo', 'sample-sdb-aggregator-0')?.metadata?.uid, 'uid-sample-sdb-aggregator-0');
+  t.equal(view.get('certificates', 'demo', 'sample-sdb-server-cert')?.spec?.secretName, 'sample-sdb-server-cert');
+  t.equal(view.get('petsets', 'demo', 'sample-sdb-aggregator')?.spec?.replicas, 2);
+  t.equal(view.get('pods', 'other', 'sample-sdb-aggregator-0'), undefined, 'namespaced');
+  t.strictSame(view.cacheStats().slice(4), [
+    { resource: 'certificates', objects: 1, synced: true },
+    { resource: 'petsets', objects: 1, synced: true },
+    { resource: 'pods', objects: 1, synced: true },
+  ]);
+
+  // A listener runs after the change is in the cache: it reads the new state back.
+  const seen: string[] = [];
+  const off = view.subscribe((kind, type, obj) => {
+    const cached = view.get(kind, 'demo', obj.metadata?.name ?? '');
+    seen.push(`${kind}:${type}:${obj.metadata?.name}:${type === 'delete' ? String(cached) : (cached as { status?: { phase?: string } })?.status?.phase ?? 'cached'}`);
+  });
+  fakes.pods.emit('update', pod('sample-sdb-aggregator-0', { status: { phase: 'Pending', conditions: [] } }));
+  fakes.pods.emit('add', pod('sample-sdb-leaf-0'));
+  fakes.pods.emit('delete', pod('sample-sdb-leaf-0'));
+  fakes.certificates.emit('update', certificate('sample-sdb-server-cert'));
+  fakes.petsets.emit('delete', petset('sample-sdb-aggregator'));
+  off();
+  fakes.pods.emit('delete', pod('sample-sdb-aggregator-0'));
+  t.strictSame(seen, ['pods:update:sample-sdb-aggregator-0:Pending', 'pods:add:sample-sdb-leaf-0:Running', 'pods:delete:sample-sdb-leaf-0:undefined', 'certificates:update:sample-sdb-server-cert:cached', 'petsets:delete:sample-sdb-aggregator:undefined']);
+  t.equal(view.get('pods', 'demo', 'sample-sdb-aggregator-0'), undefined);
+  await view.stop();
+});
+
+t.test('objects are projected in place, at the informer: the object the informer holds is the one cached', async (t) => {
+  const { view, fakes } = setup({}, { reconciler: true });
+  view.start();
+  await view.synced();
+  const sent = pod('sample-sdb-aggregator-1') as Record<string, any>;
+  fakes.pods.emit('add', sent);
+  const cached = view.get('pods', 'demo', 'sample-sdb-aggregator-1');
+  t.equal(cached, sent, "the same object, not a copy (the informer's store and ours hold one object)");
+  t.notOk('managedFields' in sent.metadata, 'managedFields dropped');
+  t.notOk('spec' in sent, 'the pod spec dropped');
+  t.strictSame(sent.status, { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }, 'status: phase and conditions only');
+  t.strictSame(sent.metadata.labels, KUBEDB, 'labels kept');
+  const sdbSent = sdb('demo', 'x', { metadata: { namespace: 'demo', name: 'x', managedFields: [{}] }, spec: { halted: true, podTemplate: { a: 1 } } }) as Record<string, any>;
+  fakes.singlestores.emit('add', sdbSent);
+  t.strictSame(view.getSinglestore('demo', 'x')?.spec, { halted: true }, 'the webhook caches are projected too');
+  t.notOk('managedFields' in sdbSent.metadata);
+  await view.stop();
+});
+
+t.test("readiness: the reconciler's caches are reported but never make the webhook unready", async (t) => {
+  const forbidden = Object.assign(new Error('pods is forbidden'), { code: 403 });
+  const { view } = setup({ pods: Array.from({ length: 20 }, () => ({ error: forbidden })), certificates: [{ list: [] }], petsets: [{ list: [] }] }, { reconciler: true });
+  const metrics = createMetrics();
+  metrics.setCacheSource(() => view.cacheStats());
+  view.start();
+  await wait(30);
+  const r = view.readiness();
+  t.equal(r.ready, true, 'ready: the four webhook caches synced; pods is forbidden');
+  t.match(r.message, /^ready; reconciler caches not synced \(they do not gate readiness\): pods \(pods\.core\/v1: forbidden: the service account may not list\/watch it cluster-wide \(403\); retrying in /);
+  t.match(r.caches?.find((c) => c.resource === 'pods'), { synced: false, gatesReadiness: false, objects: 0 });
+  t.match(r.caches?.find((c) => c.resource === 'singlestores.kubedb.com'), { synced: true, gatesReadiness: true });
+  t.match(r.caches?.find((c) => c.resource === 'certificates.cert-manager.io'), { synced: true, gatesReadiness: false });
+  t.equal(view.hasSynced('pods'), false);
+  t.equal(view.hasSynced(), false, 'hasSynced() without a kind: every informer');
+  t.match(await metrics.registry.metrics(), /sdb_tls_guard_cache_synced\{resource="pods"\} 0/);
+  t.match(await metrics.registry.metrics(), /sdb_tls_guard_cache_synced\{resource="petsets"\} 1/);
+  await view.stop();
+
+  // A webhook cache still gates readiness with the reconciler's caches present.
+  const notFound = Object.assign(new Error('404'), { code: 404 });
+  const other = setup({ issuers: [{ error: notFound }, { error: notFound }, { error: notFound }], pods: [{ list: [] }], certificates: [{ list: [] }], petsets: [{ list: [] }] }, { reconciler: true });
+  other.view.start();
+  await wait(0);
+  t.equal(other.view.readiness().ready, false);
+  t.match(other.view.readiness().message, /^waiting for caches to sync: issuers\.cert-manager\.io/);
+  await other.view.stop();
 });

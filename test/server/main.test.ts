@@ -146,3 +146,62 @@ t.test('serve --shutdown-delay: /readyz fails while draining, requests are still
   t.equal(await done, 0);
   t.match(c.out(), /"drainMs":400/);
 });
+
+t.test("serve with a kubeconfig: the reconciler's caches only with --reconcile, and a missing one does not make /readyz fail", async (t) => {
+  // A fake API server: empty lists and open watches for every kind but PetSets (CRD not installed).
+  const listed: string[] = [];
+  const held: import('node:http').ServerResponse[] = [];
+  const known = ['/apis/kubedb.com/v1alpha2/singlestores', '/apis/ops.kubedb.com/v1alpha1/singlestoreopsrequests', '/apis/cert-manager.io/v1/issuers', '/apis/cert-manager.io/v1/clusterissuers', '/apis/cert-manager.io/v1/certificates', '/api/v1/pods'];
+  const { createServer } = await import('node:http');
+  const api = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (!known.includes(url.pathname)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ kind: 'Status', code: 404, message: 'not found' }));
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (url.searchParams.get('watch') === 'true') return void (held.push(res), res.flushHeaders());
+    listed.push(url.pathname);
+    res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
+  });
+  await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+  t.teardown(async () => {
+    for (const w of held) w.destroy();
+    api.closeAllConnections();
+    await new Promise((r) => api.close(r));
+  });
+  const kc = join(dir, 'fake.kubeconfig');
+  writeFileSync(
+    kc,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: fake, cluster: {server: "http://127.0.0.1:${(api.address() as import('node:net').AddressInfo).port}", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: fake, context: {cluster: fake, user: u}}]\ncurrent-context: fake\n`,
+  );
+  for (const reconcile of [false, true]) {
+    listed.length = 0;
+    let stop!: (s: string) => void;
+    const shutdown = new Promise<string>((r) => (stop = r));
+    let listening!: (i: { port: number; caPem?: string }) => void;
+    const up = new Promise<{ port: number; caPem?: string }>((r) => (listening = r));
+    const c = io({ shutdown, onListening: (i) => listening(i) });
+    const done = run(['serve', '--self-signed', '--port', '0', '--host', '127.0.0.1', '--kubeconfig', kc, `--reconcile=${reconcile}`], c.io);
+    const { port, caPem } = await up;
+    let ready = await get(port, '/readyz', caPem!);
+    for (let i = 0; i < 100 && ready.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ready = await get(port, '/readyz', caPem!);
+    }
+    const body = JSON.parse(ready.body) as { caches: { resource: string; synced: boolean; gatesReadiness: boolean }[]; message: string };
+    t.equal(ready.status, 200, `--reconcile=${reconcile}: ready`);
+    const resources = body.caches.map((x) => x.resource);
+    if (!reconcile) {
+      t.strictSame(resources, ['singlestores.kubedb.com', 'singlestoreopsrequests.ops.kubedb.com', 'issuers.cert-manager.io', 'clusterissuers.cert-manager.io'], '--reconcile=false: the four webhook caches only');
+      t.notOk(listed.some((p) => p.includes('pods') || p.includes('certificates') || p.includes('petsets')), 'nothing of the reconciler is listed');
+    } else {
+      t.strictSame(resources.slice(4), ['certificates.cert-manager.io', 'petsets.apps.k8s.appscode.com', 'pods'], 'with the reconciler: its three caches too');
+      t.match(body.caches.find((x) => x.resource === 'petsets.apps.k8s.appscode.com'), { synced: false, gatesReadiness: false }, 'PetSets not served: reported, not waited for');
+      t.match(body.message, /reconciler caches not synced \(they do not gate readiness\): petsets\.apps\.k8s\.appscode\.com/);
+      t.ok(listed.includes('/api/v1/pods'), 'pods are listed');
+    }
+    stop('SIGTERM');
+    t.equal(await done, 0);
+  }
+});

@@ -207,7 +207,8 @@ export async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void
   const name = db.metadata?.name ?? '';
   for (const role of ['aggregator', 'leaf'] as const) {
     const replicas = db.spec?.topology?.[role]?.replicas ?? 1;
-    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
+    // KubeDB's labels (DOMAIN.md "Labels on everything"; the reconciler's informers select by them).
+    const labels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/managed-by': 'kubedb.com', 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'kubedb.com/role': role };
     const ps: PetSet = {
       apiVersion: 'apps.k8s.appscode.com/v1',
       kind: 'PetSet',
