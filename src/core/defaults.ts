@@ -11,8 +11,14 @@ import { copyObject, setOwn } from './copy.js';
 import { jsonEqual } from './json-equal.js';
 import { isRecord } from './is-record.js';
 
-export const DEFAULT_TIMEOUT = '10m';
 export const DEFAULT_APPLY = 'IfReady';
+
+export interface EngineOptions {
+  /** Value of spec.timeout written by default-timeout (SPEC 2). Default "10m". */
+  defaultTimeout: string;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { defaultTimeout: '10m' };
 
 /** The default patch's constant paths (per-certificate issuerRef paths are built per index). */
 const APPLY_PATH = '/spec/apply';
@@ -42,7 +48,7 @@ export function pointer(...tokens: (string | number)[]): string {
  * default-issuer-group (spec.tls.issuerRef, then certificates[0..n].issuerRef), then
  * default-timeout. Empty for anything but a ReconfigureTLS SinglestoreOpsRequest.
  */
-export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TIMEOUT): PatchOp[] {
+export function defaultPatch(object: unknown, options: EngineOptions = DEFAULT_ENGINE_OPTIONS): PatchOp[] {
   if (!isRecord(object)) return [];
   const kind = own(object, 'kind');
   if (kind !== undefined && kind !== 'SinglestoreOpsRequest') return [];
@@ -71,7 +77,7 @@ export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TI
     }
   }
   // default-timeout
-  if (absent(own(spec, 'timeout'))) ops.push({ op: 'add', path: TIMEOUT_PATH, value: defaultTimeout });
+  if (absent(own(spec, 'timeout'))) ops.push({ op: 'add', path: TIMEOUT_PATH, value: options.defaultTimeout });
   return ops;
 }
 
@@ -182,7 +188,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
 }
 
 /** Apply an RFC 6902 patch; pure (the input is never changed). Throws PatchError. */
-export function applyJsonPatch(object: unknown, patch: readonly PatchOp[]): unknown {
+export function applyPatch(object: unknown, patch: readonly PatchOp[]): unknown {
   let doc = object;
   const owned: unknown[] = [];
   for (const op of patch) doc = applyOne(doc, op, owned);

@@ -14,7 +14,7 @@ import type {
   TLSConfig,
 } from '../../api/types.js';
 import type { Finding } from '../findings.js';
-import { aggregate } from '../field/errors.js';
+import { formatAggregate } from '../field/errors.js';
 import { boundText, CONDITION_MESSAGE_MAX, EVENT_MESSAGE_MAX, quote } from '../field/quote.js';
 import { getCondition, hasCondition, isPodReady, latestTransition, type NewCondition } from './conditions.js';
 import { durationMs } from './duration.js';
@@ -270,7 +270,7 @@ function planPending(obs: Observed, opts: PlanOptions): Plan {
   );
   if (opts.preflight) {
     const denied = opts.preflight({ request: req, database: obs.database, siblings: overlay });
-    if (denied.length) return failPlan(obs, aggregate(denied.map((f) => f.message)));
+    if (denied.length) return failPlan(obs, formatAggregate(denied));
   } else if (!obs.database) {
     return failPlan(obs, `spec.databaseRef.name: Not found: ${quote(req.spec?.databaseRef?.name ?? '')}`);
   }

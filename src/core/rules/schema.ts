@@ -7,7 +7,7 @@
 //                                            `strict decoding error: unknown field "spec.tls.foo"`)
 //   anything else         -> Invalid        (ajv's message)
 import { opsRequestSchemaErrors, type SchemaError } from '../../api/schema.js';
-import { forbidden, invalid, notSupported, required, type FieldError } from '../field/errors.js';
+import { forbidden, formatFieldError, invalid, notSupported, required, type FieldError } from '../field/errors.js';
 import type { Finding } from '../findings.js';
 import { deny } from './common.js';
 
@@ -85,13 +85,15 @@ export function schemaFindings(object: unknown): Finding[] {
   if (errs.length === 0) return [];
   const typed = new Set<string>();
   for (const e of errs) if (e.keyword === 'type') typed.add(e.instancePath);
+  // ajv reports some faults once per schema branch: errors that read the same are one.
   const seen = new Set<string>();
   const out: Finding[] = [];
   for (const e of errs) {
     if (e.keyword !== 'type' && e.keyword !== 'required' && e.keyword !== 'additionalProperties' && typed.has(e.instancePath)) continue;
     const f = deny('schema', toFieldError(e, object));
-    if (seen.has(f.message)) continue;
-    seen.add(f.message);
+    const reads = formatFieldError(f);
+    if (seen.has(reads)) continue;
+    seen.add(reads);
     out.push(f);
   }
   return out;
