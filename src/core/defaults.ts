@@ -36,6 +36,11 @@ export function escapePointerToken(t: string): string {
   return t.indexOf('~') < 0 && t.indexOf('/') < 0 ? t : t.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** The reference token an escaped one stands for (RFC 6901: `~1` is `/`, `~0` is `~`). */
+export function unescapePointerToken(t: string): string {
+  return t.indexOf('~') < 0 ? t : t.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
 /** JSON Pointer from reference tokens: pointer('spec', 'tls') -> `/spec/tls`. */
 export function pointer(...tokens: (string | number)[]): string {
   let out = '';
@@ -108,7 +113,7 @@ function parsePointer(p: string, op: PatchOp): readonly string[] {
   if (p[0] !== '/') throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
   const tokens = p.slice(1).split('/');
   if (p.indexOf('~') < 0) return tokens;
-  return tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return tokens.map(unescapePointerToken);
 }
 
 /**
