@@ -1,7 +1,7 @@
 // AdmissionResponse builders. PURE: typed findings in, wire response out; each finding
 // is formatted here, once (src/core/field/errors.ts).
 import { aggregate, CAUSE_REASON, fieldLine, formatErrorBody, formatWarning } from '../core/field/errors.js';
-import { boundText, MESSAGE_MAX, WARNING_MAX } from '../core/field/quote.js';
+import { boundText, MESSAGE_MAX, NAME_MAX, WARNING_MAX } from '../core/field/quote.js';
 import type { Finding, PatchOp, ReviewResult, Warning } from '../core/findings.js';
 import type { AdmissionResponse, StatusCause } from './review.js';
 
@@ -21,9 +21,6 @@ export interface DenialTarget {
   group?: string;
   kind?: string;
 }
-
-/** details.name echoes the object's name: a Kubernetes name is at most 253 characters. */
-const DETAILS_NAME_MAX = 253;
 
 /** Unique ids in first-seen order. */
 export function ruleIds(findings: readonly { rule: string }[]): string[] {
@@ -93,7 +90,7 @@ export function reviewResponse(uid: string, result: ReviewResult, target: Denial
       reason: 'Invalid',
       message: aggregate(result.errors.map((f, i) => fieldLine(f.field, bodies[i]!))),
       details: {
-        ...(target.name ? { name: boundText(target.name, DETAILS_NAME_MAX) } : {}),
+        ...(target.name ? { name: boundText(target.name, NAME_MAX) } : {}),
         ...(target.group !== undefined ? { group: target.group } : {}),
         ...(target.kind ? { kind: target.kind } : {}),
         causes: shown.map((f, i) => toCause(f, bodies[i]!)),

@@ -5,7 +5,7 @@
 // the not-evaluated reasons and the patch values are cut and escaped where they are
 // printed.
 import { formatFieldError, formatWarning, type FieldErrorType } from '../core/field/errors.js';
-import { boundText, MESSAGE_MAX, quote } from '../core/field/quote.js';
+import { boundText, MESSAGE_MAX, NAME_MAX, quote } from '../core/field/quote.js';
 import type { Finding, PatchOp, Warning } from '../core/findings.js';
 import type { RuleId } from '../core/rules/table.js';
 
@@ -71,8 +71,7 @@ export function summarize(results: readonly Checked[]): CheckReport['summary'] {
   };
 }
 
-/** A Kubernetes name is at most 253 characters; a manifest's may be anything. */
-const NAME_MAX = 253;
+/** A manifest's namespace and name may be anything: shown as a Kubernetes name can be. */
 const name = (s: string): string => boundText(s, NAME_MAX);
 
 export function formatJson(results: readonly Checked[]): string {

@@ -25,6 +25,8 @@ export const FIELD_MAX = QUOTE_MAX;
 export const WARNING_MAX = 256;
 /** Longest run without a space kept in a warning (a DNS-1123 name of 128 fits whole). */
 export const WARNING_RUN_MAX = 128;
+/** An object's name or namespace as an answer or the CLI echoes it: a Kubernetes name is at most 253 characters. */
+export const NAME_MAX = 253;
 /** A string field of a log line (uid, user, names, reasons, error texts). */
 export const LOG_FIELD_MAX = QUOTE_MAX;
 /** The denial's aggregate message (status.message), however many findings. */
