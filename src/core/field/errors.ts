@@ -12,7 +12,7 @@
 // Unlike apimachinery, a value is never printed whole: it goes through ./quote.ts (cut
 // at 256 characters, escaped, objects summarised), and every text has a bound
 // (docs/security.md).
-import { AGGREGATE_MAX, boundText, FIELD_MAX, MESSAGE_MAX, quote, WARNING_MAX, WARNING_RUN_MAX } from './quote.js';
+import { AGGREGATE_MAX, boundText, FIELD_MAX, MESSAGE_MAX, quote, RUN_MAX, WARNING_MAX, WARNING_RUN_MAX } from './quote.js';
 
 export type FieldErrorType = 'Required' | 'Invalid' | 'NotSupported' | 'Forbidden' | 'Duplicate' | 'NotFound';
 
@@ -81,7 +81,7 @@ export function boundField(field: string): string {
  */
 export function formatErrorBody(e: FieldError): string {
   const field = boundField(e.field);
-  return boundText(errorBody(e), MESSAGE_MAX, undefined, field ? field.length + 2 : 0);
+  return boundText(errorBody(e), MESSAGE_MAX, RUN_MAX, field ? field.length + 2 : 0);
 }
 
 /**
@@ -105,7 +105,7 @@ export function formatAggregate(errors: readonly FieldError[]): string {
 }
 
 /**
- * `spec.databaseRef: SinglestoreOpsRequest demo/x is Pending; ...`, kept short: the API
+ * `spec.databaseRef: ReconfigureTLS request demo/x is Pending; ...`, kept short: the API
  * server shows it to the user. A value in the detail longer than WARNING_RUN_MAX is cut
  * in place, the whole at WARNING_MAX.
  */
