@@ -80,20 +80,23 @@ export function allowResponse(uid: string): AdmissionResponse {
 export function reviewResponse(uid: string, result: ReviewResult, target: DenialTarget): AdmissionResponse {
   const res: AdmissionResponse = { uid, allowed: result.errors.length === 0 };
   if (result.errors.length) {
-    // Each error is formatted once: its body is its cause's message and, after its
-    // field, its part of the aggregate (formatAggregate's text, to the character).
-    const bodies = result.errors.map(formatErrorBody);
-    const shown = result.errors.length > MAX_CAUSES ? result.errors.slice(0, MAX_CAUSES) : result.errors;
+    // Each error shown is formatted once: its body is its cause's message and, after its
+    // field, its part of the aggregate (formatAggregate's text, to the character). Those
+    // neither a cause nor the aggregate shows are not formatted at all.
+    const errors = result.errors;
+    const bodies: string[] = [];
+    const body = (i: number): string => (bodies[i] ??= formatErrorBody(errors[i]!));
+    const shown = errors.length > MAX_CAUSES ? errors.slice(0, MAX_CAUSES) : errors;
     res.status = {
       status: 'Failure',
       code: 422,
       reason: 'Invalid',
-      message: aggregate(result.errors.map((f, i) => fieldLine(f.field, bodies[i]!))),
+      message: aggregate(errors.length, (i) => fieldLine(errors[i]!.field, body(i))),
       details: {
         ...(target.name ? { name: boundText(target.name, NAME_MAX) } : {}),
         ...(target.group !== undefined ? { group: target.group } : {}),
         ...(target.kind ? { kind: target.kind } : {}),
-        causes: shown.map((f, i) => toCause(f, bodies[i]!)),
+        causes: shown.map((f, i) => toCause(f, body(i))),
       },
     };
   }

@@ -4,10 +4,12 @@
 // condition. Nothing is formatted when the finding is made, and no door cuts a text
 // another made.
 import t from 'tap';
-import { reviewResponse } from '../../src/admission/responses.js';
+import fc from 'fast-check';
+import { MAX_CAUSES, reviewResponse } from '../../src/admission/responses.js';
 import { formatJson, formatText, type Checked } from '../../src/cli/output.js';
 import { decide } from '../../src/core/engine.js';
-import { CAUSE_REASON, formatAggregate, formatErrorBody, formatFieldError, formatWarning, invalid } from '../../src/core/field/errors.js';
+import { aggregate, CAUSE_REASON, formatAggregate, formatErrorBody, formatFieldError, formatWarning, invalid } from '../../src/core/field/errors.js';
+import { AGGREGATE_MAX, boundText } from '../../src/core/field/quote.js';
 import type { Finding, ReviewResult } from '../../src/core/findings.js';
 import { plan } from '../../src/core/reconcile/index.js';
 import { deny } from '../../src/core/rules/common.js';
@@ -106,4 +108,51 @@ t.test('each door formats each error exactly once, and making it formats nothing
     t.equal(formatted, 1, `${door}: formatted once`);
     t.match(out, 'Invalid value: <object with 0 keys>: must be a string', `${door}: shows it`);
   }
+});
+
+/** The aggregate as it was made before it read messages lazily: every message formatted first, then joined. */
+function joinedInFull(messages: readonly string[]): string {
+  if (messages.length === 0) return '';
+  if (messages.length === 1) return boundText(messages[0]!, AGGREGATE_MAX);
+  if (messages.reduce((n, m) => n + m.length + 2, 0) <= AGGREGATE_MAX) return `[${messages.join(', ')}]`;
+  const tail = (n: number): string => `and ${n} more error${n === 1 ? '' : 's'}`;
+  const room = AGGREGATE_MAX - tail(messages.length).length - 4;
+  const shown: string[] = [];
+  let used = 1;
+  for (const m of messages) {
+    if (used + m.length + 2 > room) break;
+    shown.push(m);
+    used += m.length + 2;
+  }
+  if (shown.length === 0) shown.push(boundText(messages[0]!, room - 2));
+  return `[${[...shown, tail(messages.length - shown.length)].join(', ')}]`;
+}
+
+t.test('aggregate reads only the messages it shows, and says what a join of all would say', async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.string({ unit: fc.constantFrom('a', ' ', ':'), minLength: 1, maxLength: 1500 }), fc.string({ minLength: 1, maxLength: 40 })), { maxLength: 300 }), (messages) => {
+      let asked = 0;
+      const got = aggregate(messages.length, (i) => (asked++, messages[i]!));
+      const want = joinedInFull(messages);
+      if (got !== want) throw new Error(`${JSON.stringify(got.slice(-60))} != ${JSON.stringify(want.slice(-60))}`);
+      if (asked > messages.length) throw new Error(`asked ${asked} times for ${messages.length} messages`);
+    }),
+    { numRuns: 300 },
+  );
+  let asked = 0;
+  const got = aggregate(10_000, (i) => (asked++, `spec.tls.certificates[0].dnsNames[${i}]: Invalid value: "x"`));
+  t.match(got, /, and 9\d{3} more errors\]$/);
+  t.ok(asked < 100, `10,000 messages, ${asked} read`);
+});
+
+t.test('a denial of 10,000 findings formats only what the answer shows', async (t) => {
+  let formatted = 0;
+  const value = new Proxy({}, { ownKeys: (target) => (formatted++, Reflect.ownKeys(target)) });
+  const many = Array.from({ length: 10_000 }, (_, i) => deny('certificate-names', invalid(`spec.tls.certificates[0].dnsNames[${i}]`, value, 'bad')));
+  const res = reviewResponse('u', { errors: many, warnings: [], notEvaluated: [] }, {});
+  t.equal(res.status?.details?.causes?.length, MAX_CAUSES);
+  t.equal(formatted, MAX_CAUSES, 'the causes shown, the aggregate reusing their bodies');
+  formatted = 0;
+  t.match(failedMessage(many), /more errors\]$/);
+  t.ok(formatted > 0 && formatted < 100, `Failed condition: ${formatted} formatted`);
 });

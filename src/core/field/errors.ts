@@ -101,7 +101,7 @@ export function fieldLine(field: string, body: string): string {
 
 /** The denial of several errors as one message: what status.message and a Failed condition say. */
 export function formatAggregate(errors: readonly FieldError[]): string {
-  return aggregate(errors.map(formatFieldError));
+  return aggregate(errors.length, (i) => formatFieldError(errors[i]!));
 }
 
 /**
@@ -114,26 +114,36 @@ export function formatWarning(w: FieldWarning): string {
 }
 
 /**
- * Join messages like apimachinery's aggregate: one message bare, several in brackets.
- * At most AGGREGATE_MAX characters: the messages that fit, then `and N more errors`.
+ * Join `count` messages like apimachinery's aggregate: one message bare, several in
+ * brackets. At most AGGREGATE_MAX characters: the messages that fit, then `and N more
+ * errors`. `messageAt(i)` is asked for a message only when the join needs it (those
+ * shown, and the one that shows the rest will not fit): a door formats only what it
+ * shows, so a denial of 10,000 findings formats a handful, not 10,000.
  */
-export function aggregate(messages: readonly string[]): string {
-  if (messages.length === 0) return '';
-  if (messages.length === 1) return boundText(messages[0]!, AGGREGATE_MAX);
+export function aggregate(count: number, messageAt: (i: number) => string): string {
+  if (count === 0) return '';
+  if (count === 1) return boundText(messageAt(0), AGGREGATE_MAX);
+  const messages: string[] = [];
   let total = 0;
-  for (const m of messages) total += m.length + 2;
+  while (messages.length < count && total <= AGGREGATE_MAX) {
+    const m = messageAt(messages.length);
+    messages.push(m);
+    total += m.length + 2;
+  }
   if (total <= AGGREGATE_MAX) return `[${messages.join(', ')}]`;
   const tail = (n: number): string => `and ${n} more error${n === 1 ? '' : 's'}`;
-  const reserve = tail(messages.length).length + 4;
+  const reserve = tail(count).length + 4;
   const shown: string[] = [];
   let used = 1;
+  // The message that took the total past AGGREGATE_MAX does not fit below it less the
+  // reserve either, so the loop stops within the messages read above.
   for (const m of messages) {
     if (used + m.length + 2 > AGGREGATE_MAX - reserve) break;
     shown.push(m);
     used += m.length + 2;
   }
   if (shown.length === 0) shown.push(boundText(messages[0]!, AGGREGATE_MAX - reserve - 2));
-  return `[${[...shown, tail(messages.length - shown.length)].join(', ')}]`;
+  return `[${[...shown, tail(count - shown.length)].join(', ')}]`;
 }
 
 // Constructors mirroring field.Required, field.Invalid, ...
