@@ -1,7 +1,8 @@
-// AdmissionResponse builders. PURE: findings in, wire response out.
-import { aggregate, CAUSE_REASON } from '../core/field/errors.js';
-import { boundText, MESSAGE_MAX, WARNING_MAX } from '../core/field/quote.js';
-import type { Finding, PatchOp, ReviewResult, RuleId } from '../core/findings.js';
+// AdmissionResponse builders. PURE: typed findings in, wire response out; each finding
+// is formatted here, once (src/core/field/errors.ts).
+import { aggregate, CAUSE_REASON, fieldLine, formatErrorBody, formatWarning } from '../core/field/errors.js';
+import { boundText, MESSAGE_MAX, NAME_MAX, WARNING_MAX } from '../core/field/quote.js';
+import type { Finding, PatchOp, ReviewResult, Warning } from '../core/findings.js';
 import type { AdmissionResponse, StatusCause } from './review.js';
 
 /**
@@ -21,28 +22,16 @@ export interface DenialTarget {
   kind?: string;
 }
 
-/** details.name echoes the object's name: a Kubernetes name is at most 253 characters. */
-const DETAILS_NAME_MAX = 253;
-
 /** Unique ids in first-seen order. */
-export function ruleIds(findings: readonly { rule: RuleId | string }[]): string[] {
+export function ruleIds(findings: readonly { rule: string }[]): string[] {
   const seen = new Set<string>();
   for (const f of findings) seen.add(f.rule);
   return [...seen];
 }
 
-/** The finding's message without its leading `<field>: ` (what a StatusCause carries). */
-export function causeMessage(f: Finding): string {
-  const prefix = `${f.field}: `;
-  return f.field && f.message.startsWith(prefix) ? f.message.slice(prefix.length) : f.message;
-}
-
-export function toCause(f: Finding): StatusCause {
-  return {
-    reason: f.type ? CAUSE_REASON[f.type] : 'FieldValueInvalid',
-    message: causeMessage(f),
-    field: f.field,
-  };
+/** A StatusCause as the API server makes one of a field.Error: its type, its field, its body (formatErrorBody). */
+export function toCause(f: Finding, body: string): StatusCause {
+  return { reason: CAUSE_REASON[f.type], message: body, field: f.field };
 }
 
 /**
@@ -53,16 +42,14 @@ export function toCause(f: Finding): StatusCause {
 export const MAX_CAUSES = 100;
 export const MAX_WARNINGS = 20;
 
-/** Warnings must be single printable lines of at most WARNING_MAX characters; the API server drops or cuts others. */
-export function warningText(f: Finding): string {
-  // eslint-disable-next-line no-control-regex
-  return boundText(f.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim(), WARNING_MAX);
-}
-
-/** The warnings of an answer: the first MAX_WARNINGS, then one saying how many more there were. */
-export function warningTexts(findings: readonly Finding[]): string[] {
-  if (findings.length <= MAX_WARNINGS) return findings.map(warningText);
-  const out = findings.slice(0, MAX_WARNINGS - 1).map(warningText);
+/**
+ * The warnings of an answer: the first MAX_WARNINGS, then one saying how many more there
+ * were. Each is a single printable line of at most WARNING_MAX characters (formatWarning
+ * escapes control characters and cuts), as the API server wants them.
+ */
+export function warningTexts(findings: readonly Warning[]): string[] {
+  if (findings.length <= MAX_WARNINGS) return findings.map(formatWarning);
+  const out = findings.slice(0, MAX_WARNINGS - 1).map(formatWarning);
   const rest = findings.length - out.length;
   out.push(`and ${rest} more warnings (rules: ${ruleIds(findings.slice(out.length)).join(', ')})`.slice(0, WARNING_MAX));
   return out;
@@ -93,16 +80,23 @@ export function allowResponse(uid: string): AdmissionResponse {
 export function reviewResponse(uid: string, result: ReviewResult, target: DenialTarget): AdmissionResponse {
   const res: AdmissionResponse = { uid, allowed: result.errors.length === 0 };
   if (result.errors.length) {
+    // Each error shown is formatted once: its body is its cause's message and, after its
+    // field, its part of the aggregate (formatAggregate's text, to the character). Those
+    // neither a cause nor the aggregate shows are not formatted at all.
+    const errors = result.errors;
+    const bodies: string[] = [];
+    const body = (i: number): string => (bodies[i] ??= formatErrorBody(errors[i]!));
+    const shown = errors.length > MAX_CAUSES ? errors.slice(0, MAX_CAUSES) : errors;
     res.status = {
       status: 'Failure',
       code: 422,
       reason: 'Invalid',
-      message: aggregate(result.errors.map((f) => f.message)),
+      message: aggregate(errors.length, (i) => fieldLine(errors[i]!.field, body(i))),
       details: {
-        ...(target.name ? { name: boundText(target.name, DETAILS_NAME_MAX) } : {}),
+        ...(target.name ? { name: boundText(target.name, NAME_MAX) } : {}),
         ...(target.group !== undefined ? { group: target.group } : {}),
         ...(target.kind ? { kind: target.kind } : {}),
-        causes: (result.errors.length > MAX_CAUSES ? result.errors.slice(0, MAX_CAUSES) : result.errors).map(toCause),
+        causes: shown.map((f, i) => toCause(f, body(i))),
       },
     };
   }

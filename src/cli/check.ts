@@ -5,18 +5,18 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { GVK } from '../api/types.js';
 import { decide, DEFAULT_ENGINE_OPTIONS } from '../core/engine.js';
+import { formatFieldError } from '../core/field/errors.js';
 import { boundText } from '../core/field/quote.js';
 import type { EngineOptions } from '../core/engine.js';
-import type { Finding, RuleId } from '../core/findings.js';
 import type { Policy } from '../core/policy.js';
 import { parsePolicy } from '../core/policy-load.js';
-import { RULES } from '../core/rules/table.js';
+import { CLUSTER_RULE_IDS, type RuleId } from '../core/rules/table.js';
 import type { ClusterView } from '../core/view.js';
 import { fetchClusterState, LiveError } from './live.js';
 import { loadSources } from './loader.js';
 import type { LoadedObject } from './loader.js';
 import { formatJson, formatText } from './output.js';
-import type { CheckError, CheckResult, CheckWarning, NotEvaluatedGroup, TextResult } from './output.js';
+import type { Checked, NotEvaluatedGroup } from './output.js';
 import { buildView, isKind, manifestName, namespacesOf, withNamespace } from './state.js';
 import { namespaceOf } from '../core/meta.js';
 
@@ -144,15 +144,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const CLUSTER_RULES: ReadonlySet<string> = new Set(RULES.filter((r) => r.section === '3b').map((r) => r.id));
-
-function toErrors(findings: readonly Finding[]): CheckError[] {
-  return findings.map((f) => ({ rule: f.rule, field: f.field, type: f.type!, message: f.message }));
-}
-
-function toWarnings(findings: readonly Finding[]): CheckWarning[] {
-  return findings.map((f) => ({ rule: f.rule, field: f.field, message: f.message }));
-}
+const CLUSTER_RULES: ReadonlySet<RuleId> = new Set(CLUSTER_RULE_IDS);
 
 /**
  * A message on stderr: control characters escaped, at most STDERR_LINE_MAX characters
@@ -261,7 +253,7 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
   }
 
   // 4. Decide each request exactly as the webhook does for a CREATE.
-  const results: TextResult[] = [];
+  const results: Checked[] = [];
   for (const req of requests) {
     const decision = decide({ object: req.object, operation: 'CREATE', ...(view ? { view } : {}), ...(policy ? { policy } : {}), options });
     const r = decision.result;
@@ -278,17 +270,17 @@ async function check(argv: string[], io: CheckIO): Promise<number> {
       }
       if (!g.rules.includes(ne.rule)) g.rules.push(ne.rule);
     }
-    const result: CheckResult = {
+    results.push({
       source: req.source,
       namespace: namespaceOf(req.object),
       name: manifestName(req.object),
       allowed: r.errors.length === 0,
-      errors: toErrors(r.errors),
-      warnings: toWarnings(r.warnings),
+      errors: r.errors,
+      warnings: r.warnings,
       patch: decision.patch,
       notEvaluated,
-    };
-    results.push({ ...result, notEvaluatedGroups: [...groups.values()] });
+      notEvaluatedGroups: [...groups.values()],
+    });
   }
   if (requests.length === 0) notes.push(`no ${GVK.opsRequest.kind} found in ${flags.inputs.join(', ')}: nothing to check`);
 
@@ -311,6 +303,6 @@ function defaultTimeoutProblem(options: EngineOptions): string | undefined {
   };
   const d = decide({ object: probe, operation: 'CREATE', options });
   const f = d.result.errors.find((e) => e.rule === 'timeout' || e.field === 'spec.timeout');
-  return f === undefined ? undefined : f.message;
+  return f === undefined ? undefined : formatFieldError(f);
 }
 

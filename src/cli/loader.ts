@@ -3,6 +3,7 @@
 // and kubectl's `*List` kinds. Everything is read and parsed before anything is
 // reported: loadSources returns every object it found AND every problem it met, and the
 // caller refuses to check anything when there is a problem.
+import type { Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -54,13 +55,8 @@ export async function loadSources(paths: readonly string[], io: LoadIO): Promise
       continue;
     }
     const abs = path.resolve(io.cwd, given);
-    let st;
-    try {
-      st = await stat(abs);
-    } catch (e) {
-      out.errors.push(`${given}: cannot read: ${fsReason(e)}`);
-      continue;
-    }
+    const st = await statOrReport(abs, given, out);
+    if (!st) continue;
     if (st.isDirectory()) {
       const files: string[] = [];
       await walk(abs, given, files, out, new Set<string>());
@@ -95,15 +91,20 @@ async function walk(abs: string, shown: string, files: string[], out: LoadResult
   for (const name of names) {
     const childAbs = path.join(abs, name);
     const childShown = joinShown(shown, name);
-    let st;
-    try {
-      st = await stat(childAbs);
-    } catch (e) {
-      out.errors.push(`${childShown}: cannot read: ${fsReason(e)}`);
-      continue;
-    }
+    const st = await statOrReport(childAbs, childShown, out);
+    if (!st) continue;
     if (st.isDirectory()) await walk(childAbs, childShown, files, out, seen);
     else if (st.isFile() && MANIFEST_EXT.test(name)) files.push(childShown);
+  }
+}
+
+/** The file's stat, or undefined with why it cannot be read recorded in `out`. */
+async function statOrReport(abs: string, shown: string, out: LoadResult): Promise<Stats | undefined> {
+  try {
+    return await stat(abs);
+  } catch (e) {
+    out.errors.push(`${shown}: cannot read: ${fsReason(e)}`);
+    return undefined;
   }
 }
 

@@ -1,11 +1,13 @@
 // The two output formats of `check` (SPEC 4). Pure: results in, text out.
 // Everything a manifest controls is bounded here as in the webhook's answers
-// (src/core/field/quote.ts, docs/security.md): findings come bounded from the engine;
-// the namespace and name, the not-evaluated reasons and the patch values are cut and
-// escaped where they are printed.
-import type { FieldErrorType } from '../core/field/errors.js';
-import { boundText, MESSAGE_MAX, quote } from '../core/field/quote.js';
-import type { PatchOp, RuleId } from '../core/findings.js';
+// (src/core/field/quote.ts, docs/security.md): findings arrive typed and are formatted
+// here, once, by src/core/field/errors.ts (which bounds them); the namespace and name,
+// the not-evaluated reasons and the patch values are cut and escaped where they are
+// printed.
+import { formatFieldError, formatWarning, type FieldErrorType } from '../core/field/errors.js';
+import { boundText, MESSAGE_MAX, NAME_MAX, quote } from '../core/field/quote.js';
+import type { Finding, PatchOp, Warning } from '../core/findings.js';
+import type { RuleId } from '../core/rules/table.js';
 
 export interface CheckError {
   rule: RuleId;
@@ -47,11 +49,21 @@ export interface NotEvaluatedGroup {
   noState: boolean;
 }
 
-export interface TextResult extends CheckResult {
+/** One checked request as the engine judged it: its findings still typed. */
+export interface Checked {
+  source: string;
+  namespace: string;
+  name: string;
+  allowed: boolean;
+  errors: Finding[];
+  warnings: Warning[];
+  patch: PatchOp[];
+  /** Ids of the rules that did not run, in the engine's order (no duplicates). */
+  notEvaluated: RuleId[];
   notEvaluatedGroups: NotEvaluatedGroup[];
 }
 
-export function summarize(results: readonly CheckResult[]): CheckReport['summary'] {
+export function summarize(results: readonly Checked[]): CheckReport['summary'] {
   return {
     checked: results.length,
     denied: results.filter((r) => !r.allowed).length,
@@ -59,19 +71,18 @@ export function summarize(results: readonly CheckResult[]): CheckReport['summary
   };
 }
 
-/** A Kubernetes name is at most 253 characters; a manifest's may be anything. */
-const NAME_MAX = 253;
+/** A manifest's namespace and name may be anything: shown as a Kubernetes name can be. */
 const name = (s: string): string => boundText(s, NAME_MAX);
 
-export function formatJson(results: readonly CheckResult[]): string {
+export function formatJson(results: readonly Checked[]): string {
   const report: CheckReport = {
     results: results.map((r) => ({
       source: r.source,
       namespace: name(r.namespace),
       name: name(r.name),
       allowed: r.allowed,
-      errors: r.errors.map((e) => ({ rule: e.rule, field: boundText(e.field, MESSAGE_MAX), type: e.type, message: boundText(e.message, MESSAGE_MAX) })),
-      warnings: r.warnings.map((w) => ({ rule: w.rule, field: boundText(w.field, MESSAGE_MAX), message: boundText(w.message, MESSAGE_MAX) })),
+      errors: r.errors.map((e) => ({ rule: e.rule, field: e.field, type: e.type, message: formatFieldError(e) })),
+      warnings: r.warnings.map((w) => ({ rule: w.rule, field: w.field, message: formatWarning(w) })),
       patch: r.patch,
       notEvaluated: r.notEvaluated,
     })),
@@ -92,13 +103,13 @@ function showValue(v: unknown): string {
  *   dir/ops.yaml#1 demo/x: 11 cluster rules not evaluated (no --state or --cluster)
  * then one summary line.
  */
-export function formatText(results: readonly TextResult[]): string {
+export function formatText(results: readonly Checked[]): string {
   const lines: string[] = [];
   for (const r of results) {
     const id = `${name(r.namespace)}/${r.name === '' ? '<no name>' : name(r.name)}`;
     const who = `${r.source}: SinglestoreOpsRequest ${id}`;
-    for (const e of r.errors) lines.push(`${who}: denied: [${e.rule}] ${boundText(e.message, MESSAGE_MAX)}`);
-    for (const w of r.warnings) lines.push(`Warning: ${who}: [${w.rule}] ${boundText(w.message, MESSAGE_MAX)}`);
+    for (const e of r.errors) lines.push(`${who}: denied: [${e.rule}] ${formatFieldError(e)}`);
+    for (const w of r.warnings) lines.push(`Warning: ${who}: [${w.rule}] ${formatWarning(w)}`);
     if (r.allowed) {
       const n = r.patch.length;
       const ops = r.patch.map((p) => `${p.op} ${p.path}${showValue(p.value)}`).join(', ');

@@ -6,7 +6,6 @@ import type { Certificate, KubeObject, PetSet, Pod, SinglestoreOpsRequest } from
 import {
   Cond,
   currentStage,
-  deepEqual,
   getCondition,
   hasCondition,
   latestTransition,
@@ -35,6 +34,7 @@ import {
 import { isConflict, isNotFound, isTooManyRequests, statusMessage, type Clock, type Ports } from '../kube/ports.js';
 import { silentLogger, type CachedKind, type CachedKinds, type Logger, type ReconcileCache, type ReconcileMetrics } from './types.js';
 import { boundText, EVENT_MESSAGE_MAX, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';
+import { jsonEqual } from '../core/json-equal.js';
 import { nameOf as coreNameOf, namespaceOf } from '../core/meta.js';
 
 /** A log field: escaped and cut (names, steps, error texts; docs/security.md). */
@@ -494,7 +494,7 @@ export class Reconciler {
       const nowIso = new Date(this.o.clock.now()).toISOString();
       let next = cur.status ?? {};
       for (const c of changes) next = nextStatus({ ...cur, status: next }, c, nowIso);
-      if (deepEqual(next, cur.status ?? {})) return cur;
+      if (jsonEqual(next, cur.status ?? {})) return cur;
       try {
         const written = await this.o.ports.opsRequests.patchStatus(ns, name, {
           metadata: { resourceVersion: cur.metadata?.resourceVersion },

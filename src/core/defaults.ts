@@ -11,8 +11,14 @@ import { copyObject, setOwn } from './copy.js';
 import { jsonEqual } from './json-equal.js';
 import { isRecord } from './is-record.js';
 
-export const DEFAULT_TIMEOUT = '10m';
 export const DEFAULT_APPLY = 'IfReady';
+
+export interface EngineOptions {
+  /** Value of spec.timeout written by default-timeout (SPEC 2). Default "10m". */
+  defaultTimeout: string;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = { defaultTimeout: '10m' };
 
 /** The default patch's constant paths (per-certificate issuerRef paths are built per index). */
 const APPLY_PATH = '/spec/apply';
@@ -30,6 +36,11 @@ export function escapePointerToken(t: string): string {
   return t.indexOf('~') < 0 && t.indexOf('/') < 0 ? t : t.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** The reference token an escaped one stands for (RFC 6901: `~1` is `/`, `~0` is `~`). */
+export function unescapePointerToken(t: string): string {
+  return t.indexOf('~') < 0 ? t : t.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
 /** JSON Pointer from reference tokens: pointer('spec', 'tls') -> `/spec/tls`. */
 export function pointer(...tokens: (string | number)[]): string {
   let out = '';
@@ -42,7 +53,7 @@ export function pointer(...tokens: (string | number)[]): string {
  * default-issuer-group (spec.tls.issuerRef, then certificates[0..n].issuerRef), then
  * default-timeout. Empty for anything but a ReconfigureTLS SinglestoreOpsRequest.
  */
-export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TIMEOUT): PatchOp[] {
+export function defaultPatch(object: unknown, options: EngineOptions = DEFAULT_ENGINE_OPTIONS): PatchOp[] {
   if (!isRecord(object)) return [];
   const kind = own(object, 'kind');
   if (kind !== undefined && kind !== 'SinglestoreOpsRequest') return [];
@@ -71,7 +82,7 @@ export function defaultsFor(object: unknown, defaultTimeout: string = DEFAULT_TI
     }
   }
   // default-timeout
-  if (absent(own(spec, 'timeout'))) ops.push({ op: 'add', path: TIMEOUT_PATH, value: defaultTimeout });
+  if (absent(own(spec, 'timeout'))) ops.push({ op: 'add', path: TIMEOUT_PATH, value: options.defaultTimeout });
   return ops;
 }
 
@@ -102,7 +113,7 @@ function parsePointer(p: string, op: PatchOp): readonly string[] {
   if (p[0] !== '/') throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
   const tokens = p.slice(1).split('/');
   if (p.indexOf('~') < 0) return tokens;
-  return tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return tokens.map(unescapePointerToken);
 }
 
 /**
@@ -182,7 +193,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
 }
 
 /** Apply an RFC 6902 patch; pure (the input is never changed). Throws PatchError. */
-export function applyJsonPatch(object: unknown, patch: readonly PatchOp[]): unknown {
+export function applyPatch(object: unknown, patch: readonly PatchOp[]): unknown {
   let doc = object;
   const owned: unknown[] = [];
   for (const op of patch) doc = applyOne(doc, op, owned);

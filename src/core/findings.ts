@@ -1,53 +1,21 @@
-// What a review produces. A Finding is one rule's verdict on one field; errors deny,
-// warnings do not.
-import type { FieldErrorType } from './field/errors.js';
+// What a review produces. A Finding is one rule's typed field error: it denies. A Warning
+// is one rule's remark on one field: it does not. Both stay typed until a door formats
+// them (src/core/field/errors.ts: formatFieldError, formatErrorBody, formatAggregate,
+// formatWarning), as apimachinery's field.Error is formatted only when it is printed.
+import type { FieldError, FieldWarning } from './field/errors.js';
+import type { RuleId } from './rules/table.js';
 
-export type RuleId =
-  // 3a static
-  | 'schema'
-  | 'tls-required'
-  | 'one-operation'
-  | 'issuer-ref'
-  | 'certificate-alias'
-  | 'certificate-names'
-  | 'certificate-duration'
-  | 'timeout'
-  | 'database-ref'
-  | 'spec-immutable'
-  | 'tls-ignored'
-  // 3b cluster
-  | 'database-exists'
-  | 'database-halted'
-  | 'database-paused'
-  | 'tls-op-in-flight'
-  | 'tls-op-superseded'
-  | 'op-in-flight'
-  | 'tls-not-enabled'
-  | 'issuer-exists'
-  | 'issuer-not-ready'
-  | 'database-not-ready'
-  | 'no-op'
-  // 3c policy
-  | 'allowed-issuers'
-  | 'tls-removal-protected'
-  | 'certificate-duration-bounds'
-  | 'private-key-encoding';
-
-export type DefaultId = 'default-apply' | 'default-issuer-group' | 'default-timeout';
-
-export interface Finding {
+export interface Finding extends FieldError {
   rule: RuleId;
-  /** Field path like the API server's, e.g. `spec.tls.certificates[0].alias`. */
-  field: string;
-  /** Present on errors; warnings may leave it out. */
-  type?: FieldErrorType;
-  /** Full message like the API server's: `<field>: <Type text>: <value>: <detail>`. */
-  message: string;
+}
+
+export interface Warning extends FieldWarning {
+  rule: RuleId;
 }
 
 export interface ReviewResult {
   errors: Finding[];
-  warnings: Finding[];
+  warnings: Warning[];
   /** Rule ids that could not run (no ClusterView, or skipped on purpose) and why. */
   notEvaluated: { rule: RuleId; reason: string }[];
 }

@@ -5,7 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Policy } from './policy.js';
 import { parseGoDuration } from './rules/duration.js';
-import { pointerToFieldPath } from './rules/schema.js';
+import { pointerToFieldPath, valueAt } from './rules/schema.js';
 
 export class PolicyError extends Error {
   constructor(
@@ -66,16 +66,6 @@ const validatePolicy = ajv.compile(POLICY_SCHEMA);
 function at(path: string, name?: string): string {
   const p = name === undefined ? path : path === '' ? name : `${path}.${name}`;
   return p === '' ? '<root>' : p;
-}
-
-function valueAt(data: unknown, pointer: string): unknown {
-  let cur: unknown = data;
-  if (pointer === '') return cur;
-  for (const tok of pointer.slice(1).split('/')) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[tok.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
-  return cur;
 }
 
 function describe(e: ErrorObject, data: unknown): string {

@@ -8,19 +8,22 @@
 //                                       notEvaluated (no view), then enabled policy rules
 import type { SinglestoreOpsRequest } from '../api/types.js';
 import type { Operation, ReviewResult } from './findings.js';
+import { isRecord } from './is-record.js';
 import type { Policy } from './policy.js';
-import { CLUSTER_RULE_IDS, clusterRules } from './rules/cluster.js';
-import { isPlainObject } from './rules/common.js';
+import { clusterRules } from './rules/cluster.js';
 import { namespaceOf } from './meta.js';
 import { policyRules } from './rules/policy.js';
 import { schemaFindings } from './rules/schema.js';
 import { STATIC_RULES, specImmutable, tlsIgnored } from './rules/static.js';
+import { CLUSTER_RULE_IDS } from './rules/table.js';
 import type { ClusterView } from './view.js';
 
-export interface ReviewArgs {
+export interface ReviewInput {
+  /** The object under review; for CREATE this should already be defaulted. */
   object: unknown;
   oldObject?: unknown;
   operation: Operation;
+  /** Absent: every cluster rule lands in notEvaluated (never passes silently). */
   view?: ClusterView;
   policy?: Policy;
 }
@@ -28,12 +31,13 @@ export interface ReviewArgs {
 export const NO_VIEW_REASON = 'no cluster state was given (no ClusterView); cluster rules were not evaluated';
 
 function typeOf(o: unknown): unknown {
-  if (!isPlainObject(o)) return undefined;
+  if (!isRecord(o)) return undefined;
   const spec = o['spec'];
-  return isPlainObject(spec) ? spec['type'] : undefined;
+  return isRecord(spec) ? spec['type'] : undefined;
 }
 
-export function reviewObject(input: ReviewArgs): ReviewResult {
+/** SPEC 3: every finding of every rule in scope. */
+export function review(input: ReviewInput): ReviewResult {
   const result: ReviewResult = { errors: [], warnings: [], notEvaluated: [] };
   if (input.operation === 'UPDATE') {
     if (typeOf(input.object) === 'ReconfigureTLS' || typeOf(input.oldObject) === 'ReconfigureTLS') {
@@ -59,9 +63,11 @@ export function reviewObject(input: ReviewArgs): ReviewResult {
     return result;
   }
   for (const rule of STATIC_RULES) {
-    // A finding without a field-error type is a warning (certificate-names warns about
-    // names cert-manager issues but that are still unusual).
-    for (const f of rule(spec)) (f.type === undefined ? result.warnings : result.errors).push(f);
+    // certificate-names also warns (names cert-manager issues but that are unusual).
+    for (const f of rule(spec)) {
+      if ('type' in f) result.errors.push(f);
+      else result.warnings.push(f);
+    }
   }
   if (!spec.tls) return result; // tls-required denied it; nothing else can be judged
   const namespace = namespaceOf(object);

@@ -5,15 +5,14 @@ import {
   AUDIT_DEFAULTED,
   AUDIT_NOT_EVALUATED,
   AUDIT_WARNED_BY,
-  causeMessage,
   defaultIdOf,
   encodePatch,
   internalErrorResponse,
   patchResponse,
   reviewResponse,
-  warningText,
+  warningTexts,
 } from '../../src/admission/responses.js';
-import type { Finding } from '../../src/core/findings.js';
+import type { Finding, Warning } from '../../src/core/findings.js';
 
 const GVK = { group: 'ops.kubedb.com', version: 'v1alpha1', kind: 'SinglestoreOpsRequest' };
 const good = (over: Record<string, unknown> = {}, reqOver: Record<string, unknown> = {}) => ({
@@ -88,10 +87,13 @@ const alias: Finding = {
   rule: 'certificate-alias',
   field: 'spec.tls.certificates[0].alias',
   type: 'NotSupported',
-  message: 'spec.tls.certificates[0].alias: Unsupported value: "srv": supported values: "server", "client", "metrics-exporter"',
+  value: 'srv',
+  detail: 'supported values: "server", "client", "metrics-exporter"',
 };
-const timeout: Finding = { rule: 'timeout', field: 'spec.timeout', type: 'Invalid', message: 'spec.timeout: Invalid value: "soon": not a duration' };
-const inflight: Finding = { rule: 'op-in-flight', field: 'spec.databaseRef', message: 'spec.databaseRef: Restart request r1 is Progressing;\nthis one will wait' };
+const ALIAS_MESSAGE = 'spec.tls.certificates[0].alias: Unsupported value: "srv": supported values: "server", "client", "metrics-exporter"';
+const timeout: Finding = { rule: 'timeout', field: 'spec.timeout', type: 'Invalid', value: 'soon', detail: 'not a duration' };
+const TIMEOUT_MESSAGE = 'spec.timeout: Invalid value: "soon": not a duration';
+const inflight: Warning = { rule: 'op-in-flight', field: 'spec.databaseRef', detail: 'Restart request r1 is Progressing; this one will wait' };
 
 t.test('reviewResponse: denial like the API server field-error aggregate', async (t) => {
   const res = reviewResponse('u-9', { errors: [alias, timeout], warnings: [inflight], notEvaluated: [] }, { name: 'sdbops-x', group: 'ops.kubedb.com', kind: 'SinglestoreOpsRequest' });
@@ -102,7 +104,7 @@ t.test('reviewResponse: denial like the API server field-error aggregate', async
       status: 'Failure',
       code: 422,
       reason: 'Invalid',
-      message: `[${alias.message}, ${timeout.message}]`,
+      message: `[${ALIAS_MESSAGE}, ${TIMEOUT_MESSAGE}]`,
       details: {
         name: 'sdbops-x',
         group: 'ops.kubedb.com',
@@ -120,7 +122,7 @@ t.test('reviewResponse: denial like the API server field-error aggregate', async
 
 t.test('reviewResponse: one error is not bracketed; allowed answers carry warnings only', async (t) => {
   const one = reviewResponse('u', { errors: [timeout], warnings: [], notEvaluated: [] }, {});
-  t.equal(one.status?.message, timeout.message);
+  t.equal(one.status?.message, TIMEOUT_MESSAGE);
   t.strictSame(one.status?.details, { causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "soon": not a duration', field: 'spec.timeout' }] });
   const allowed = reviewResponse('u', { errors: [], warnings: [inflight], notEvaluated: [{ rule: 'database-exists', reason: 'no cluster view' }] }, {});
   t.strictSame(allowed, {
@@ -133,7 +135,7 @@ t.test('reviewResponse: one error is not bracketed; allowed answers carry warnin
 });
 
 t.test('the same rule twice is named once', async (t) => {
-  const second = { ...alias, field: 'spec.tls.certificates[1].alias', message: 'spec.tls.certificates[1].alias: Duplicate value: "client"', type: 'Duplicate' as const };
+  const second: Finding = { rule: 'certificate-alias', field: 'spec.tls.certificates[1].alias', type: 'Duplicate', value: 'client' };
   const res = reviewResponse('u', { errors: [alias, second], warnings: [], notEvaluated: [] }, {});
   t.equal(res.auditAnnotations?.['denied-by'], 'certificate-alias');
   t.equal(res.status?.details?.causes?.[1]?.reason, 'FieldValueDuplicate');
@@ -148,10 +150,13 @@ t.test('audit annotation keys stay valid qualified names once the API server pre
   }
 });
 
-t.test('causeMessage strips only the own field prefix', async (t) => {
-  t.equal(causeMessage(timeout), 'Invalid value: "soon": not a duration');
-  t.equal(causeMessage({ rule: 'schema', field: 'spec.x', type: 'Invalid', message: 'other: text' }), 'other: text');
-  t.equal(warningText({ rule: 'tls-ignored', field: 'spec.tls', message: 'a\tb\r\nc' }), 'a b c');
+t.test('a cause at the root has no field; a warning is one printable line', async (t) => {
+  const root: Finding = { rule: 'schema', field: '', type: 'Invalid', value: 'x', detail: 'must be of type object' };
+  const res = reviewResponse('u', { errors: [root], warnings: [{ rule: 'tls-ignored', field: 'spec.tls', detail: 'a\tb\r\nc\u001b[31m' }], notEvaluated: [] }, {});
+  t.strictSame(res.status?.details?.causes, [{ reason: 'FieldValueInvalid', message: 'Invalid value: "x": must be of type object', field: '' }]);
+  t.equal(res.status?.message, 'Invalid value: "x": must be of type object');
+  t.strictSame(res.warnings, ['spec.tls: a\\tb\\r\\nc\\u001b[31m'], 'control characters escaped, not sent raw');
+  t.strictSame(warningTexts([inflight]), ['spec.databaseRef: Restart request r1 is Progressing; this one will wait']);
 });
 
 t.test('patchResponse: JSONPatch only when non-empty', async (t) => {

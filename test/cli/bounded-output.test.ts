@@ -7,14 +7,20 @@ import t from 'tap';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { FIELD_MAX, MESSAGE_MAX } from '../../src/core/field/quote.js';
+import { RULES } from '../../src/core/rules/table.js';
 import { runInProcess } from './harness.js';
 import { HUGE, hostileString, OBJECT_FIELDS, setAt, workedObjects } from '../fuzz/arbitraries.js';
 
 // eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const NAME_MAX = 253;
-/** `-#1: SinglestoreOpsRequest <ns>/<name>: denied: [<rule>] <message>` */
-const TEXT_LINE_MAX = 16 + 2 * NAME_MAX + 64 + MESSAGE_MAX;
+/** Every rule id, as a not-evaluated line lists them at the most. */
+const RULE_LIST_MAX = RULES.map((r) => r.id).join(', ').length;
+/**
+ * `-#1: SinglestoreOpsRequest <ns>/<name>: denied: [<rule>] <message>`, or
+ * `-#1 <ns>/<name>: N rules not evaluated (<reason>): <rule ids>` (the longer).
+ */
+const TEXT_LINE_MAX = 16 + 2 * NAME_MAX + 64 + MESSAGE_MAX + RULE_LIST_MAX;
 const STATE = 'test/fixtures/worked/state.yaml';
 
 type Rec = Record<string, unknown>;
@@ -91,4 +97,14 @@ t.test('a 70,000-character databaseRef.name and name: text and JSON name the fie
   t.equal(text.code, 1);
   checkText(text.stdout);
   t.match(text.stdout, /denied: \[database-ref\] spec\.databaseRef\.name: Invalid value: "x+"… \(69744 more characters\)/);
+});
+
+t.test('a long namespace with spaces: the not-evaluated line (reason and rule ids) stays within its bound', async (t) => {
+  const obj = structuredClone(ADD_TLS);
+  setAt(obj, ['metadata', 'namespace'], 'a '.repeat(2000));
+  setAt(obj, ['metadata', 'name'], 'x'.repeat(300));
+  const res = await runInProcess(['--state', STATE, '--output', 'text', '-'], { stdin: JSON.stringify(obj) });
+  const line = res.stdout.split('\n').find((l) => l.includes('rules not evaluated'));
+  t.ok(line !== undefined && line.length > 16 + 2 * NAME_MAX + 64 + MESSAGE_MAX, `the line is longer than a finding's line may be (${line?.length})`);
+  t.doesNotThrow(() => checkText(res.stdout));
 });

@@ -160,7 +160,7 @@ for (const c of SET) {
         hook.causes,
         'same findings as status.details.causes',
       );
-      t.equal(cli.errors.length ? aggregate(cli.errors.map((e) => e.message)) : undefined, hook.statusMessage, 'same denial message');
+      t.equal(cli.errors.length ? aggregate(cli.errors.length, (i) => cli.errors[i]!.message) : undefined, hook.statusMessage, 'same denial message');
       t.strictSame(cli.warnings.map((w) => w.message), hook.warnings, 'same warnings');
       if (withState) {
         // and both match SPEC's verdict for the case

@@ -38,7 +38,7 @@ t.test('planner: hostile names, pause reasons and findings give bounded events, 
       req.metadata = { ...req.metadata, namespace: name.slice(0, 100) };
       req.spec = { ...req.spec!, databaseRef: { name } };
       const db = database(undefined, { pausedBy: reason, phase: 'Provisioning' });
-      const findings: Finding[] = Array.from({ length: nFindings }, (_, i) => ({ rule: 'database-exists', field: 'spec.databaseRef.name', message: `spec.databaseRef.name: Not found: ${i} ${name}` }));
+      const findings: Finding[] = Array.from({ length: nFindings }, (_, i) => ({ rule: 'database-exists', type: 'NotFound', field: 'spec.databaseRef.name', detail: `${i} ${name}` }));
       for (const obs of [
         { request: req, siblings: [], database: db, certificates: [], secrets: [], petSets: [], pods: [] },
         { request: req, siblings: [], certificates: [], secrets: [], petSets: [], pods: [] },

@@ -8,6 +8,7 @@ import { decide } from '../../src/core/engine.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import { skippedMessage } from '../../src/core/names.js';
 import { addRequest, drive, getRequest, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
+import { messageOf } from '../support/findings.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -44,7 +45,7 @@ t.test('a TLS request created while a VerticalScaling holds the database Paused:
   const verdict = admit(h, req);
   t.same(verdict.errors, [], 'not denied: KubeDB queues it');
   t.same(verdict.warnings.map((w) => w.rule), ['op-in-flight']);
-  t.match(verdict.warnings[0]!.message, /VerticalScaling request demo\/sdbops-vscale is Progressing; this one will wait/);
+  t.match(messageOf(verdict.warnings[0]!), /VerticalScaling request demo\/sdbops-vscale is Progressing; this one will wait/);
 
   const rec = makeReconciler(h);
   for (let i = 0; i < 4; i++) {
@@ -88,11 +89,11 @@ t.test('two TLS requests, the older still Pending: the newer is admitted with tl
   const newer = addRequest(h, 'update.yaml', { name: 'sdbops-newer' });
   const verdict = admit(h, newer);
   t.same(verdict.errors, [], 'a Pending TLS sibling does not deny');
-  t.same(verdict.warnings.map((w) => [w.rule, w.message]), [
+  t.same(verdict.warnings.map((w) => [w.rule, messageOf(w)]), [
     ['tls-op-superseded', 'spec.databaseRef: ReconfigureTLS request demo/sdbops-older is Pending; it will be Skipped in favour of this newer one'],
     ['database-not-ready', 'spec.apply: Singlestore demo/sample-sdb is NotReady; with apply IfReady the request waits until it is Ready'],
   ]);
-  t.ok(verdict.warnings.every((w) => w.message.length <= 120));
+  t.ok(verdict.warnings.every((w) => messageOf(w).length <= 120));
 
   await rec.reconcileDatabase(NS, DB);
   const older = getRequest(h, NS, 'sdbops-older');

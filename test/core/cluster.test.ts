@@ -1,9 +1,10 @@
 // SPEC 3b: cluster rules against a MemoryView, one named case per rule and outcome.
 import t, { type Test } from 'tap';
 import { review } from '../../src/core/engine.js';
-import type { Finding, ReviewResult } from '../../src/core/findings.js';
+import type { Finding, ReviewResult, Warning } from '../../src/core/findings.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import { issuer, opsRequest, request, singlestore } from './helpers.js';
+import { messageOf } from '../support/findings.js';
 
 const REF = { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' };
 const DB_TLS = { issuerRef: REF, certificates: [{ alias: 'server' }, { alias: 'client' }] };
@@ -18,7 +19,7 @@ interface Case {
   notEvaluated?: string[];
 }
 
-const pick = (fs: Finding[]): [string, string][] => fs.map((f) => [f.rule, f.message]);
+const pick = (fs: readonly (Finding | Warning)[]): [string, string][] => fs.map((f) => [f.rule, messageOf(f)]);
 
 const CASES: Case[] = [
   { name: 'all pass: rotate on a TLS database', object: request({ rotateCertificates: true }), state: [singlestore('sample-sdb', { tls: DB_TLS }), READY_ISSUER] },
@@ -318,5 +319,5 @@ t.test('warnings stay within 120 characters for typical names', async (t) => {
     view: MemoryView.from([singlestore('sample-sdb', { tls: DB_TLS, phase: 'Provisioning' }), issuer('sdb-new-issuer', 'False'), opsRequest('sdbops-hscale-aggregators', 'HorizontalScaling', 'Progressing')]),
   });
   t.equal(r.warnings.length, 3);
-  for (const w of r.warnings) t.ok(w.message.length <= 120, `${w.message.length}: ${w.message}`);
+  for (const m of r.warnings.map(messageOf)) t.ok(m.length <= 120, `${m.length}: ${m}`);
 });

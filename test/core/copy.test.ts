@@ -1,7 +1,7 @@
 // src/core/copy.ts: the shallow copies on the admission path keep untrusted keys as data.
 import t from 'tap';
 import { copyObject, setOwn, withKey } from '../../src/core/copy.js';
-import { applyJsonPatch } from '../../src/core/defaults.js';
+import { applyPatch } from '../../src/core/defaults.js';
 import { decide } from '../../src/core/engine.js';
 import { withRequestNamespace } from '../../src/server/decisions.js';
 
@@ -31,13 +31,13 @@ t.test('an own "__proto__" key (JSON.parse makes one) stays an own data property
   t.same(Object.keys(o), ['__proto__']);
 });
 
-t.test('applyJsonPatch through a "__proto__" member changes data, never a prototype', async (t) => {
+t.test('applyPatch through a "__proto__" member changes data, never a prototype', async (t) => {
   const doc = JSON.parse('{"spec": {"__proto__": {"tls": {"remove": true}}}}') as Record<string, unknown>;
-  const out = applyJsonPatch(doc, [{ op: 'add', path: '/spec/__proto__/x', value: 1 }]) as { spec: Record<string, unknown> };
+  const out = applyPatch(doc, [{ op: 'add', path: '/spec/__proto__/x', value: 1 }]) as { spec: Record<string, unknown> };
   t.equal(Object.getPrototypeOf(out.spec), Object.prototype);
   t.equal(out.spec['tls'], undefined, 'spec.tls is not inherited');
   t.same(Object.getOwnPropertyDescriptor(out.spec, '__proto__')?.value, { tls: { remove: true }, x: 1 });
-  const replaced = applyJsonPatch(doc, [{ op: 'replace', path: '/spec/__proto__', value: { tls: {} } }]) as { spec: Record<string, unknown> };
+  const replaced = applyPatch(doc, [{ op: 'replace', path: '/spec/__proto__', value: { tls: {} } }]) as { spec: Record<string, unknown> };
   t.equal(Object.getPrototypeOf(replaced.spec), Object.prototype);
   t.equal(replaced.spec['tls'], undefined);
   t.same(JSON.parse(JSON.stringify(doc)), { spec: { ['__proto__']: { tls: { remove: true } } } }, 'input untouched');

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { applyPatch, review } from '../../src/core/engine.js';
 import { jsonEqual } from '../../src/core/json-equal.js';
-import { deepEqual as reconcileDeepEqual } from '../../src/core/reconcile/index.js';
-import { deepEqual, specImmutable } from '../../src/core/rules/static.js';
+import { specImmutable } from '../../src/core/rules/static.js';
+import { messageOf } from '../support/findings.js';
 
 const DEPTH = 100_000;
 
@@ -65,8 +65,7 @@ t.test('jsonEqual: JSON equality rules', async (t) => {
 t.test('spec-immutable on a spec nested 100,000 deep: a verdict, no overflow', async (t) => {
   t.strictSame(specImmutable(opsRequest(nestedObject(DEPTH, 1)), opsRequest(nestedObject(DEPTH, 1))), [], 'unchanged spec passes');
   const changed = specImmutable(opsRequest(nestedObject(DEPTH, 1)), opsRequest(nestedObject(DEPTH, 2)));
-  t.strictSame(changed.map((f) => [f.rule, f.field, f.message]), [['spec-immutable', 'spec', FORBIDDEN]], 'changed deep leaf is denied');
-  t.equal(deepEqual(nestedArray(DEPTH, 1), nestedArray(DEPTH, 1)), true, 'static.ts deepEqual is the iterative one');
+  t.strictSame(changed.map((f) => [f.rule, f.field, messageOf(f)]), [['spec-immutable', 'spec', FORBIDDEN]], 'changed deep leaf is denied');
 });
 
 t.test('review of an UPDATE nested 100,000 deep', async (t) => {
@@ -74,12 +73,7 @@ t.test('review of an UPDATE nested 100,000 deep', async (t) => {
   t.strictSame(same, { errors: [], warnings: [], notEvaluated: [] }, 'allowed');
   const changed = review({ object: opsRequest(nestedArray(DEPTH, 'v')), oldObject: opsRequest(nestedArray(DEPTH, 'w')), operation: 'UPDATE' });
   t.strictSame(changed.errors.map((f) => f.rule), ['spec-immutable']);
-  t.equal(changed.errors[0]?.message, FORBIDDEN);
-});
-
-t.test("the reconciler's deepEqual is the iterative one too", async (t) => {
-  t.equal(reconcileDeepEqual(nestedObject(DEPTH, 1), nestedObject(DEPTH, 1)), true);
-  t.equal(reconcileDeepEqual(nestedObject(DEPTH, 1), nestedObject(DEPTH, 2)), false);
+  t.equal(changed.errors[0] && messageOf(changed.errors[0]), FORBIDDEN);
 });
 
 t.test('applyPatch: a JSON Patch test op against a value 100,000 deep', async (t) => {

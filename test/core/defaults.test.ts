@@ -3,6 +3,7 @@ import t from 'tap';
 import { applyPatch, decide, defaultPatch } from '../../src/core/engine.js';
 import { PatchError, pointer } from '../../src/core/defaults.js';
 import type { PatchOp } from '../../src/core/findings.js';
+import { messageOf } from '../support/findings.js';
 
 type Json = Record<string, unknown>;
 const bare = (spec: Json): Json => ({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name: 'x', namespace: 'demo' }, spec: { type: 'ReconfigureTLS', databaseRef: { name: 'sample-sdb' }, ...spec } });
@@ -109,7 +110,7 @@ t.test('decide: CREATE only', async (t) => {
 
 t.test('decide: validation sees the defaulted object', async (t) => {
   const d = decide({ object: bare({ tls: { issuerRef: { kind: 'Issuer', name: 'a' } } }), operation: 'CREATE', options: { defaultTimeout: '0s' } });
-  t.same(d.result.errors.map((f) => f.message), ['spec.timeout: Invalid value: "0s": must be greater than zero']);
+  t.same(d.result.errors.map(messageOf), ['spec.timeout: Invalid value: "0s": must be greater than zero']);
   t.same((d.defaulted as { spec: Json }).spec['apply'], 'IfReady');
 });
 

@@ -5,7 +5,7 @@
 // review, against a cluster view): we deny it too, and say which rule does.
 import t from 'tap';
 import { decide } from '../../src/core/engine.js';
-import type { RuleId } from '../../src/core/findings.js';
+import type { RuleId } from '../../src/core/rules/table.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import { issuer, request, singlestore } from './helpers.js';
 

@@ -6,11 +6,12 @@ import { MemoryView } from '../../src/core/memory-view.js';
 import type { Policy } from '../../src/core/policy.js';
 import { PolicyError, parsePolicy } from '../../src/core/policy-load.js';
 import { issuer, request, singlestore } from './helpers.js';
+import { messageOf } from '../support/findings.js';
 
 const REF = { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' };
 const DB_TLS = { issuerRef: REF };
 const STATE = [singlestore('sample-sdb', { tls: DB_TLS, labels: { tier: 'prod' } }), issuer('sdb-issuer'), issuer('other'), issuer('ca', 'True', 'ClusterIssuer')];
-const pick = (fs: Finding[]): [string, string][] => fs.map((f) => [f.rule, f.message]);
+const pick = (fs: readonly Finding[]): [string, string][] => fs.map((f) => [f.rule, messageOf(f)]);
 
 interface Case {
   name: string;

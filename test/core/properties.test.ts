@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { applyPatch, decide, defaultPatch, review } from '../../src/core/engine.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import { RULE_BY_ID } from '../../src/core/rules/table.js';
+import { messageOf } from '../support/findings.js';
 
 const words = fc.constantFrom('', 'ReconfigureTLS', 'Restart', 'IfReady', 'Always', 'server', 'client', 'srv', 'Issuer', 'ClusterIssuer', 'cert-manager.io', '1h', '59m', '5m', 'x', 'sample-sdb', '*.a.b', '::1', 'Progressing', 'Pending', 'True', 'Paused', 'Ready');
 const leaf = fc.oneof(words, fc.boolean(), fc.integer(), fc.constant(null), fc.double({ noNaN: true, noDefaultInfinity: true }));
@@ -47,9 +48,9 @@ t.test('decide never throws, on any operation, with or without a view', async (t
       const d = decide({ object, oldObject, operation, view: MemoryView.from(state) });
       for (const f of [...d.result.errors, ...d.result.warnings]) {
         if (!RULE_BY_ID.has(f.rule)) return false;
-        if (!f.message.startsWith(f.field === '' ? '' : `${f.field}: `)) return false;
+        if (!messageOf(f).startsWith(f.field === '' ? '' : `${f.field}: `)) return false;
       }
-      for (const f of d.result.errors) if (RULE_BY_ID.get(f.rule)!.verdict !== 'deny' || f.type === undefined) return false;
+      for (const f of d.result.errors) if (RULE_BY_ID.get(f.rule)!.verdict !== 'deny' || (f.type as string | undefined) === undefined) return false;
       for (const f of d.result.warnings) if (RULE_BY_ID.get(f.rule)!.verdict !== 'warn' && RULE_BY_ID.get(f.rule)!.alsoWarns !== true) return false;
       return true;
     }),

@@ -90,3 +90,22 @@ t.test('property: quote and boundText stay within their bounds and escape every 
   );
   t.pass('500 cases');
 });
+
+t.test('boundText with a lead cuts a text as the whole line would be cut (a cause message and its field)', async (t) => {
+  const pathUnit = fc.constantFrom('a', 'z', '.', '[', ']', '0', '9', '-');
+  fc.assert(
+    fc.property(fc.string({ unit: pathUnit, maxLength: 256 }), hostile, fc.integer({ min: 300, max: 5000 }), (field, s, max) => {
+      const lead = field === '' ? '' : `${field}: `;
+      const alone = boundText(s, max, RUN_MAX, lead.length);
+      const whole = boundText(lead + s, max);
+      if (lead + alone !== whole) throw new Error(`lead ${lead.length}: ${JSON.stringify((lead + alone).slice(-80))} != ${JSON.stringify(whole.slice(-80))}`);
+    }),
+    { numRuns: 500 },
+  );
+  // The line's length has one more digit than the text's: the suffix is sized for the line.
+  const lead = 'spec.tls.certificates[0].dnsNames[7]: ';
+  const s = 'word '.repeat(Math.ceil((10_000 - lead.length) / 5));
+  t.ok(s.length < 10_000 && lead.length + s.length >= 10_000, 'the case straddles 10,000');
+  t.equal(lead + boundText(s, 1024, RUN_MAX, lead.length), boundText(lead + s, 1024));
+  t.equal(boundText('short', 1024, RUN_MAX, lead.length), 'short', 'a short text is returned as it is');
+});

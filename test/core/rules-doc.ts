@@ -2,10 +2,10 @@
 // the examples in the docs are the engine's own output. docs.test.ts checks the file is
 // up to date; regenerate with `npx tsx test/core/gen-rules-doc.ts`.
 import { decide } from '../../src/core/engine.js';
-import type { DefaultId, RuleId } from '../../src/core/findings.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import type { Policy } from '../../src/core/policy.js';
-import { DEFAULTS, RULES } from '../../src/core/rules/table.js';
+import { DEFAULTS, RULES, type DefaultId, type RuleId } from '../../src/core/rules/table.js';
+import { messageOf } from '../support/findings.js';
 import { issuer, opsRequest, request, singlestore } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -76,14 +76,14 @@ export function exampleMessages(id: RuleId): string[] {
     ...(ex.state ? { view: MemoryView.from(ex.state) } : {}),
     ...(ex.policy ? { policy: ex.policy } : {}),
   });
-  return [...d.result.errors, ...d.result.warnings].filter((f) => f.rule === id).map((f) => f.message);
+  return [...d.result.errors, ...d.result.warnings].filter((f) => f.rule === id).map(messageOf);
 }
 
 /** The warnings of a rule's example (for a deny rule that also warns). */
 export function exampleWarnings(id: RuleId): string[] {
   const ex = RULE_EXAMPLES[id];
   const d = decide({ object: ex.object, operation: ex.operation ?? 'CREATE', ...(ex.state ? { view: MemoryView.from(ex.state) } : {}) });
-  return d.result.warnings.filter((f) => f.rule === id).map((f) => f.message);
+  return d.result.warnings.filter((f) => f.rule === id).map(messageOf);
 }
 
 export function defaultExamplePatch(id: DefaultId): string[] {
@@ -282,8 +282,8 @@ export function renderRulesDoc(): string {
   out.push('  copied); throws `PatchError` on a patch that does not apply.');
   out.push('- `review({object, oldObject?, operation, view?, policy?})` → `{errors, warnings, notEvaluated}`.');
   out.push('- `decide({..., options?})` → `{patch, defaulted, result}`: on CREATE defaults then reviews the');
-  out.push('  defaulted object; otherwise `patch: []`. A denial message is');
-  out.push('  `aggregate(result.errors.map((f) => f.message))`.');
+  out.push('  defaulted object; otherwise `patch: []`. Findings stay typed (rule, type, field, value,');
+  out.push('  detail); a denial message is `formatAggregate(result.errors)` (src/core/field/errors.ts).');
   out.push('- `MemoryView` (a `ClusterView` indexed by namespace/name and namespace/database),');
   out.push('  `parsePolicy(text, source)` (throws `PolicyError`), `RULES` / `DEFAULTS` (the table above).');
   out.push('');

@@ -1,8 +1,9 @@
 // SPEC 3a: one named case per rule and boundary, with the exact findings expected.
 import t from 'tap';
 import { review } from '../../src/core/engine.js';
-import type { Finding } from '../../src/core/findings.js';
+import type { Finding, Warning } from '../../src/core/findings.js';
 import { request } from './helpers.js';
+import { messageOf } from '../support/findings.js';
 
 interface Case {
   name: string;
@@ -11,7 +12,7 @@ interface Case {
   warnings?: [Finding['rule'], string][];
 }
 
-const pick = (fs: Finding[]): [string, string][] => fs.map((f) => [f.rule, f.message]);
+const pick = (fs: readonly (Finding | Warning)[]): [string, string][] => fs.map((f) => [f.rule, messageOf(f)]);
 const REF = { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' };
 const cert = (c: Record<string, unknown>) => request({ issuerRef: REF, certificates: [{ alias: 'server', ...c }] });
 
@@ -272,7 +273,7 @@ t.test('findings carry rule, field and type', async (t) => {
   const r = review({ object: cert({ dnsNames: ['ok', ''] }), operation: 'CREATE' });
   t.same(r.errors.map(({ rule, field, type }) => ({ rule, field, type })), [{ rule: 'certificate-names', field: 'spec.tls.certificates[0].dnsNames[1]', type: 'Invalid' }]);
   const w = review({ object: cert({ dnsNames: ['ok', 'a.*.b'] }), operation: 'CREATE' });
-  t.same(w.warnings.map(({ rule, field, type }) => ({ rule, field, type })), [{ rule: 'certificate-names', field: 'spec.tls.certificates[0].dnsNames[1]', type: undefined }], 'a warning has no field-error type');
+  t.same(w.warnings.map((x) => ({ rule: x.rule, field: x.field, type: (x as { type?: string }).type })), [{ rule: 'certificate-names', field: 'spec.tls.certificates[0].dnsNames[1]', type: undefined }], 'a warning has no field-error type');
   const d = review({ object: request({ issuerRef: REF, certificates: [{ alias: 'client' }, { alias: 'client' }] }), operation: 'CREATE' });
   t.same(d.errors.map(({ field, type }) => ({ field, type })), [{ field: 'spec.tls.certificates[1].alias', type: 'Duplicate' }]);
   const o = review({ object: request({}), operation: 'CREATE' });

@@ -6,7 +6,7 @@
 import t from 'tap';
 import type { SinglestoreOpsRequest } from '../../src/api/types.js';
 import { decide } from '../../src/core/engine.js';
-import { aggregate } from '../../src/core/field/errors.js';
+import { formatAggregate, formatWarning } from '../../src/core/field/errors.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import {
   createOps,
@@ -70,8 +70,8 @@ function expectCreate(req: Obj, objects: unknown[]): { spec: Record<string, unkn
   const d = decide({ object: req, operation: 'CREATE', view: MemoryView.from(objects) });
   return {
     spec: (d.defaulted as Obj).spec ?? {},
-    errors: aggregate(d.result.errors.map((f) => f.message)),
-    warnings: d.result.warnings.map((f) => f.message),
+    errors: formatAggregate(d.result.errors),
+    warnings: d.result.warnings.map(formatWarning),
   };
 }
 
@@ -239,7 +239,7 @@ t.test('deny rules reached through the API server carry our message', async (t) 
     const changed = structuredClone(old);
     (changed.spec as Record<string, unknown>)['timeout'] = '5m';
     const d = decide({ object: changed, oldObject: old, operation: 'UPDATE', view: MemoryView.from([...stateIn('state-tls.yaml', ns), old]) });
-    const wantMsg = aggregate(d.result.errors.map((f) => f.message));
+    const wantMsg = formatAggregate(d.result.errors);
     t.not(wantMsg, '');
     for (const [how, send] of [
       ['merge patch', () => cp.api.patch(opsPath(ns, req.metadata?.name), { spec: { timeout: '5m' } }, 'merge')],

@@ -9,8 +9,9 @@ import fc from 'fast-check';
 import { applyPatch, decide, defaultPatch, review } from '../../src/core/engine.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import type { Policy } from '../../src/core/policy.js';
-import type { Finding, Operation } from '../../src/core/findings.js';
+import type { Finding, Operation, Warning } from '../../src/core/findings.js';
 import { RULE_BY_ID } from '../../src/core/rules/table.js';
+import { messageOf } from '../support/findings.js';
 import { busyStateObjects, edgeValue, mutate, mutation, opsRequestObject, stateObjects, workedObjects } from './arbitraries.js';
 import { deepEqual, strictApply } from './json-patch.js';
 import { PropertyFailure, type NamedProperty } from './properties.js';
@@ -38,14 +39,15 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.i
  */
 function checkFindings(list: unknown, verdict: 'deny' | 'warn', ctx: unknown, rootNotObject = false): void {
   check(Array.isArray(list), `${verdict} findings are not an array`, ctx);
-  for (const f of list as Finding[]) {
+  for (const f of list as (Finding | Warning)[]) {
     const info = RULE_BY_ID.get(f.rule);
     check(info !== undefined, `unknown rule id ${JSON.stringify(f.rule)}`, { f, ctx });
     check(info?.verdict === verdict || (verdict === 'warn' && info?.alsoWarns === true), `rule ${f.rule} (${info?.verdict}) reported as ${verdict}`, { f, ctx });
     const rootSchema = rootNotObject && f.rule === 'schema' && f.field === '';
     check(typeof f.field === 'string' && (f.field.length > 0 || rootSchema), `finding of ${f.rule} has an empty field`, { f, ctx });
-    check(typeof f.message === 'string' && f.message.trim().length > 0, `finding of ${f.rule} has an empty message`, { f, ctx });
-    if (verdict === 'deny') check(typeof f.type === 'string' && TYPES.has(f.type), `error of ${f.rule} has no field-error type`, { f, ctx });
+    check(messageOf(f).trim().length > 0, `finding of ${f.rule} has an empty message`, { f, ctx });
+    const type = (f as { type?: unknown }).type;
+    if (verdict === 'deny') check(typeof type === 'string' && TYPES.has(type), `error of ${f.rule} has no field-error type`, { f, ctx });
   }
 }
 

@@ -84,7 +84,7 @@ const cases: Case[] = [
   {
     name: 'pre-flight failure → Failed with the finding as message, database untouched',
     obs: observed({ request: request({ remove: true }, { phase: 'Pending' }), database: database(undefined) }),
-    preflight: () => [{ rule: 'tls-not-enabled', field: 'spec.tls.remove', type: 'Forbidden', message: 'spec.tls.remove: Forbidden: TLS is not enabled on Singlestore demo/sample-sdb' }],
+    preflight: () => [{ rule: 'tls-not-enabled', field: 'spec.tls.remove', type: 'Forbidden', detail: 'TLS is not enabled on Singlestore demo/sample-sdb' }],
     want: { type: 'act', step: 'Failed', actions: [], phase: 'Failed', condition: 'Failed', message: 'spec.tls.remove: Forbidden: TLS is not enabled on Singlestore demo/sample-sdb' },
     view: (p) => ({ ...summary(p), message: act(p).status?.condition?.message }),
   },
@@ -94,7 +94,7 @@ const cases: Case[] = [
       request: request({ rotateCertificates: true }, { phase: 'Pending', name: 'sdbops-new', created: T0 }),
       siblings: [request({ remove: true }, { phase: 'Pending', name: 'sdbops-old', created: T0 - MIN })],
     }),
-    preflight: (i) => (i.siblings.every((s) => s.status?.phase === 'Skipped') ? [] : [{ rule: 'tls-op-in-flight', field: 'spec.databaseRef', message: 'in flight' }]),
+    preflight: (i) => (i.siblings.every((s) => s.status?.phase === 'Skipped') ? [] : [{ rule: 'tls-op-in-flight', field: 'spec.databaseRef', type: 'Forbidden', detail: 'in flight' }]),
     want: { type: 'act', step: 'ReconfigureTLS', actions: [], phase: 'Progressing', condition: 'ReconfigureTLS' },
   },
   {

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { buildApp } from '../../src/server/app.js';
 import { createMetrics, REVIEW_BATCH } from '../../src/metrics.js';
 import { LazyChildLogger, lazyChildLoggerFactory } from '../../src/server/lazy-logger.js';
-import { applyJsonPatch } from '../../src/core/defaults.js';
+import { applyPatch } from '../../src/core/defaults.js';
 import type { AdmissionEngine } from '../../src/server/decisions.js';
 import type { Scheduler } from '../../src/server/admission-route.js';
 import { batchedScheduler } from '../../src/server/scheduler.js';
@@ -140,8 +140,8 @@ t.test('response serializer keeps every AdmissionResponse field (denied with cau
       patch: [],
       defaulted: {},
       result: {
-        errors: [{ rule: 'timeout', field: 'spec.timeout', type: 'Invalid', message: 'spec.timeout: Invalid value: "x": not a duration' }],
-        warnings: [{ rule: 'tls-ignored', field: 'spec.tls', message: 'spec.tls: ignored\nsecond line' }],
+        errors: [{ rule: 'timeout', field: 'spec.timeout', type: 'Invalid', value: 'x', detail: 'not a duration' }],
+        warnings: [{ rule: 'tls-ignored', field: 'spec.tls', detail: 'ignored second line' }],
         notEvaluated: [{ rule: 'database-exists', field: 'spec.databaseRef.name', message: 'no view' }],
       },
     }) as unknown as ReturnType<AdmissionEngine['decide']>,
@@ -174,11 +174,11 @@ t.test('response serializer keeps every AdmissionResponse field (denied with cau
   await app.close();
 });
 
-t.test('applyJsonPatch: containers copied once per patch, the input and patch values never changed', async (t) => {
+t.test('applyPatch: containers copied once per patch, the input and patch values never changed', async (t) => {
   const input = { kind: 'K', spec: { type: 'ReconfigureTLS', tls: { issuerRef: { name: 'ca' } } }, status: { phase: 'x' } };
   const before = JSON.stringify(input);
   const value = { a: 1 };
-  const out = applyJsonPatch(input, [
+  const out = applyPatch(input, [
     { op: 'add', path: '/spec/apply', value: 'IfReady' },
     { op: 'add', path: '/spec/timeout', value: '10m' },
     { op: 'add', path: '/spec/tls/issuerRef/apiGroup', value: 'cert-manager.io' },

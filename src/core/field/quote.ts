@@ -25,6 +25,8 @@ export const FIELD_MAX = QUOTE_MAX;
 export const WARNING_MAX = 256;
 /** Longest run without a space kept in a warning (a DNS-1123 name of 128 fits whole). */
 export const WARNING_RUN_MAX = 128;
+/** An object's name or namespace as an answer or the CLI echoes it: a Kubernetes name is at most 253 characters. */
+export const NAME_MAX = 253;
 /** A string field of a log line (uid, user, names, reasons, error texts). */
 export const LOG_FIELD_MAX = QUOTE_MAX;
 /** The denial's aggregate message (status.message), however many findings. */
@@ -157,16 +159,19 @@ function cutLongRuns(s: string, runMax: number): string {
 /**
  * Free text made safe to show: control characters escaped, every run of more than
  * `runMax` characters without a space cut in place, at most `max` characters in all.
+ * `lead`: the length of a safe text ending in a space (a field path and `: `) that
+ * will stand before `s`; `s` is cut as that whole line would be, so that
+ * lead + boundText(s, max, runMax, lead.length) is boundText(lead + s, max, runMax).
  */
-export function boundText(s: string, max: number, runMax: number = RUN_MAX): string {
+export function boundText(s: string, max: number, runMax: number = RUN_MAX, lead = 0): string {
   const control = CONTROL_RE.test(s);
-  if (!control && s.length <= max && s.length <= runMax) return s;
+  if (!control && lead + s.length <= max && s.length <= runMax) return s;
   let t = control ? s.replace(CONTROL_ALL_RE, (c) => escapeChar(c)) : s;
   if (t.length > runMax) t = cutLongRuns(t, runMax);
-  if (t.length <= max) return t;
-  // Room for the suffix (its digits are at most those of t.length).
-  const reserve = moreText(t.length).length;
-  let { head, used } = escapedHead(t, Math.max(0, max - reserve), textEscape);
+  if (lead + t.length <= max) return t;
+  // Room for the suffix (its digits are at most those of the whole line's length).
+  const reserve = moreText(lead + t.length).length;
+  let { head, used } = escapedHead(t, Math.max(0, max - lead - reserve), textEscape);
   // The `…` joins the head's last run: keep that run within runMax too (idempotence).
   const lastRun = /\S*$/.exec(head)![0].length;
   if (lastRun > runMax - 1) {

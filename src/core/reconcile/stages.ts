@@ -8,8 +8,9 @@
 // decides (the first stage not done), and what wakes it (the refs of a waiting stage are
 // watched; src/controller). PURE: no I/O, no clock (now is passed in).
 import type { Singlestore, SinglestoreOpsRequest, TLSConfig } from '../../api/types.js';
-import { aggregate } from '../field/errors.js';
+import { formatAggregate } from '../field/errors.js';
 import { quote } from '../field/quote.js';
+import { jsonEqual } from '../json-equal.js';
 import { namespaceOf } from '../meta.js';
 import { getCondition, hasCondition, isPodReady, latestTransition } from './conditions.js';
 import {
@@ -47,7 +48,7 @@ import {
   type PlanOptions,
 } from './planner.js';
 import { readState, type ReconcileState } from './state.js';
-import { certificatePatch, deepEqual, desiredCertificates, petSetPatch, secretNameOf, tlsOperation } from './tls.js';
+import { certificatePatch, desiredCertificates, petSetPatch, secretNameOf, tlsOperation } from './tls.js';
 
 /** The kinds a stage reads, named as the reconciler's cache names them. */
 export type RefKind = 'singlestores' | 'certificates' | 'petsets' | 'pods';
@@ -139,7 +140,7 @@ const start: Stage = {
     const overlay = obs.siblings.map((r) => (isTLS(r) && isPendingPhase(r) ? { ...r, status: { ...(r.status ?? {}), phase: 'Skipped' as const } } : r));
     if (opts.preflight) {
       const denied = opts.preflight({ request: req, database: obs.database, siblings: overlay });
-      if (denied.length) return failPlan(obs, aggregate(denied.map((f) => f.message)));
+      if (denied.length) return failPlan(obs, formatAggregate(denied));
     } else if (!obs.database) {
       return failPlan(obs, `spec.databaseRef.name: Not found: ${quote(req.spec?.databaseRef?.name ?? '')}`);
     }
@@ -345,7 +346,7 @@ const database: Stage = {
   plan: ({ obs }) => {
     const tls = targetTLS(obs);
     const current = obs.database?.spec?.tls ?? null;
-    const actions: Action[] = deepEqual(current, tls) ? [] : [{ kind: 'patchDatabase', patch: { spec: { tls } } }];
+    const actions: Action[] = jsonEqual(current, tls) ? [] : [{ kind: 'patchDatabase', patch: { spec: { tls } } }];
     return record(Cond.UpdateDatabase, tls ? 'Successfully updated the TLS spec of the database' : 'Successfully removed TLS from the database', actions);
   },
 };

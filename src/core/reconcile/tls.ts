@@ -168,8 +168,6 @@ export const MANAGED_CERT_KEYS = [
   'privateKey',
 ] as const;
 
-/** Structural equality of JSON values (key order ignored); iterative, any depth. */
-export const deepEqual: (a: unknown, b: unknown) => boolean = jsonEqual;
 
 /**
  * RFC 7386 merge patch turning `observed` into `desired` on the managed spec keys and
@@ -180,7 +178,7 @@ export function certificatePatch(observed: Certificate, desired: Certificate): R
   const o = (observed.spec ?? {}) as Record<string, unknown>;
   const d = (desired.spec ?? {}) as Record<string, unknown>;
   for (const k of MANAGED_CERT_KEYS) {
-    if (deepEqual(o[k], d[k])) continue;
+    if (jsonEqual(o[k], d[k])) continue;
     specPatch[k] = d[k] === undefined ? null : d[k];
   }
   const patch: Record<string, unknown> = {};
@@ -257,7 +255,7 @@ export function petSetPatch(ps: PetSet, db: string, tls: TLSConfig | null): Reco
   const volumesSame =
     tls === null
       ? others.length === volumes.length
-      : deepEqual(volumes.find((v) => v.name === TLS_VOLUME), tlsVolume(db, tls));
-  if (volumesSame && deepEqual(containers, nextContainers)) return undefined;
+      : jsonEqual(volumes.find((v) => v.name === TLS_VOLUME), tlsVolume(db, tls));
+  if (volumesSame && jsonEqual(containers, nextContainers)) return undefined;
   return { spec: { template: { spec: { volumes: nextVolumes, containers: nextContainers } } } };
 }

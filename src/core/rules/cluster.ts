@@ -2,11 +2,12 @@
 // "Another request": same namespace, same spec.databaseRef.name, different metadata.name.
 import { CERT_MANAGER_GROUP, NON_TERMINAL_PHASES, type Condition, type Issuer, type Singlestore, type SinglestoreOpsRequest } from '../../api/types.js';
 import { forbidden, notFound, required } from '../field/errors.js';
-import type { Finding, RuleId } from '../findings.js';
+import type { Finding, ReviewResult, Warning } from '../findings.js';
 import type { ClusterView } from '../view.js';
 import { deny, issuerRefsOf, warn } from './common.js';
 import { nameOf } from '../meta.js';
 import { ISSUER_KINDS } from './static.js';
+import type { RuleId } from './table.js';
 import { pauseHolder } from '../names.js';
 
 export interface ClusterInput {
@@ -16,28 +17,8 @@ export interface ClusterInput {
   view: ClusterView;
 }
 
-export interface RuleOutcome {
-  errors: Finding[];
-  warnings: Finding[];
-  notEvaluated: { rule: RuleId; reason: string }[];
-}
-
 /** Cluster rules that need the database to exist (skipped when database-exists fails). */
 export const NEEDS_DATABASE: readonly RuleId[] = ['database-halted', 'database-paused', 'tls-not-enabled', 'database-not-ready', 'no-op'];
-/** Every cluster rule, in the order they report. */
-export const CLUSTER_RULE_IDS: readonly RuleId[] = [
-  'database-exists',
-  'database-halted',
-  'database-paused',
-  'tls-op-in-flight',
-  'tls-op-superseded',
-  'op-in-flight',
-  'tls-not-enabled',
-  'issuer-exists',
-  'issuer-not-ready',
-  'database-not-ready',
-  'no-op',
-];
 
 function condition(conds: Condition[] | undefined, type: string): Condition | undefined {
   if (!Array.isArray(conds)) return undefined;
@@ -125,7 +106,7 @@ export function tlsOpInFlight(namespace: string, dbRef: string, others: readonly
 }
 
 /** tls-op-superseded: another ReconfigureTLS request is "" or Pending; it will be Skipped in favour of this newer one. */
-export function tlsOpSuperseded(namespace: string, others: readonly SinglestoreOpsRequest[]): Finding[] {
+export function tlsOpSuperseded(namespace: string, others: readonly SinglestoreOpsRequest[]): Warning[] {
   return others
     .filter((r) => isTLSRequest(r) && supersedable(r))
     .map((r) =>
@@ -134,7 +115,7 @@ export function tlsOpSuperseded(namespace: string, others: readonly SinglestoreO
 }
 
 /** op-in-flight: another request of another type is not finished; this one waits. */
-export function opInFlight(namespace: string, others: readonly SinglestoreOpsRequest[]): Finding[] {
+export function opInFlight(namespace: string, others: readonly SinglestoreOpsRequest[]): Warning[] {
   return others
     .filter((r) => !isTLSRequest(r))
     .map((r) => warn('op-in-flight', 'spec.databaseRef', `${String(r.spec?.type ?? 'ops')} request ${namespace}/${nameOf(r)} is ${phaseText(r.status?.phase)}; this one will wait`));
@@ -158,8 +139,8 @@ function lookupIssuer(view: ClusterView, namespace: string, kind: string, name: 
   return kind === 'ClusterIssuer' ? view.getClusterIssuer(name) : view.getIssuer(namespace, name);
 }
 
-export function issuers(input: ClusterInput): RuleOutcome {
-  const out: RuleOutcome = { errors: [], warnings: [], notEvaluated: [] };
+export function issuers(input: ClusterInput): ReviewResult {
+  const out: ReviewResult = { errors: [], warnings: [], notEvaluated: [] };
   const tls = input.object.spec?.tls;
   if (!tls) return out;
   for (const { ref, path } of issuerRefsOf(tls)) {
@@ -182,7 +163,7 @@ export function issuers(input: ClusterInput): RuleOutcome {
   return out;
 }
 
-export function databaseNotReady(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Finding[] {
+export function databaseNotReady(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Warning[] {
   const apply = object.spec?.apply ?? 'IfReady';
   if (apply !== 'IfReady') return [];
   const phase = db.status?.phase;
@@ -191,7 +172,7 @@ export function databaseNotReady(object: SinglestoreOpsRequest, db: Singlestore,
   return [warn('database-not-ready', 'spec.apply', `Singlestore ${dbRef} ${shown}; with apply IfReady the request waits until it is Ready`)];
 }
 
-export function noOp(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Finding[] {
+export function noOp(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Warning[] {
   const tls = object.spec?.tls;
   const want = tls?.issuerRef;
   const have = db.spec?.tls?.issuerRef;
@@ -202,8 +183,8 @@ export function noOp(object: SinglestoreOpsRequest, db: Singlestore, dbRef: stri
 }
 
 /** Run every cluster rule against the view. */
-export function clusterRules(input: ClusterInput): RuleOutcome {
-  const out: RuleOutcome = { errors: [], warnings: [], notEvaluated: [] };
+export function clusterRules(input: ClusterInput): ReviewResult {
+  const out: ReviewResult = { errors: [], warnings: [], notEvaluated: [] };
   const object = input.object;
   const dbName = object.spec?.databaseRef?.name ?? '';
   const dbRef = `${input.namespace}/${dbName}`;

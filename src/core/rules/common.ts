@@ -1,26 +1,23 @@
 // Small helpers shared by the rule families.
-import type { CertificateSpec, IssuerRef, OpsTLSSpec, SinglestoreOpsRequest } from '../../api/types.js';
-import { boundField, formatFieldError, type FieldError } from '../field/errors.js';
-import { boundText, WARNING_MAX, WARNING_RUN_MAX } from '../field/quote.js';
-import type { Finding, RuleId } from '../findings.js';
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A denial finding from a typed field error. */
-export function deny(rule: RuleId, e: FieldError): Finding {
-  return { rule, field: boundField(e.field), type: e.type, message: formatFieldError(e) };
-}
+import type { IssuerRef, OpsTLSSpec } from '../../api/types.js';
+import { boundField, type FieldError } from '../field/errors.js';
+import type { Finding, Warning } from '../findings.js';
+import type { RuleId } from './table.js';
 
 /**
- * A warning finding: `<field>: <text>` (kept short: response.warnings shows it). Bounded
- * like every message (../field/quote.ts): a value in the text longer than
- * WARNING_RUN_MAX is cut in place, the whole at WARNING_MAX.
+ * A denial: the rule's typed field error as it is (formatted only at a door,
+ * ../field/errors.ts), its field path bounded (only an unknown key can make it long).
  */
-export function warn(rule: RuleId, field: string, text: string): Finding {
-  const f = boundField(field);
-  return { rule, field: f, message: boundText(`${f}: ${text}`, WARNING_MAX, WARNING_RUN_MAX) };
+export function deny(rule: RuleId, e: FieldError): Finding {
+  const f: Finding = { rule, type: e.type, field: boundField(e.field) };
+  if ('value' in e) f.value = e.value;
+  if (e.detail !== undefined) f.detail = e.detail;
+  return f;
+}
+
+/** A warning on `field`: `detail` says why (formatted only at a door: formatWarning). */
+export function warn(rule: RuleId, field: string, detail: string): Warning {
+  return { rule, field: boundField(field), detail };
 }
 
 export interface LocatedIssuerRef {
@@ -39,18 +36,4 @@ export function issuerRefsOf(tls: OpsTLSSpec): LocatedIssuerRef[] {
     if (ref) out.push({ ref, path: `spec.tls.certificates[${i}].issuerRef` });
   }
   return out;
-}
-
-export function certificatesOf(tls: OpsTLSSpec | null | undefined): CertificateSpec[] {
-  return tls?.certificates ?? [];
-}
-
-/** The request's spec.tls when it is an object (schema has passed when rules run). */
-export function tlsOf(obj: SinglestoreOpsRequest): OpsTLSSpec | undefined {
-  const tls = obj.spec?.tls;
-  return tls ?? undefined;
-}
-
-export function showRef(kind: string | undefined, namespace: string, name: string | undefined): string {
-  return kind === 'ClusterIssuer' ? `ClusterIssuer ${name ?? ''}` : `${kind ?? 'Issuer'} ${namespace}/${name ?? ''}`;
 }

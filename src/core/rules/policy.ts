@@ -1,10 +1,10 @@
 // SPEC 3c: policy rules. Each runs only when the policy sets its key.
 import type { SinglestoreOpsRequest } from '../../api/types.js';
 import { forbidden, invalid, notSupported } from '../field/errors.js';
+import type { ReviewResult } from '../findings.js';
 import type { Policy } from '../policy.js';
 import type { ClusterView } from '../view.js';
 import { deny, issuerRefsOf } from './common.js';
-import type { RuleOutcome } from './cluster.js';
 import { parseGoDuration } from './duration.js';
 
 export interface PolicyInput {
@@ -15,7 +15,7 @@ export interface PolicyInput {
 }
 
 /** allowed-issuers: every issuerRef given must match an entry (name "*" matches any). */
-function allowedIssuers(input: PolicyInput, out: RuleOutcome): void {
+function allowedIssuers(input: PolicyInput, out: ReviewResult): void {
   const allowed = input.policy.allowedIssuers;
   const tls = input.object.spec?.tls;
   if (!allowed || !tls) return;
@@ -27,7 +27,7 @@ function allowedIssuers(input: PolicyInput, out: RuleOutcome): void {
 }
 
 /** tls-removal-protected: `remove: true` on a database the policy protects. */
-function tlsRemovalProtected(input: PolicyInput, out: RuleOutcome): void {
+function tlsRemovalProtected(input: PolicyInput, out: ReviewResult): void {
   const protect = input.policy.protectTLS;
   if (!protect || input.object.spec?.tls?.remove !== true) return;
   const dbName = input.object.spec?.databaseRef?.name ?? '';
@@ -53,7 +53,7 @@ function tlsRemovalProtected(input: PolicyInput, out: RuleOutcome): void {
 }
 
 /** certificate-duration-bounds: each given duration within [min, max]. */
-function certificateDurationBounds(input: PolicyInput, out: RuleOutcome): void {
+function certificateDurationBounds(input: PolicyInput, out: ReviewResult): void {
   const bounds = input.policy.certificateDuration;
   const certs = input.object.spec?.tls?.certificates;
   if (!bounds || !certs) return;
@@ -79,7 +79,7 @@ function certificateDurationBounds(input: PolicyInput, out: RuleOutcome): void {
 }
 
 /** private-key-encoding: a certificate may set only the policy's encoding. */
-function privateKeyEncoding(input: PolicyInput, out: RuleOutcome): void {
+function privateKeyEncoding(input: PolicyInput, out: ReviewResult): void {
   const only = input.policy.privateKeyEncoding;
   const certs = input.object.spec?.tls?.certificates;
   if (!only || !certs) return;
@@ -92,8 +92,8 @@ function privateKeyEncoding(input: PolicyInput, out: RuleOutcome): void {
 }
 
 /** Run the policy rules the policy enables. */
-export function policyRules(input: PolicyInput): RuleOutcome {
-  const out: RuleOutcome = { errors: [], warnings: [], notEvaluated: [] };
+export function policyRules(input: PolicyInput): ReviewResult {
+  const out: ReviewResult = { errors: [], warnings: [], notEvaluated: [] };
   allowedIssuers(input, out);
   tlsRemovalProtected(input, out);
   certificateDurationBounds(input, out);

@@ -7,20 +7,17 @@
 //                                            `strict decoding error: unknown field "spec.tls.foo"`)
 //   anything else         -> Invalid        (ajv's message)
 import { opsRequestSchemaErrors, type SchemaError } from '../../api/schema.js';
-import { forbidden, invalid, notSupported, required, type FieldError } from '../field/errors.js';
+import { unescapePointerToken } from '../defaults.js';
+import { forbidden, formatFieldError, invalid, notSupported, required, type FieldError } from '../field/errors.js';
 import type { Finding } from '../findings.js';
 import { deny } from './common.js';
 
 const INDEX_RE = /^(0|[1-9][0-9]*)$/;
 
-function unescapeToken(t: string): string {
-  return t.indexOf('~') < 0 ? t : t.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
 /** `/spec/tls/certificates/0/alias` -> `spec.tls.certificates[0].alias` (arrays from the data). */
 export function pointerToFieldPath(pointer: string, data: unknown): string {
   if (pointer === '') return '';
-  const tokens = pointer.slice(1).split('/').map(unescapeToken);
+  const tokens = pointer.slice(1).split('/').map(unescapePointerToken);
   let out = '';
   let cur: unknown = data;
   for (const tok of tokens) {
@@ -47,12 +44,13 @@ export function jsonTypeOf(v: unknown): string {
   return typeof v;
 }
 
-function valueAt(data: unknown, pointer: string): unknown {
+/** The value an ajv instancePath points at in `data` (undefined where it leads nowhere). */
+export function valueAt(data: unknown, pointer: string): unknown {
   if (pointer === '') return data;
   let cur: unknown = data;
   for (const tok of pointer.slice(1).split('/')) {
     if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[unescapeToken(tok)];
+    cur = (cur as Record<string, unknown>)[unescapePointerToken(tok)];
   }
   return cur;
 }
@@ -85,13 +83,15 @@ export function schemaFindings(object: unknown): Finding[] {
   if (errs.length === 0) return [];
   const typed = new Set<string>();
   for (const e of errs) if (e.keyword === 'type') typed.add(e.instancePath);
+  // ajv reports some faults once per schema branch: errors that read the same are one.
   const seen = new Set<string>();
   const out: Finding[] = [];
   for (const e of errs) {
     if (e.keyword !== 'type' && e.keyword !== 'required' && e.keyword !== 'additionalProperties' && typed.has(e.instancePath)) continue;
     const f = deny('schema', toFieldError(e, object));
-    if (seen.has(f.message)) continue;
-    seen.add(f.message);
+    const reads = formatFieldError(f);
+    if (seen.has(reads)) continue;
+    seen.add(reads);
     out.push(f);
   }
   return out;

@@ -3,8 +3,10 @@
 import { CERT_MANAGER_GROUP, SUPPORTED_ALIASES, type IssuerRef, type SinglestoreOpsRequest } from '../../api/types.js';
 import { duplicate, forbidden, invalid, notSupported, required } from '../field/errors.js';
 import { quote } from '../field/quote.js';
-import type { Finding } from '../findings.js';
-import { deny, issuerRefsOf, isPlainObject, warn } from './common.js';
+import type { Finding, Warning } from '../findings.js';
+import { isRecord } from '../is-record.js';
+import { jsonEqual } from '../json-equal.js';
+import { deny, issuerRefsOf, warn } from './common.js';
 import { FIVE_MINUTES_NS, ONE_HOUR_NS, parseGoDuration } from './duration.js';
 import {
   dns1123SubdomainErrors,
@@ -17,7 +19,6 @@ import {
   uriConcern,
   uriRefusal,
 } from './names.js';
-import { jsonEqual } from '../json-equal.js';
 
 export const ISSUER_KINDS = ['Issuer', 'ClusterIssuer'] as const;
 /** cert-manager's default certificate duration (90 days), used when `duration` is absent. */
@@ -116,9 +117,9 @@ export function certificateAlias(spec: Spec): Finding[] {
  * cert-manager issues but is still unusual (a dnsName that is no RFC 1123 host name, a
  * URI with characters RFC 3986 does not allow, an e-mail domain that is no host name).
  */
-export function certificateNames(spec: Spec): Finding[] {
+export function certificateNames(spec: Spec): (Finding | Warning)[] {
   const certs = spec.tls?.certificates ?? [];
-  const out: Finding[] = [];
+  const out: (Finding | Warning)[] = [];
   const field = (path: string, v: string, refusal: string | undefined, concern: () => string | undefined): void => {
     if (refusal) {
       out.push(deny('certificate-names', invalid(path, v, refusal)));
@@ -200,8 +201,8 @@ export function databaseRef(spec: Spec): Finding[] {
   return singlestoreNameErrors(name).map((msg) => deny('database-ref', invalid('spec.databaseRef.name', name, msg)));
 }
 
-/** The static rules in the order they run (and report). */
-export const STATIC_RULES: readonly ((spec: Spec) => Finding[])[] = [
+/** The static rules in the order they run (and report); certificate-names also warns. */
+export const STATIC_RULES: readonly ((spec: Spec) => (Finding | Warning)[])[] = [
   tlsRequired,
   oneOperation,
   issuerRef,
@@ -213,16 +214,16 @@ export const STATIC_RULES: readonly ((spec: Spec) => Finding[])[] = [
 ];
 
 /** tls-ignored: spec.tls on a request of another type. */
-export function tlsIgnored(spec: Spec): Finding[] {
+export function tlsIgnored(spec: Spec): Warning[] {
   if (spec.tls === undefined || spec.tls === null) return [];
   return [warn('tls-ignored', 'spec.tls', `ignored: spec.type is ${JSON.stringify(spec.type)}; only ReconfigureTLS uses spec.tls`)];
 }
 
 /** spec-immutable: an UPDATE must leave spec as it was. */
 export function specImmutable(object: unknown, oldObject: unknown): Finding[] {
-  const spec = isPlainObject(object) ? object['spec'] : undefined;
-  const oldSpec = isPlainObject(oldObject) ? oldObject['spec'] : undefined;
-  if (deepEqual(spec, oldSpec)) return [];
+  const spec = isRecord(object) ? object['spec'] : undefined;
+  const oldSpec = isRecord(oldObject) ? oldObject['spec'] : undefined;
+  if (jsonEqual(spec, oldSpec)) return [];
   return [
     deny(
       'spec-immutable',
@@ -230,6 +231,3 @@ export function specImmutable(object: unknown, oldObject: unknown): Finding[] {
     ),
   ];
 }
-
-/** Structural equality of JSON values (key order ignored); iterative, any depth. */
-export const deepEqual: (a: unknown, b: unknown) => boolean = jsonEqual;

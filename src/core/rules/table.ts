@@ -1,9 +1,10 @@
-// The rule table (SPEC 2 and 3): every rule id with its section, verdict and summary.
-// docs/rules.md lists the same ids; test/core/docs.test.ts keeps them in step.
-import type { DefaultId, RuleId } from '../findings.js';
+// The rule table (SPEC 2 and 3): every rule id with its section, verdict and summary,
+// declared once here; RuleId and DefaultId are derived from it. docs/rules.md is
+// generated from it (test/core/rules-doc.ts; test/core/docs.test.ts keeps them in step).
 
-export interface RuleInfo {
-  id: RuleId;
+/** One row of the table (`Id` is string only while the table itself is checked). */
+export interface RuleInfo<Id extends string = RuleId> {
+  id: Id;
   section: '3a' | '3b' | '3c';
   verdict: 'deny' | 'warn';
   /** A deny rule that also warns (certificate-names: names cert-manager issues but that are unusual). */
@@ -11,7 +12,7 @@ export interface RuleInfo {
   summary: string;
 }
 
-export const RULES: readonly RuleInfo[] = [
+const RULE_TABLE = [
   { id: 'schema', section: '3a', verdict: 'deny', summary: 'the object breaks the SinglestoreOpsRequest schema (types, enums, required fields, unknown fields under spec.tls)' },
   { id: 'tls-required', section: '3a', verdict: 'deny', summary: 'a ReconfigureTLS request without spec.tls' },
   { id: 'one-operation', section: '3a', verdict: 'deny', summary: 'not exactly one of remove, rotateCertificates, issuerRef and/or certificates (a present certificates list counts, even empty)' },
@@ -38,17 +39,26 @@ export const RULES: readonly RuleInfo[] = [
   { id: 'tls-removal-protected', section: '3c', verdict: 'deny', summary: 'remove: true on a database policy protectTLS protects' },
   { id: 'certificate-duration-bounds', section: '3c', verdict: 'deny', summary: 'a duration outside policy certificateDuration {min, max}' },
   { id: 'private-key-encoding', section: '3c', verdict: 'deny', summary: 'a certificate sets an encoding other than policy privateKeyEncoding' },
-];
+] as const satisfies readonly RuleInfo<string>[];
 
-export interface DefaultInfo {
-  id: DefaultId;
+export type RuleId = (typeof RULE_TABLE)[number]['id'];
+export const RULES: readonly RuleInfo[] = RULE_TABLE;
+
+export interface DefaultInfo<Id extends string = DefaultId> {
+  id: Id;
   summary: string;
 }
 
-export const DEFAULTS: readonly DefaultInfo[] = [
+const DEFAULT_TABLE = [
   { id: 'default-apply', summary: 'spec.apply: IfReady when absent' },
   { id: 'default-issuer-group', summary: 'apiGroup: cert-manager.io on spec.tls.issuerRef and each certificates[i].issuerRef lacking one' },
   { id: 'default-timeout', summary: 'spec.timeout: the configured default (10m) when absent' },
-];
+] as const satisfies readonly DefaultInfo<string>[];
+
+export type DefaultId = (typeof DEFAULT_TABLE)[number]['id'];
+export const DEFAULTS: readonly DefaultInfo[] = DEFAULT_TABLE;
 
 export const RULE_BY_ID: ReadonlyMap<RuleId, RuleInfo> = new Map(RULES.map((r) => [r.id, r]));
+
+/** The cluster rules (SPEC 3b), in the order they report. */
+export const CLUSTER_RULE_IDS: readonly RuleId[] = RULES.filter((r) => r.section === '3b').map((r) => r.id);
