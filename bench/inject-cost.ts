@@ -53,9 +53,9 @@ async function main(): Promise<void> {
   await app.ready();
 
   const targets: [string, Injectable, string][] = [
-    ['bare', bare as unknown as Injectable, '/admit'],
-    ['validate', app as unknown as Injectable, '/validate'],
-    ['mutate', app as unknown as Injectable, '/mutate'],
+    ['bare', bare, '/admit'],
+    ['validate', app, '/validate'],
+    ['mutate', app, '/mutate'],
   ];
   const out: Record<string, number> = {};
   for (const [name, a, url] of targets) {

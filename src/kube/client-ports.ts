@@ -24,7 +24,7 @@ import { namespaceOf } from '../core/meta.js';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const COMPONENT = 'sdb-tls-guard';
 
-type G = { group: string; version: string; plural: string };
+interface G { group: string; version: string; plural: string }
 
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
@@ -49,7 +49,7 @@ function leaseToWire(l: Lease): V1Lease {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: l.metadata as V1Lease['metadata'],
+    metadata: l.metadata,
     spec: {
       ...(s.holderIdentity !== undefined && s.holderIdentity !== null ? { holderIdentity: s.holderIdentity } : {}),
       ...(s.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: s.leaseDurationSeconds } : {}),

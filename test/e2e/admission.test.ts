@@ -89,7 +89,7 @@ async function settled(req: Obj, wantStatus: number): Promise<void> {
   }
 }
 
-function message(r: ApiResponse<unknown>): string {
+function message(r: ApiResponse): string {
   return String((r.body as { message?: unknown } | undefined)?.message ?? '');
 }
 
@@ -237,7 +237,7 @@ t.test('deny rules reached through the API server carry our message', async (t) 
     t.equal(created.status, 201, message(created));
     const old = created.body;
     const changed = structuredClone(old);
-    (changed.spec as Record<string, unknown>)['timeout'] = '5m';
+    changed.spec = { ...changed.spec, timeout: '5m' };
     const d = decide({ object: changed, oldObject: old, operation: 'UPDATE', view: MemoryView.from([...stateIn('state-tls.yaml', ns), old]) });
     const wantMsg = aggregate(d.result.errors.map((f) => f.message));
     t.not(wantMsg, '');

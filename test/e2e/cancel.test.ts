@@ -101,7 +101,7 @@ t.test('delete a request mid-restart: the database is resumed, nothing more rest
     'the resume Event',
     async () => {
       const events = await cp.api.must<{ items: { reason?: string; message?: string; involvedObject?: { kind?: string; name?: string } }[] }>(cp.api.get(resourcePath(R.event, ns)), 'events');
-      return events.items.find((e) => e.reason === 'DatabaseResumeSucceeded' && e.involvedObject?.name === 'sdbops-cancelled' && /was deleted/.test(e.message ?? ''));
+      return events.items.find((e) => e.reason === 'DatabaseResumeSucceeded' && e.involvedObject?.name === 'sdbops-cancelled' && (e.message ?? '').includes('was deleted'));
     },
     15_000,
     250,

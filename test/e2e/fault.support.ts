@@ -21,7 +21,7 @@ import {
 export const TERMINAL = new Set(['Successful', 'Failed', 'Skipped']);
 
 type Conds = { type: string; status: string; reason?: string; message?: string }[];
-const condsOf = (o: { status?: unknown } | undefined): Conds => ((o?.status as { conditions?: Conds } | undefined)?.conditions ?? []) as Conds;
+const condsOf = (o: { status?: unknown } | undefined): Conds => ((o?.status as { conditions?: Conds } | undefined)?.conditions ?? []);
 
 export interface Seeded {
   ns: string;

@@ -109,7 +109,7 @@ t.test('the script is a valid ArgoCD health script: sets hs, returns it, uses no
 
 t.test('docs/install.md shows the argocd-cm snippet with this very script', async (t) => {
   const md = readFileSync(path.join(ROOT, 'docs', 'install.md'), 'utf8');
-  const m = /```yaml\n(apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n[\s\S]*?)```/.exec(md);
+  const m = /```yaml\n(apiVersion: v1\nkind: ConfigMap\nmetadata:\n {2}name: argocd-cm\n[\s\S]*?)```/.exec(md);
   t.ok(m, 'an argocd-cm ConfigMap block');
   const cm = parse(m?.[1] ?? '') as { data?: Record<string, string> };
   const key = 'resource.customizations.health.ops.kubedb.com_SinglestoreOpsRequest';

@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CRDS = process.env['SDB_CRD_DIR'] || join(ROOT, '..', 'shared', 'crds');
 
-type Obj = { apiVersion?: string; kind?: string; metadata?: { name?: string }; [k: string]: unknown };
+interface Obj { apiVersion?: string; kind?: string; metadata?: { name?: string }; [k: string]: unknown }
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -59,7 +59,7 @@ export function template(opts: RenderOptions = {}): RunResult & { objects: Obj[]
     for (const doc of parseAllDocuments(r.stdout)) {
       if (doc.errors.length > 0) throw new Error(`helm template printed bad YAML: ${doc.errors[0]?.message}`);
       const v: unknown = doc.toJS();
-      if (v !== null && v !== undefined) objects.push(v as Obj);
+      if (v !== null && v !== undefined) objects.push(v);
     }
   }
   return { ...r, objects };

@@ -85,7 +85,7 @@ export class ApiClient {
             } catch {
               // not JSON (e.g. /readyz "ok")
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T, warnings: parseWarnings(res.headers['warning']), headers: res.headers });
+            resolve({ status: res.statusCode ?? 0, body: parsed as T, warnings: parseWarnings(res.headers.warning), headers: res.headers });
           });
           res.on('error', reject);
         },
