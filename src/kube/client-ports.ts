@@ -45,7 +45,7 @@ async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
 
 function leaseToWire(l: Lease): V1Lease {
   const s = l.spec ?? {};
-  const t = (v: string | undefined): V1MicroTime | undefined => (v ? new V1MicroTime(Date.parse(v)) : undefined);
+  const t = (v: string): V1MicroTime => new V1MicroTime(Date.parse(v));
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -53,8 +53,8 @@ function leaseToWire(l: Lease): V1Lease {
     spec: {
       ...(s.holderIdentity !== undefined && s.holderIdentity !== null ? { holderIdentity: s.holderIdentity } : {}),
       ...(s.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: s.leaseDurationSeconds } : {}),
-      ...(s.acquireTime ? { acquireTime: t(s.acquireTime)! } : {}),
-      ...(s.renewTime ? { renewTime: t(s.renewTime)! } : {}),
+      ...(s.acquireTime ? { acquireTime: t(s.acquireTime) } : {}),
+      ...(s.renewTime ? { renewTime: t(s.renewTime) } : {}),
       ...(s.leaseTransitions !== undefined ? { leaseTransitions: s.leaseTransitions } : {}),
     },
   };
