@@ -37,16 +37,16 @@ let restarted: ManagedProcess | undefined;
 
 t.before(async () => {
   cp = await startControlPlane({ log: (l) => t.comment(l) });
+  t.teardown(() => cp.stop()); // tap runs teardowns last-registered first: the webhook and the restarted API server, then the control plane
   await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sdb-tls-guard' } }), 'namespace sdb-tls-guard');
   wh = await startWebhook(cp, { reconcile: true, env: { POD_NAME: 'sdb-tls-guard-fault-0' } });
+  t.teardown(async () => {
+    await wh.stop();
+    await restarted?.stop();
+  });
   await registerWebhooks(cp.api, wh);
 });
 
-t.teardown(async () => {
-  await wh?.stop();
-  await restarted?.stop();
-  await cp?.stop();
-});
 
 /** The kube-apiserver process under the harness's watchdog: its command line. */
 function apiserverCommand(): { command: string; args: string[] } {
@@ -107,7 +107,7 @@ t.test('API server stopped and started while the service runs', async (t) => {
     },
     20_000,
   ).catch(() => undefined);
-  t.match(denied ?? '', /paused by the KubeDB ops manager/, `before the outage, through the API server (dry run): denied (${denied})`);
+  t.match(denied ?? '', /paused by the KubeDB ops manager/, `before the outage, through the API server (dry run): denied (${String(denied)})`);
 
   // Start a reconcile and stop the API server once the database is paused by it.
   const req = workedRequest('add-tls.yaml', run.ns);
@@ -134,7 +134,7 @@ t.test('API server stopped and started while the service runs', async (t) => {
     250,
   );
   t.equal(ready.status, 200, '/readyz stays 200 (admission still answers from the caches)');
-  t.match(ready.json.message ?? '', /^ready; resyncing: /, `/readyz says so: ${ready.json.message}`);
+  t.match(ready.json.message ?? '', /^ready; resyncing: /, `/readyz says so: ${String(ready.json.message)}`);
   t.equal(ready.json.clusterRules, 'evaluated', 'cluster rules still evaluated');
   t.ok(ready.json.caches?.filter((c) => !c.synced).every((c) => typeof c.reason === 'string' && c.reason.length > 0), 'each lagging cache has a reason');
 

@@ -73,7 +73,7 @@ export async function waitFinished(api: ApiClient, ns: string, name: string, ms:
   ).catch(async (err: Error) => {
     // Say where it stood: the request's last conditions and the pods.
     const pods = await api.get<{ items: Obj[] }>(`/api/v1/namespaces/${ns}/pods`);
-    const podState = (pods.body?.items ?? []).map((p) => `${p.metadata?.name}(${p.metadata?.uid?.slice(0, 8)} ${(p.status as { phase?: string } | undefined)?.phase ?? ''}${(p.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? ' terminating' : ''})`);
+    const podState = (pods.body?.items ?? []).map((p) => `${String(p.metadata?.name)}(${String(p.metadata?.uid?.slice(0, 8))} ${(p.status as { phase?: string } | undefined)?.phase ?? ''}${(p.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? ' terminating' : ''})`);
     const conds = (last?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.message ? ` "${c.message}"` : ''}`);
     throw new Error(`${err.message}\nlast conditions: ${conds.join(' | ')}\npods: ${podState.join(', ')}`);
   });

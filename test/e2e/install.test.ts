@@ -278,6 +278,13 @@ interface Sar {
   name?: string;
 }
 
+/** The namespace of `system:serviceaccount:<namespace>:<name>`. */
+function serviceAccountNamespace(user: string): string {
+  const [, , namespace] = user.split(':');
+  if (namespace === undefined) throw new Error(`${user} is not a service account user`);
+  return namespace;
+}
+
 async function allowed(api: ApiClient, user: string, a: Sar): Promise<boolean> {
   const body = await api.must<{ status?: { allowed?: boolean } }>(
     api.post('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
@@ -285,7 +292,7 @@ async function allowed(api: ApiClient, user: string, a: Sar): Promise<boolean> {
       kind: 'SubjectAccessReview',
       spec: {
         user,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'],
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${serviceAccountNamespace(user)}`, 'system:authenticated'],
         resourceAttributes: {
           verb: a.verb,
           group: a.group,
@@ -322,7 +329,10 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
   const container = pod.containers[0] as ChartObj;
   const args = container.args as string[];
   const mounts = new Map((container.volumeMounts as ChartObj[]).map((m) => [m.name as string, m.mountPath as string]));
-  t.ok(mounts.get('certs') && mounts.get('policy'), `the Deployment mounts certs at ${mounts.get('certs')} and the policy at ${mounts.get('policy')}`);
+  const certsAt = mounts.get('certs');
+  const policyAt = mounts.get('policy');
+  t.ok(certsAt && policyAt, `the Deployment mounts certs at ${String(certsAt)} and the policy at ${String(policyAt)}`);
+  if (certsAt === undefined || policyAt === undefined) return;
   t.notOk(args.some((a) => a.startsWith('--kubeconfig')), 'the Deployment gives no kubeconfig: in-cluster credentials');
 
   const work = join(cp.dir, `image-${rns}`);
@@ -352,14 +362,14 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
     args,
     env,
     files: [
-      { source: join(work, 'tls.crt'), target: `${mounts.get('certs')}/tls.crt` },
-      { source: join(work, 'tls.key'), target: `${mounts.get('certs')}/tls.key` },
-      { source: join(work, 'ca.crt'), target: `${mounts.get('certs')}/ca.crt` },
+      { source: join(work, 'tls.crt'), target: `${certsAt}/tls.crt` },
+      { source: join(work, 'tls.key'), target: `${certsAt}/tls.key` },
+      { source: join(work, 'ca.crt'), target: `${certsAt}/ca.crt` },
       { source: join(work, 'token'), target: `${sa}/token` },
       { source: join(work, 'sa-ca.crt'), target: `${sa}/ca.crt` },
       { source: join(work, 'namespace'), target: `${sa}/namespace` },
     ],
-    dirs: [{ source: join(work, 'policy'), target: mounts.get('policy')! }],
+    dirs: [{ source: join(work, 'policy'), target: policyAt }],
     caPem: serving.caCert,
     ready: '/readyz',
   });

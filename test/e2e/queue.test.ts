@@ -123,7 +123,7 @@ t.test('two TLS requests, the older still Pending: the newer admitted with tls-o
   const skipped = await untilPhase(ns, 'sdbops-rotate-older', ['Skipped', 'Successful', 'Failed'], 60_000);
   t.equal(skipped.status?.phase, 'Skipped', 'the older one is Skipped');
   const cond = (skipped.status?.conditions ?? []).find((c) => c.type === 'Skipped');
-  t.match(cond?.message ?? '', /sdbops-update-newer/, `its Skipped condition names the newer request: ${cond?.message}`);
+  t.match(cond?.message ?? '', /sdbops-update-newer/, `its Skipped condition names the newer request: ${String(cond?.message)}`);
 
   await cp.api.must(cp.api.patch(dbPath(ns, 'sample-sdb', 'status'), { status: { phase: 'Ready' } }, 'merge'), 'database Ready');
   const done = await untilPhase(ns, 'sdbops-update-newer', ['Successful', 'Failed', 'Skipped'], 240_000);

@@ -67,7 +67,7 @@ t.test('serve --self-signed from the image: probes and real AdmissionReviews', a
   t.equal(user, '65532:65532');
   t.equal(readOnly, 'true');
   t.equal(network, 'host');
-  t.ok(caps === 'null' || caps === '[]', `no effective capabilities (${caps})`);
+  t.ok(caps === 'null' || caps === '[]', `no effective capabilities (${String(caps)})`);
   // user/group are named from the image's /etc/passwd (nonroot = 65532); huser is the
   // uid on this machine (no user namespace: the same number).
   const top = podman(['top', wh.container, 'user', 'group', 'huser', 'capeff', 'args']);

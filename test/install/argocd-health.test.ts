@@ -46,7 +46,7 @@ function health(obj: unknown): Health {
   // The script runs as a function body (it ends with `return hs`), like ArgoCD's.
   const program = `obj = ${luaValue(obj)}\nlocal hs = (function()\n${script}\nend)()\nio.write(tostring(hs.status), "\\n", tostring(hs.message))\n`;
   const r = run('lua5.1', ['-'], { input: program });
-  if (r.status !== 0) throw new Error(`lua5.1 failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`lua5.1 failed (${String(r.status)}): ${r.stderr}`);
   const [status = '', ...rest] = r.stdout.split('\n');
   return { status, message: rest.join('\n') };
 }

@@ -58,13 +58,13 @@ t.test('the published CRDs were loaded', async (t) => {
 
 t.test('every fixture cluster object is valid under its published CRD', async (t) => {
   for (const { where, obj } of objects) {
-    const v = validators.get(`${obj.apiVersion}/${obj.kind}`);
+    const v = validators.get(`${String(obj.apiVersion)}/${String(obj.kind)}`);
     if (!v) {
-      t.fail(`${where}: no CRD for ${obj.apiVersion} ${obj.kind}`);
+      t.fail(`${where}: no CRD for ${String(obj.apiVersion)} ${String(obj.kind)}`);
       continue;
     }
     const ok = v(structuredClone(obj));
-    t.ok(ok, `${where} (${obj.kind} ${obj.metadata?.name}) ${ok ? 'is valid' : `: ${ajv.errorsText(v.errors)}`}`);
+    t.ok(ok, `${where} (${String(obj.kind)} ${String(obj.metadata?.name)}) ${ok ? 'is valid' : `: ${ajv.errorsText(v.errors)}`}`);
   }
 });
 

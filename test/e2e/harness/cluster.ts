@@ -96,9 +96,9 @@ export async function createWithStatus<T extends Obj = Obj>(api: ApiClient, obj:
   const { status, ...rest } = structuredClone(obj);
   const kind = obj.kind ?? '';
   const ns = CLUSTER_SCOPED.has(kind) ? undefined : obj.metadata?.namespace;
-  let created = await api.must<T>(api.post<T>(resourcePath(resourceOf(kind), ns), rest), `creating ${kind} ${obj.metadata?.name}`);
+  let created = await api.must<T>(api.post<T>(resourcePath(resourceOf(kind), ns), rest), `creating ${kind} ${String(obj.metadata?.name)}`);
   if (status && Object.keys(status).length) {
-    created = await api.must<T>(api.patch<T>(objectPath(obj, 'status'), { status }, 'merge'), `writing the status of ${kind} ${obj.metadata?.name}`);
+    created = await api.must<T>(api.patch<T>(objectPath(obj, 'status'), { status }, 'merge'), `writing the status of ${kind} ${String(obj.metadata?.name)}`);
   }
   return created;
 }
@@ -237,7 +237,7 @@ export async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void
     }
   }
   if (db.spec?.tls) {
-    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
+    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${String(c.metadata?.name)}`);
   }
 }
 

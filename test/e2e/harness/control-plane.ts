@@ -59,7 +59,7 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
   if (!existsSync(envFile)) {
     process.stderr.write(`e2e: ${envFile} not found; running scripts/build-control-plane.sh (a cold build takes many minutes)\n`);
     const r = spawnSync('bash', [join(REPO_ROOT, 'scripts/build-control-plane.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env });
-    if (r.status !== 0) throw new Error(`scripts/build-control-plane.sh failed (exit ${r.status ?? r.signal}); the e2e tier needs the control plane, kwok and cert-manager`);
+    if (r.status !== 0) throw new Error(`scripts/build-control-plane.sh failed (exit ${String(r.status ?? r.signal)}); the e2e tier needs the control plane, kwok and cert-manager`);
     envFile = r.stdout.trim().split('\n').pop() ?? envFile;
   }
   const v = parseEnvFile(envFile);
