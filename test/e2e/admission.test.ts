@@ -88,7 +88,8 @@ async function settled(req: Obj, wantStatus: number): Promise<void> {
 }
 
 function message(r: ApiResponse): string {
-  return String((r.body as { message?: unknown } | undefined)?.message ?? '');
+  const m = (r.body as { message?: unknown } | undefined)?.message;
+  return typeof m === 'string' ? m : '';
 }
 
 const WORKED: { file: string; state: string }[] = [

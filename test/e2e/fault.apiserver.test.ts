@@ -13,7 +13,6 @@ import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import type { Singlestore } from '../../src/api/types.js';
 import { wrapReview } from '../fuzz/arbitraries.js';
 import {
   createOps,
@@ -102,7 +101,7 @@ t.test('API server stopped and started while the service runs', async (t) => {
     'the webhook to see the pause',
     async () => {
       const r = await createOps(cp.api, workedRequest('add-tls.yaml', paused.ns), { dryRun: 'All' });
-      const message = String((r.body as { message?: string } | undefined)?.message ?? '');
+      const message = (r.body as { message?: string } | undefined)?.message ?? '';
       return r.status === 422 && message.includes('paused') ? message : undefined;
     },
     20_000,

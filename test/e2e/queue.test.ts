@@ -46,16 +46,16 @@ async function untilPhase(ns: string, name: string, phases: string[], ms: number
 /** Creates `req`, retrying while the webhook's caches catch up (it must be admitted). */
 async function admit(req: Obj, until: (warnings: string[]) => boolean = () => true): Promise<{ status: number; warnings: string[]; message: string }> {
   const deadline = Date.now() + 15_000;
-  let last = { status: 0, warnings: [] as string[], message: '' };
+  let last: { status: number; warnings: string[]; message: string };
   for (;;) {
     const r = await createOps(cp.api, req, { dryRun: 'All' });
-    last = { status: r.status, warnings: r.warnings, message: String((r.body as { message?: string }).message ?? '') };
+    last = { status: r.status, warnings: r.warnings, message: (r.body as { message?: string }).message ?? '' };
     if ((r.status === 201 && until(r.warnings)) || Date.now() > deadline) break;
     await sleep(300);
   }
   if (last.status !== 201) return last;
   const r = await createOps(cp.api, req);
-  return { status: r.status, warnings: r.warnings, message: String((r.body as { message?: string }).message ?? '') };
+  return { status: r.status, warnings: r.warnings, message: (r.body as { message?: string }).message ?? '' };
 }
 
 t.test('a TLS request while a VerticalScaling holds the database paused: admitted with op-in-flight, queued, then carried out', async (t) => {

@@ -107,7 +107,9 @@ const CA_OF: Record<string, string> = { 'sdb-issuer': 'sdb-ca', 'sdb-new-issuer'
 /** The server Secret's certificate chains to the Issuer's CA and carries KubeDB's names. */
 async function checkServerCertificate(t: Test, ns: string, issuer: string): Promise<void> {
   const leaf = await secretCertificate(ns, 'sample-sdb-server-cert');
-  const ca = await secretCertificate(ns, CA_OF[issuer]!);
+  const caSecret = CA_OF[issuer];
+  if (caSecret === undefined) throw new Error(`no CA Secret known for issuer ${issuer}`);
+  const ca = await secretCertificate(ns, caSecret);
   t.ok(leaf.checkIssued(ca) && leaf.verify(ca.publicKey), `the server certificate is signed by ${issuer}'s CA (${ca.subject.replace(/\n/g, ', ')})`);
   const sans = (leaf.subjectAltName ?? '').split(', ');
   for (const dns of [`*.sample-sdb-pods.${ns}.svc`, `*.sample-sdb-pods.${ns}.svc.cluster.local`, `*.sample-sdb.${ns}.svc`, 'localhost', 'sample-sdb', `sample-sdb.${ns}.svc`]) {

@@ -186,8 +186,8 @@ export async function seedState(api: ApiClient, namespace: string, stateFile: st
       200,
     );
   }
-  for (let i = 0; i < issuers.length; i++) {
-    const fresh = await api.get<Obj>(objectPath(issuers[i]!));
+  for (const [i, issuer] of issuers.entries()) {
+    const fresh = await api.get<Obj>(objectPath(issuer));
     if (fresh.status === 200) issuers[i] = fresh.body;
   }
   return { namespace, database, issuers };

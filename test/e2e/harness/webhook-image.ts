@@ -246,11 +246,11 @@ export interface WebhookImage {
 function withPort(args: readonly string[], port: number): string[] {
   const out: string[] = [];
   let replaced = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+  const rest = args.values();
+  for (const a of rest) {
     if (a === '--port') {
       out.push(`--port=${port}`);
-      i++;
+      rest.next(); // the old port
       replaced = true;
     } else if (a.startsWith('--port=')) {
       out.push(`--port=${port}`);
@@ -387,7 +387,7 @@ export async function startWebhookImage(o: WebhookImageOptions): Promise<Webhook
   } catch (err) {
     const out = output();
     await stop();
-    throw new Error(`${(err as Error).message}\n--- podman ${command.join(' ')} ---\n${out.split('\n').slice(-40).join('\n')}`);
+    throw new Error(`${(err as Error).message}\n--- podman ${command.join(' ')} ---\n${out.split('\n').slice(-40).join('\n')}`, { cause: err });
   }
   return { port, url, ...(caPem !== undefined ? { caPem } : {}), container, command, process: proc, logs, output, exited: proc.exited, stop };
 }
