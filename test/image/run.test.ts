@@ -41,8 +41,9 @@ t.test('serve --self-signed from the image: probes and real AdmissionReviews', a
   t.comment(`image ${info.reference} ${info.digest}`);
   const wh = await startWebhookImage({ args: ['serve', '--self-signed'], ready: '/healthz' });
   t.teardown(() => wh.stop());
-  t.ok(wh.caPem, 'the container printed its self-signed CA');
-  const ca = wh.caPem!;
+  const ca = wh.caPem;
+  t.ok(ca, 'the container printed its self-signed CA');
+  if (ca === undefined) return;
 
   const health = await call(`${wh.url}/healthz`, ca);
   t.equal(health.status, 200, `/healthz: ${health.body}`);

@@ -69,7 +69,8 @@ t.test('every fixture cluster object is valid under its published CRD', async (t
 });
 
 t.test('the check can fail: a Singlestore without licenseSecret and a condition without lastTransitionTime are refused', async (t) => {
-  const v = validators.get('kubedb.com/v1alpha2/Singlestore')!;
+  const v = validators.get('kubedb.com/v1alpha2/Singlestore');
+  if (!v) throw new Error('no validator for kubedb.com/v1alpha2/Singlestore');
   t.notOk(v({ apiVersion: 'kubedb.com/v1alpha2', kind: 'Singlestore', metadata: { name: 'x' }, spec: { version: '8.7.10' } }), 'no licenseSecret');
   t.notOk(v({ apiVersion: 'kubedb.com/v1alpha2', kind: 'Singlestore', metadata: { name: 'x' }, spec: { version: '8.7.10', licenseSecret: { name: 'l' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }), 'no lastTransitionTime');
 });
