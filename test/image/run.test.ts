@@ -59,7 +59,7 @@ t.test('serve --self-signed from the image: probes and real AdmissionReviews', a
   t.equal(dr.response.status?.details?.causes?.length, 3, 'alias, duration and timeout causes');
 
   const allowed = await call(`${wh.url}/validate`, ca, readFileSync(join(FIXTURES, 'admission/v1-create-allowed.json'), 'utf8'));
-  t.equal(JSON.parse(allowed.body).response.allowed, true, 'the good request is allowed');
+  t.equal((JSON.parse(allowed.body) as { response?: { allowed?: boolean } }).response?.allowed, true, 'the good request is allowed');
 
   // The container as the runtime runs it: user, capabilities, read-only root.
   const inspect = podman(['container', 'inspect', '--format', '{{.Config.User}}|{{.HostConfig.ReadonlyRootfs}}|{{.HostConfig.NetworkMode}}|{{json .EffectiveCaps}}', wh.container]);
