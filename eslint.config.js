@@ -13,7 +13,7 @@ export default defineConfig(
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   // Worth it: most of its findings are one-token autofixes, and prefer-nullish-coalescing
-  // and prefer-optional-chain catch `||` defaults that swallow '' and 0.
+  // and prefer-optional-chain catch `||` defaults that swallow 0 and false.
   tseslint.configs.stylisticTypeChecked,
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
