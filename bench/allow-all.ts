@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     req.on('end', () => {
       let uid = '';
       try {
-        uid = String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request?: { uid?: string } }).request?.uid ?? '');
+        uid = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request?: { uid?: string } }).request?.uid ?? '';
       } catch {
         // answer anyway
       }

@@ -45,7 +45,7 @@ async function check(app: Injectable, url: string, body: string): Promise<void> 
 async function main(): Promise<void> {
   const body = JSON.stringify(admissionReview(addTlsObject()));
   const bare = Fastify({ logger: false });
-  bare.post('/admit', async () => CONSTANT_RESPONSE);
+  bare.post('/admit', () => Promise.resolve(CONSTANT_RESPONSE));
   const { view } = buildView();
   const logger = pino({ level: LEVEL, base: { app: 'sdb-tls-guard' } }, bufferedLogDestination(openSync('/dev/null', 'w')));
   const app = buildApp({ metrics: createMetrics(), logger, view });
@@ -53,9 +53,9 @@ async function main(): Promise<void> {
   await app.ready();
 
   const targets: [string, Injectable, string][] = [
-    ['bare', bare as unknown as Injectable, '/admit'],
-    ['validate', app as unknown as Injectable, '/validate'],
-    ['mutate', app as unknown as Injectable, '/mutate'],
+    ['bare', bare, '/admit'],
+    ['validate', app, '/validate'],
+    ['mutate', app, '/mutate'],
   ];
   const out: Record<string, number> = {};
   for (const [name, a, url] of targets) {

@@ -71,7 +71,10 @@ export function runLoad(o: LoadOptions): Promise<LoadResult> {
         ...(o.overallRate !== undefined ? { overallRate: o.overallRate } : {}),
       },
       (err, r) => {
-        if (err) return reject(err);
+        if (err) {
+          reject(err);
+          return;
+        }
         const elapsedSec = Number(process.hrtime.bigint() - started) / 1e9;
         const sorted = Float64Array.from(times).sort();
         let sum = 0;

@@ -12,16 +12,35 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import process from 'node:process';
 
+// The shapes read here (JSDoc, so the linter's type-aware rules check their use):
+/** @typedef {{ digest: string, size: number }} Descriptor an OCI content descriptor */
+/** @typedef {{ mediaType: string, config: Descriptor, layers: Descriptor[] }} Manifest an OCI image manifest */
+/** @typedef {{ architecture: string, os: string }} ImageConfig the fields of an OCI image config used here */
+/** @typedef {{ name: string, value: string }} Property a CycloneDX property */
+/**
+ * @typedef {{
+ *   serialNumber?: string,
+ *   metadata?: { timestamp?: string, component?: { name?: string }, properties?: Property[] },
+ *   components?: object[],
+ * }} Sbom the fields of npm's CycloneDX SBOM written here
+ */
+
+/** @param {string} digest */
 const blobPath = (digest) => join('blobs', ...digest.split(':'));
-const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+/** @param {string} text @returns {unknown} */
+const parseJson = (text) => JSON.parse(text);
+/** @param {string} p */
+const readJson = (p) => parseJson(readFileSync(p, 'utf8'));
 
+/** @param {string} ociDir @param {string} digest @param {string} ref */
 function index(ociDir, digest, ref) {
   const manifestBytes = readFileSync(join(ociDir, blobPath(digest)));
   const got = 'sha256:' + createHash('sha256').update(manifestBytes).digest('hex');
   if (got !== digest) throw new Error(`manifest blob ${digest} hashes to ${got}`);
-  const manifest = JSON.parse(manifestBytes.toString('utf8'));
-  const config = readJson(join(ociDir, blobPath(manifest.config.digest)));
+  const manifest = /** @type {Manifest} */ (parseJson(manifestBytes.toString('utf8')));
+  const config = /** @type {ImageConfig} */ (readJson(join(ociDir, blobPath(manifest.config.digest))));
   const tag = ref.slice(ref.lastIndexOf(':') + 1);
   const idx = {
     schemaVersion: 2,
@@ -43,7 +62,7 @@ function index(ociDir, digest, ref) {
   writeFileSync(join(ociDir, 'manifest.json'), JSON.stringify(dockerManifest));
 }
 
-/** A name-based (v5-style) UUID from text, so the SBOM's serial number is the build's. */
+/** A name-based (v5-style) UUID from text, so the SBOM's serial number is the build's. @param {string} text */
 function uuidFrom(text) {
   const b = createHash('sha256').update(text).digest().subarray(0, 16);
   b[6] = (b[6] & 0x0f) | 0x50;
@@ -52,16 +71,18 @@ function uuidFrom(text) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function finish(ociDir, out, name, tag, digest, sbomFile, nodeVersion, epoch, seconds, libs, inputs) {
-  const manifest = readJson(join(ociDir, blobPath(digest)));
+/** The arguments as build-image.sh passes them, all strings. @param {string[]} args */
+function finish(...args) {
+  const [ociDir = '', out = '', name = '', tag = '', digest = '', sbomFile = '', nodeVersion = '', epoch = '', seconds = '', libs = '', inputs = ''] = args;
+  const manifest = /** @type {Manifest} */ (readJson(join(ociDir, blobPath(digest))));
   const archive = join(out, 'sdb-tls-guard.tar');
   const created = new Date(Number(epoch) * 1000).toISOString();
-  const sbom = readJson(sbomFile);
+  const sbom = /** @type {Sbom} */ (readJson(sbomFile));
   sbom.serialNumber = `urn:uuid:${uuidFrom(`sdb-tls-guard sbom ${digest}`)}`;
   sbom.metadata = sbom.metadata ?? {};
   sbom.metadata.timestamp = created;
   // npm names the root component after the directory it ran in; name it as the package.
-  const pkg = readJson(join(ociDir, '..', 'rootfs', 'app', 'package.json'));
+  const pkg = /** @type {{ name: string }} */ (readJson(join(ociDir, '..', 'rootfs', 'app', 'package.json')));
   if (sbom.metadata.component) sbom.metadata.component.name = pkg.name;
   sbom.metadata.properties = [
     ...(sbom.metadata.properties ?? []),
@@ -85,7 +106,7 @@ function finish(ociDir, out, name, tag, digest, sbomFile, nodeVersion, epoch, se
         .map((l) => ({ name: 'sdb-tls-guard:image:library', value: l })),
     },
   ];
-  writeFileSync(join(out, 'sdb-tls-guard.cdx.json'), JSON.stringify(sbom, null, 2) + '\n');
+  writeFileSync(join(out, 'sdb-tls-guard.cdx.json'), `${JSON.stringify(sbom, null, 2)}\n`);
   const info = {
     name,
     tag,
@@ -102,9 +123,9 @@ function finish(ociDir, out, name, tag, digest, sbomFile, nodeVersion, epoch, se
     // sha256 of what it was built from (scripts/build-image.sh --if-stale).
     inputs,
   };
-  writeFileSync(join(out, 'sdb-tls-guard.json'), JSON.stringify(info, null, 2) + '\n');
+  writeFileSync(join(out, 'sdb-tls-guard.json'), `${JSON.stringify(info, null, 2)}\n`);
 }
 
-const argv = process.argv.slice(2);
-if (argv[0] === '--finish') finish(...argv.slice(1));
-else index(...argv);
+const [first = '', second = '', third = ''] = process.argv.slice(2);
+if (first === '--finish') finish(...process.argv.slice(3));
+else index(first, second, third);

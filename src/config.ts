@@ -79,12 +79,14 @@ Cluster and rules:
   -h, --help                  show this help
 `;
 
+const BYTE_UNITS = new Map([['', 1], ['Ki', 1024], ['Mi', 1024 ** 2], ['Gi', 1024 ** 3], ['k', 1000], ['K', 1000], ['M', 1000 ** 2], ['G', 1000 ** 3]]);
+
 /** Bytes from "3145728", "3Mi", "512Ki", "1M". */
 export function parseByteSize(text: string): number | undefined {
   const m = /^([0-9]+)(Ki|Mi|Gi|k|K|M|G)?$/.exec(text);
   if (!m) return undefined;
-  const mult: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, k: 1000, K: 1000, M: 1000 ** 2, G: 1000 ** 3 };
-  return Number(m[1]) * mult[m[2] ?? '']!;
+  const mult = BYTE_UNITS.get(m[2] ?? '');
+  return mult === undefined ? undefined : Number(m[1]) * mult;
 }
 
 const VALUE_FLAGS = new Set([
@@ -124,8 +126,8 @@ export interface ParsedServeArgs {
 export function parseServeArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ParsedServeArgs {
   const values = new Map<string, string>();
   const bools = new Map<string, boolean>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+  const args = argv.values();
+  for (const arg of args) {
     if (arg === '-h') {
       bools.set('help', true);
       continue;
@@ -145,9 +147,9 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown flag --${name}`);
     let v = inline;
     if (v === undefined) {
-      v = argv[i + 1];
+      const next = args.next(); // the flag's value is the next argument
+      v = next.done ? undefined : next.value;
       if (v === undefined || v.startsWith('--')) throw new UsageError(`flag --${name} needs a value`);
-      i++;
     }
     if (v === '') throw new UsageError(`flag --${name} needs a non-empty value`);
     name = name.trim();
@@ -208,15 +210,19 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     const secretName = values.get('bootstrap-secret') ?? 'sdb-tls-guard-bootstrap-certs';
     if (!dns1123Subdomain.test(secretName) || secretName.length > 253) throw new UsageError(`--bootstrap-secret must be a DNS-1123 subdomain, got ${JSON.stringify(secretName)}`);
     const names = (values.get('webhook-names') ?? 'sdb-tls-guard,sdb-tls-guard').split(',');
-    if (names.length !== 2 || names.some((n) => !dns1123Subdomain.test(n) || n.length > 253)) {
+    const [validatingWebhook, mutatingWebhook] = names;
+    if (names.length !== 2 || validatingWebhook === undefined || mutatingWebhook === undefined || names.some((n) => !dns1123Subdomain.test(n) || n.length > 253)) {
       throw new UsageError(`--webhook-names takes two names, validating then mutating webhook configuration, e.g. sdb-tls-guard,sdb-tls-guard; got ${JSON.stringify(values.get('webhook-names'))}`);
     }
-    bootstrap = { secretName, validatingWebhook: names[0]!, mutatingWebhook: names[1]! };
+    bootstrap = { secretName, validatingWebhook, mutatingWebhook };
   } else if (values.has('bootstrap-secret') || values.has('webhook-names')) {
     throw new UsageError('--bootstrap-secret and --webhook-names are only used with --bootstrap-certs');
   }
 
-  const opt = (k: string) => values.get(k);
+  const clientCaFile = values.get('client-ca');
+  const kubeconfig = values.get('kubeconfig');
+  const context = values.get('context');
+  const policyFile = values.get('policy');
   const config: ServeConfig = {
     port,
     host: values.get('host') ?? '0.0.0.0',
@@ -229,10 +235,10 @@ export function parseServeArgs(argv: readonly string[], env: Readonly<Record<str
     serviceName,
     bodyLimit,
     shutdownDelayMs: Number(shutdownDelay.ns / 1_000_000n),
-    ...(opt('client-ca') ? { clientCaFile: opt('client-ca')! } : {}),
-    ...(opt('kubeconfig') ? { kubeconfig: opt('kubeconfig')! } : {}),
-    ...(opt('context') ? { context: opt('context')! } : {}),
-    ...(opt('policy') ? { policyFile: opt('policy')! } : {}),
+    ...(clientCaFile ? { clientCaFile } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(context ? { context } : {}),
+    ...(policyFile ? { policyFile } : {}),
     ...(bootstrap ? { bootstrap } : {}),
   };
   return { help: false, config };

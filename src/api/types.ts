@@ -78,7 +78,8 @@ export interface CertificateSpec {
   ipAddresses?: string[];
   uris?: string[];
   emailAddresses?: string[];
-  privateKey?: { encoding?: PrivateKeyEncoding | string };
+  /** encoding: a {@link PrivateKeyEncoding} when valid; the wire may carry any string (the schema rule judges it). */
+  privateKey?: { encoding?: string };
 }
 
 /** KubeDB's TLSConfig as held by a Singlestore (`spec.tls`). */
@@ -162,10 +163,12 @@ export interface OpsTLSSpec extends TLSConfig {
 
 export interface SinglestoreOpsRequestSpec {
   databaseRef?: { name?: string };
-  type?: OpsRequestType | string;
+  /** An {@link OpsRequestType} when valid; the wire may carry any string (the schema rule judges it). */
+  type?: string;
   tls?: OpsTLSSpec | null;
   timeout?: string;
-  apply?: 'IfReady' | 'Always' | string;
+  /** 'IfReady' or 'Always' when valid; the wire may carry any string (the schema rule judges it). */
+  apply?: string;
   maxRetries?: number;
   [key: string]: unknown;
 }

@@ -24,7 +24,7 @@ import { namespaceOf } from '../core/meta.js';
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const COMPONENT = 'sdb-tls-guard';
 
-type G = { group: string; version: string; plural: string };
+interface G { group: string; version: string; plural: string }
 
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
@@ -45,16 +45,16 @@ async function ignoreNotFound(p: Promise<unknown>): Promise<void> {
 
 function leaseToWire(l: Lease): V1Lease {
   const s = l.spec ?? {};
-  const t = (v: string | undefined): V1MicroTime | undefined => (v ? new V1MicroTime(Date.parse(v)) : undefined);
+  const t = (v: string): V1MicroTime => new V1MicroTime(Date.parse(v));
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: l.metadata as V1Lease['metadata'],
+    metadata: l.metadata,
     spec: {
       ...(s.holderIdentity !== undefined && s.holderIdentity !== null ? { holderIdentity: s.holderIdentity } : {}),
       ...(s.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: s.leaseDurationSeconds } : {}),
-      ...(s.acquireTime ? { acquireTime: t(s.acquireTime)! } : {}),
-      ...(s.renewTime ? { renewTime: t(s.renewTime)! } : {}),
+      ...(s.acquireTime ? { acquireTime: t(s.acquireTime) } : {}),
+      ...(s.renewTime ? { renewTime: t(s.renewTime) } : {}),
       ...(s.leaseTransitions !== undefined ? { leaseTransitions: s.leaseTransitions } : {}),
     },
   };

@@ -83,9 +83,10 @@ export function loadKubeConfig(req: KubeConfigRequest): LoadedKubeConfig | undef
   } else if (req.env['KUBECONFIG']) {
     const files = req.env['KUBECONFIG'].split(delimiter).filter((f) => f !== '');
     const present = files.filter((f) => existsSync(f));
-    if (present.length === 0) throw new KubeConfigError(`KUBECONFIG names no existing file: ${files.join(delimiter)}`);
-    kc = loadFile(present[0]!, 'KUBECONFIG');
-    for (const f of present.slice(1)) merge(kc, loadFile(f, 'KUBECONFIG'));
+    const [first, ...others] = present;
+    if (first === undefined) throw new KubeConfigError(`KUBECONFIG names no existing file: ${files.join(delimiter)}`);
+    kc = loadFile(first, 'KUBECONFIG');
+    for (const f of others) merge(kc, loadFile(f, 'KUBECONFIG'));
     source = `KUBECONFIG=${present.join(delimiter)}`;
   } else if (req.env['KUBERNETES_SERVICE_HOST'] && req.env['KUBERNETES_SERVICE_PORT'] && existsSync(req.tokenPath ?? IN_CLUSTER_TOKEN_PATH)) {
     kc = inClusterConfig(req.env['KUBERNETES_SERVICE_HOST'], req.env['KUBERNETES_SERVICE_PORT'], req.tokenPath ?? IN_CLUSTER_TOKEN_PATH);

@@ -35,7 +35,9 @@ let wh: Webhook;
 
 t.before(async () => {
   cp = await startControlPlane({ log: (l) => t.comment(l) });
+  t.teardown(() => cp.stop()); // tap runs teardowns last-registered first: the webhook, then the control plane
   wh = await startWebhook(cp, { reconcile: false });
+  t.teardown(() => wh.stop());
   await registerWebhooks(cp.api, wh);
   t.comment(`parts: ${cp.versions}; webhook at ${wh.url}`);
   // The API server picks up webhook configurations through an informer: wait until a
@@ -50,10 +52,6 @@ t.before(async () => {
   }
 });
 
-t.teardown(async () => {
-  await wh?.stop();
-  await cp?.stop();
-});
 
 /** The state objects of a fixture as they are in namespace `ns`. */
 function stateIn(file: string, ns: string, patchDb?: (db: Obj) => void): Obj[] {
@@ -89,8 +87,9 @@ async function settled(req: Obj, wantStatus: number): Promise<void> {
   }
 }
 
-function message(r: ApiResponse<unknown>): string {
-  return String((r.body as { message?: unknown } | undefined)?.message ?? '');
+function message(r: ApiResponse): string {
+  const m = (r.body as { message?: unknown } | undefined)?.message;
+  return typeof m === 'string' ? m : '';
 }
 
 const WORKED: { file: string; state: string }[] = [
@@ -119,7 +118,7 @@ t.test('the five worked requests are admitted and stored defaulted', async (t) =
       t.equal(stored.spec?.maxRetries, 1, "spec.maxRetries: 1 (the published CRD's default)");
       t.same(stored.spec, { ...want.spec, maxRetries: 1 }, "stored spec equals the engine-defaulted spec plus the CRD's maxRetries default");
       t.equal(stored.metadata?.generation, 1);
-      t.comment(`${w.file}: admitted; stored spec.apply=${stored.spec?.apply} spec.timeout=${stored.spec?.timeout}`);
+      t.comment(`${w.file}: admitted; stored spec.apply=${String(stored.spec?.apply)} spec.timeout=${String(stored.spec?.timeout)}`);
     });
   }
 });
@@ -237,7 +236,7 @@ t.test('deny rules reached through the API server carry our message', async (t) 
     t.equal(created.status, 201, message(created));
     const old = created.body;
     const changed = structuredClone(old);
-    (changed.spec as Record<string, unknown>)['timeout'] = '5m';
+    changed.spec = { ...changed.spec, timeout: '5m' };
     const d = decide({ object: changed, oldObject: old, operation: 'UPDATE', view: MemoryView.from([...stateIn('state-tls.yaml', ns), old]) });
     const wantMsg = formatAggregate(d.result.errors);
     t.not(wantMsg, '');
@@ -369,6 +368,6 @@ t.test('the kubeconfig the harness writes works with client-node', async (t) => 
     t.equal(e.code, 422, 'ApiException code 422');
     const body = typeof e.body === 'string' ? (JSON.parse(e.body) as { message?: string }) : (e.body as { message?: string });
     t.match(body.message ?? '', `admission webhook "${VALIDATE}" denied the request: `);
-    t.comment(`API server error (through client-node): ${body.message}`);
+    t.comment(`API server error (through client-node): ${String(body.message)}`);
   }
 });

@@ -23,14 +23,11 @@ async function start(): Promise<Webhook> {
 
 t.before(async () => {
   cp = await startControlPlane({ log: (l) => t.comment(l) });
+  t.teardown(() => cp.stop()); // tap runs teardowns last-registered first: the webhook, then the control plane
   await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'sdb-tls-guard' } }), 'namespace sdb-tls-guard');
   wh = await start();
+  t.teardown(() => wh.stop()); // the webhook running then (each kill starts a new one)
   t.comment(`parts: ${cp.versions}; service at ${wh.url}`);
-});
-
-t.teardown(async () => {
-  await wh?.stop();
-  await cp?.stop();
 });
 
 const killedAt: number[] = [];
@@ -60,7 +57,7 @@ async function runOnce(t: Test, k: number | undefined): Promise<string[]> {
     wh = await start();
   }
   const { req: done, db } = await waitFinished(cp.api, run.ns, name, 180_000);
-  t.equal(done.status?.phase, 'Successful', `phase ${done.status?.phase}: ${JSON.stringify(done.status?.conditions?.slice(-1))}`);
+  t.equal(done.status?.phase, 'Successful', `phase ${String(done.status?.phase)}: ${JSON.stringify(done.status?.conditions?.slice(-1))}`);
   t.notOk(isPaused(db), 'the database is not paused');
   t.equal(db.spec?.tls?.issuerRef?.name, 'sdb-issuer', 'the database has TLS with the requested issuer');
   const types = conditionTypes(done);
@@ -80,7 +77,7 @@ t.test('SIGKILL at every step', async (t) => {
   t.ok(full.length > 8, `${full.length} step conditions in the baseline`);
   // k = 1 .. n-1: killed once the request shows k conditions (the n-th is Successful).
   for (let k = 1; k < full.length; k++) {
-    await t.test(`SIGKILL once the request shows ${k} step condition(s) (after ${full[k - 1]})`, async (t) => {
+    await t.test(`SIGKILL once the request shows ${k} step condition(s) (after ${String(full[k - 1])})`, async (t) => {
       const types = await runOnce(t, k);
       t.same(types, full, 'the same step conditions, in the same order, as without a kill');
     });

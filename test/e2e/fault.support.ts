@@ -21,7 +21,7 @@ import {
 export const TERMINAL = new Set(['Successful', 'Failed', 'Skipped']);
 
 type Conds = { type: string; status: string; reason?: string; message?: string }[];
-const condsOf = (o: { status?: unknown } | undefined): Conds => ((o?.status as { conditions?: Conds } | undefined)?.conditions ?? []) as Conds;
+const condsOf = (o: { status?: unknown } | undefined): Conds => ((o?.status as { conditions?: Conds } | undefined)?.conditions ?? []);
 
 export interface Seeded {
   ns: string;
@@ -38,10 +38,10 @@ export async function seedDatabase(cp: ControlPlane, prefix: string): Promise<Se
 /** Create through the API server, retrying while the webhook's cache catches up. */
 export async function createAdmitted(api: ApiClient, req: Obj, ms = 15_000): Promise<{ status: number; message: string }> {
   const deadline = Date.now() + ms;
-  let last = { status: 0, message: '' };
+  let last: { status: number; message: string };
   do {
     const r = await createOps(api, req);
-    last = { status: r.status, message: String((r.body as { message?: string } | undefined)?.message ?? '') };
+    last = { status: r.status, message: (r.body as { message?: string } | undefined)?.message ?? '' };
     if (r.status === 201) return last;
     await sleep(300);
   } while (Date.now() < deadline);
@@ -70,12 +70,12 @@ export async function waitFinished(api: ApiClient, ns: string, name: string, ms:
     },
     ms,
     250,
-  ).catch(async (err: Error) => {
+  ).catch(async (err: unknown) => {
     // Say where it stood: the request's last conditions and the pods.
-    const pods = await api.get<{ items: Obj[] }>(`/api/v1/namespaces/${ns}/pods`);
-    const podState = (pods.body?.items ?? []).map((p) => `${p.metadata?.name}(${p.metadata?.uid?.slice(0, 8)} ${(p.status as { phase?: string } | undefined)?.phase ?? ''}${(p.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? ' terminating' : ''})`);
+    const pods = await api.get<{ items?: Obj[] } | undefined>(`/api/v1/namespaces/${ns}/pods`);
+    const podState = (pods.body?.items ?? []).map((p) => `${String(p.metadata?.name)}(${String(p.metadata?.uid?.slice(0, 8))} ${(p.status as { phase?: string } | undefined)?.phase ?? ''}${(p.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? ' terminating' : ''})`);
     const conds = (last?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.message ? ` "${c.message}"` : ''}`);
-    throw new Error(`${err.message}\nlast conditions: ${conds.join(' | ')}\npods: ${podState.join(', ')}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nlast conditions: ${conds.join(' | ')}\npods: ${podState.join(', ')}`, { cause: err });
   });
 }
 

@@ -278,6 +278,13 @@ interface Sar {
   name?: string;
 }
 
+/** The namespace of `system:serviceaccount:<namespace>:<name>`. */
+function serviceAccountNamespace(user: string): string {
+  const [, , namespace] = user.split(':');
+  if (namespace === undefined) throw new Error(`${user} is not a service account user`);
+  return namespace;
+}
+
 async function allowed(api: ApiClient, user: string, a: Sar): Promise<boolean> {
   const body = await api.must<{ status?: { allowed?: boolean } }>(
     api.post('/apis/authorization.k8s.io/v1/subjectaccessreviews', {
@@ -285,7 +292,7 @@ async function allowed(api: ApiClient, user: string, a: Sar): Promise<boolean> {
       kind: 'SubjectAccessReview',
       spec: {
         user,
-        groups: ['system:serviceaccounts', `system:serviceaccounts:${user.split(':')[2]}`, 'system:authenticated'],
+        groups: ['system:serviceaccounts', `system:serviceaccounts:${serviceAccountNamespace(user)}`, 'system:authenticated'],
         resourceAttributes: {
           verb: a.verb,
           group: a.group,
@@ -322,7 +329,10 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
   const container = pod.containers[0] as ChartObj;
   const args = container.args as string[];
   const mounts = new Map((container.volumeMounts as ChartObj[]).map((m) => [m.name as string, m.mountPath as string]));
-  t.ok(mounts.get('certs') && mounts.get('policy'), `the Deployment mounts certs at ${mounts.get('certs')} and the policy at ${mounts.get('policy')}`);
+  const certsAt = mounts.get('certs');
+  const policyAt = mounts.get('policy');
+  t.ok(certsAt && policyAt, `the Deployment mounts certs at ${String(certsAt)} and the policy at ${String(policyAt)}`);
+  if (certsAt === undefined || policyAt === undefined) return;
   t.notOk(args.some((a) => a.startsWith('--kubeconfig')), 'the Deployment gives no kubeconfig: in-cluster credentials');
 
   const work = join(cp.dir, `image-${rns}`);
@@ -352,14 +362,14 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
     args,
     env,
     files: [
-      { source: join(work, 'tls.crt'), target: `${mounts.get('certs')}/tls.crt` },
-      { source: join(work, 'tls.key'), target: `${mounts.get('certs')}/tls.key` },
-      { source: join(work, 'ca.crt'), target: `${mounts.get('certs')}/ca.crt` },
+      { source: join(work, 'tls.crt'), target: `${certsAt}/tls.crt` },
+      { source: join(work, 'tls.key'), target: `${certsAt}/tls.key` },
+      { source: join(work, 'ca.crt'), target: `${certsAt}/ca.crt` },
       { source: join(work, 'token'), target: `${sa}/token` },
       { source: join(work, 'sa-ca.crt'), target: `${sa}/ca.crt` },
       { source: join(work, 'namespace'), target: `${sa}/namespace` },
     ],
-    dirs: [{ source: join(work, 'policy'), target: mounts.get('policy')! }],
+    dirs: [{ source: join(work, 'policy'), target: policyAt }],
     caPem: serving.caCert,
     ready: '/readyz',
   });
@@ -369,7 +379,7 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
     args.filter((a) => !a.startsWith('--port=')),
     `the container runs exactly the Deployment's arguments (${args.join(' ')}), only the port moved`,
   );
-  t.ok(wh.command.some((a) => /sdb-tls-guard/.test(a) && a.includes(':')), `from the image (${wh.command.find((a) => a.includes('sdb-tls-guard:')) ?? ''})`);
+  t.ok(wh.command.some((a) => a.includes('sdb-tls-guard') && a.includes(':')), `from the image (${wh.command.find((a) => a.includes('sdb-tls-guard:')) ?? ''})`);
 
   // The API server calls it through the chart's webhook configurations.
   await registerWebhooks(api, { url: wh.url, caPem: serving.caCert }, chartWebhookDir(objects, 'image'));
@@ -380,7 +390,7 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
   await sleep(LOG_FLUSH_MS * 3);
   const decisions = wh.logs().filter((l) => typeof l['verdict'] === 'string');
   t.ok(decisions.some((l) => l['verdict'] === 'denied') && decisions.some((l) => l['verdict'] === 'allowed'), `the container logged its decisions (${decisions.length})`);
-  t.ok(wh.logs().some((l) => /in-cluster/.test(JSON.stringify(l))), 'it used the in-cluster service-account credentials');
+  t.ok(wh.logs().some((l) => JSON.stringify(l).includes('in-cluster')), 'it used the in-cluster service-account credentials');
 });
 
 t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, a reconcile flow; forbidden verbs stay forbidden', async (t) => {
@@ -532,7 +542,7 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   await sleep(LOG_FLUSH_MS * 3);
   const serviceLog = logs();
   t.ok(serviceLog.length > 0, `the service's log was read (${serviceLog.length} lines)`);
-  const forbiddenLogs = serviceLog.filter((l) => /is forbidden: User/.test(JSON.stringify(l)));
+  const forbiddenLogs = serviceLog.filter((l) => JSON.stringify(l).includes('is forbidden: User'));
   t.strictSame(forbiddenLogs, [], 'the service met no RBAC "forbidden" answer');
   const lease = await api.get<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${rns}/leases/sdb-tls-guard-reconciler`);
   t.equal(lease.status, 200, 'the leader Lease lives in the release namespace');

@@ -46,16 +46,16 @@ async function untilPhase(ns: string, name: string, phases: string[], ms: number
 /** Creates `req`, retrying while the webhook's caches catch up (it must be admitted). */
 async function admit(req: Obj, until: (warnings: string[]) => boolean = () => true): Promise<{ status: number; warnings: string[]; message: string }> {
   const deadline = Date.now() + 15_000;
-  let last = { status: 0, warnings: [] as string[], message: '' };
+  let last: { status: number; warnings: string[]; message: string };
   for (;;) {
     const r = await createOps(cp.api, req, { dryRun: 'All' });
-    last = { status: r.status, warnings: r.warnings, message: String((r.body as { message?: string }).message ?? '') };
+    last = { status: r.status, warnings: r.warnings, message: (r.body as { message?: string }).message ?? '' };
     if ((r.status === 201 && until(r.warnings)) || Date.now() > deadline) break;
     await sleep(300);
   }
   if (last.status !== 201) return last;
   const r = await createOps(cp.api, req);
-  return { status: r.status, warnings: r.warnings, message: String((r.body as { message?: string }).message ?? '') };
+  return { status: r.status, warnings: r.warnings, message: (r.body as { message?: string }).message ?? '' };
 }
 
 t.test('a TLS request while a VerticalScaling holds the database paused: admitted with op-in-flight, queued, then carried out', async (t) => {
@@ -110,7 +110,7 @@ t.test('two TLS requests, the older still Pending: the newer admitted with tls-o
   // apply: IfReady keeps the older request Pending while the database is not Ready.
   await cp.api.must(cp.api.patch(dbPath(ns, 'sample-sdb', 'status'), { status: { phase: 'NotReady' } }, 'merge'), 'database NotReady');
   const older = workedRequest('rotate.yaml', ns, { name: 'sdbops-rotate-older' });
-  const first = await admit(older, (w) => w.some((x) => /Ready/.test(x)));
+  const first = await admit(older, (w) => w.some((x) => x.includes('Ready')));
   t.equal(first.status, 201, `older admitted: ${first.message}`);
   await untilPhase(ns, 'sdbops-rotate-older', ['Pending'], 30_000);
 
@@ -123,7 +123,7 @@ t.test('two TLS requests, the older still Pending: the newer admitted with tls-o
   const skipped = await untilPhase(ns, 'sdbops-rotate-older', ['Skipped', 'Successful', 'Failed'], 60_000);
   t.equal(skipped.status?.phase, 'Skipped', 'the older one is Skipped');
   const cond = (skipped.status?.conditions ?? []).find((c) => c.type === 'Skipped');
-  t.match(cond?.message ?? '', /sdbops-update-newer/, `its Skipped condition names the newer request: ${cond?.message}`);
+  t.match(cond?.message ?? '', /sdbops-update-newer/, `its Skipped condition names the newer request: ${String(cond?.message)}`);
 
   await cp.api.must(cp.api.patch(dbPath(ns, 'sample-sdb', 'status'), { status: { phase: 'Ready' } }, 'merge'), 'database Ready');
   const done = await untilPhase(ns, 'sdbops-update-newer', ['Successful', 'Failed', 'Skipped'], 240_000);

@@ -88,7 +88,7 @@ async function certificates(ns: string): Promise<Map<string, Obj>> {
 /** The certificate a kubernetes.io/tls Secret holds (tls.crt), parsed by node:crypto. */
 async function secretCertificate(ns: string, name: string): Promise<X509Certificate> {
   const s = await cp.api.must<{ type?: string; data?: Record<string, string> }>(cp.api.get(resourcePath(R.secret, ns, name)), `secret ${name}`);
-  if (s.type !== 'kubernetes.io/tls') throw new Error(`secret ${name} is of type ${s.type}`);
+  if (s.type !== 'kubernetes.io/tls') throw new Error(`secret ${name} is of type ${String(s.type)}`);
   return new X509Certificate(Buffer.from(s.data?.['tls.crt'] ?? '', 'base64'));
 }
 
@@ -107,7 +107,9 @@ const CA_OF: Record<string, string> = { 'sdb-issuer': 'sdb-ca', 'sdb-new-issuer'
 /** The server Secret's certificate chains to the Issuer's CA and carries KubeDB's names. */
 async function checkServerCertificate(t: Test, ns: string, issuer: string): Promise<void> {
   const leaf = await secretCertificate(ns, 'sample-sdb-server-cert');
-  const ca = await secretCertificate(ns, CA_OF[issuer]!);
+  const caSecret = CA_OF[issuer];
+  if (caSecret === undefined) throw new Error(`no CA Secret known for issuer ${issuer}`);
+  const ca = await secretCertificate(ns, caSecret);
   t.ok(leaf.checkIssued(ca) && leaf.verify(ca.publicKey), `the server certificate is signed by ${issuer}'s CA (${ca.subject.replace(/\n/g, ', ')})`);
   const sans = (leaf.subjectAltName ?? '').split(', ');
   for (const dns of [`*.sample-sdb-pods.${ns}.svc`, `*.sample-sdb-pods.${ns}.svc.cluster.local`, `*.sample-sdb.${ns}.svc`, 'localhost', 'sample-sdb', `sample-sdb.${ns}.svc`]) {
@@ -143,7 +145,7 @@ const WORKED: { file: string; state: string; check: (t: Test, db: Singlestore, b
       t.same(tlsOf(db)?.certificates?.map((c) => c.secretName).sort(), BOTH_CERTS, 'the derived secretNames are written for server and client');
       const certs = await certificates(run.ns);
       t.same([...certs.keys()].sort(), BOTH_CERTS, 'both Certificates exist');
-      for (const [name, c] of certs) t.ok(((c.status as { revision?: number }).revision ?? 0) >= 2, `${name} re-issued (revision ${(c.status as { revision?: number }).revision})`);
+      for (const [name, c] of certs) t.ok(((c.status as { revision?: number }).revision ?? 0) >= 2, `${name} re-issued (revision ${String((c.status as { revision?: number }).revision)})`);
       t.equal(before.serials.size, 2, 'serials were read before the rotation');
       for (const [secret, serial] of before.serials) {
         const now = (await secretCertificate(run.ns, secret)).serialNumber;
@@ -209,12 +211,12 @@ async function checkRestarted(t: Test, ns: string, before: Map<string, string>, 
   for (const p of pods.items) {
     const name = p.metadata?.name ?? '';
     t.ok(before.has(name), `pod ${name} existed before`);
-    t.not(p.metadata?.uid, before.get(name), `pod ${name} is a new pod (uid ${p.metadata?.uid})`);
+    t.not(p.metadata?.uid, before.get(name), `pod ${name} is a new pod (uid ${String(p.metadata?.uid)})`);
     t.ok(p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'), `pod ${name} Running and Ready`);
     t.ok((p.spec as { nodeName?: string } | undefined)?.nodeName, `pod ${name} was bound to a node by kube-scheduler`);
     if (tlsOn) {
       const created = Date.parse(p.metadata?.creationTimestamp ?? '');
-      t.ok(created >= Math.floor(issued / 1000) * 1000, `pod ${name} created (${p.metadata?.creationTimestamp}) after its certificates were issued`);
+      t.ok(created >= Math.floor(issued / 1000) * 1000, `pod ${name} created (${String(p.metadata?.creationTimestamp)}) after its certificates were issued`);
     }
   }
 }
@@ -245,7 +247,7 @@ t.test('the reconciler drives each worked request to Successful', { jobs: WORKED
           events.items.some((e) => e.involvedObject?.kind === 'SinglestoreOpsRequest' && e.involvedObject.name === req.metadata?.name),
           `events recorded for the request (${events.items.length} in the namespace)`,
         );
-        t.comment(`${w.file}: ${done.status?.phase} with conditions ${types.join(', ')}`);
+        t.comment(`${w.file}: ${String(done.status?.phase)} with conditions ${types.join(', ')}`);
       }),
     ),
   );
@@ -260,7 +262,7 @@ t.test('an issuer that never becomes Ready (real cert-manager): Failed at spec.t
   t.same({ status: ready?.status, reason: ready?.reason }, { status: 'False', reason: 'ErrGetKeyPair' }, 'cert-manager reports the Issuer not Ready');
   const serial = (await secretCertificate(run.ns, 'sample-sdb-server-cert')).serialNumber;
   const req = workedRequest('change-issuer.yaml', run.ns);
-  (req.spec as Record<string, unknown>)['timeout'] = '20s';
+  req.spec = { ...req.spec, timeout: '20s' };
   const created = await admit(req);
   t.equal(created.status, 201, 'admitted');
   t.ok(created.warnings.some((w) => w.includes('sdb-new-issuer')), `warned that the issuer is not Ready: ${JSON.stringify(created.warnings)}`);
@@ -271,7 +273,7 @@ t.test('an issuer that never becomes Ready (real cert-manager): Failed at spec.t
   t.match(failed?.message ?? '', /sample-sdb-server-cert/, 'and the Certificate');
   t.match(failed?.message ?? '', /Ready=False/, "and the Certificate's Ready condition");
   t.match(failed?.message ?? '', /Issuing=True/, 'and its Issuing condition, as the real cert-manager leaves it');
-  t.comment(`failure path: ${failed?.message}`);
+  t.comment(`failure path: ${String(failed?.message)}`);
   t.equal(db.spec?.tls?.issuerRef?.name, 'sdb-issuer', 'the database keeps its old issuer');
   t.notOk((db.status?.conditions ?? []).some((c) => c.type === 'Paused'), 'database resumed (no Paused condition)');
   t.equal((await secretCertificate(run.ns, 'sample-sdb-server-cert')).serialNumber, serial, 'the old certificate is still in its Secret');
@@ -300,7 +302,7 @@ t.test('a PodDisruptionBudget that forbids the eviction: 429 said in EvictPod--<
       60_000,
     );
     const req = workedRequest('rotate.yaml', run.ns, { name: `sdbops-rotate-pdb-${relax ? 'relaxed' : 'held'}` });
-    (req.spec as Record<string, unknown>)['timeout'] = relax ? '2m' : '30s';
+    req.spec = { ...req.spec, timeout: relax ? '2m' : '30s' };
     t.equal((await admit(req)).status, 201, 'admitted');
     const name = req.metadata?.name ?? '';
     const evict = 'EvictPod--sample-sdb-aggregator-0';
@@ -309,12 +311,12 @@ t.test('a PodDisruptionBudget that forbids the eviction: 429 said in EvictPod--<
       async () => {
         const r = await cp.api.must<SinglestoreOpsRequest>(cp.api.get(opsPath(run.ns, name)), 'request');
         const c = (r.status?.conditions ?? []).find((x) => x.type === evict);
-        return c?.status === 'False' && /429/.test(c.message ?? '') ? c : undefined;
+        return c?.status === 'False' && (c.message ?? '').includes('429') ? c : undefined;
       },
       90_000,
     );
-    t.match(blocked.message ?? '', /disruption budget|PodDisruptionBudget/i, `the condition names the budget: ${blocked.message}`);
-    t.comment(`PDB held: ${blocked.message}`);
+    t.match(blocked.message ?? '', /disruption budget|PodDisruptionBudget/i, `the condition names the budget: ${String(blocked.message)}`);
+    t.comment(`PDB held: ${String(blocked.message)}`);
     const uids = await podUids(run.ns);
     await sleep(3000);
     t.same(await podUids(run.ns), uids, 'no pod was evicted while the budget forbids it');
@@ -327,7 +329,7 @@ t.test('a PodDisruptionBudget that forbids the eviction: 429 said in EvictPod--<
       const { req: done, db } = await until(run.ns, name, 120_000);
       t.equal(done.status?.phase, 'Failed', 'failed at its timeout');
       const failed = (done.status?.conditions ?? []).find((c) => c.type === 'Failed');
-      t.match(failed?.message ?? '', new RegExp(`${evict}.*spec\\.timeout|spec\\.timeout`), `Failed says why: ${failed?.message}`);
+      t.match(failed?.message ?? '', new RegExp(`${evict}.*spec\\.timeout|spec\\.timeout`), `Failed says why: ${String(failed?.message)}`);
       t.notOk((db.status?.conditions ?? []).some((c) => c.type === 'Paused'), 'database resumed');
       t.same(await podUids(run.ns), uids, 'no pod was evicted');
     }
@@ -341,7 +343,7 @@ t.test('deleting the Singlestore garbage-collects its Certificates; deleting the
   t.same([...certs.keys()].sort(), BOTH_CERTS, 'the database has its two Certificates');
   for (const c of certs.values()) {
     const owner = (c.metadata as { ownerReferences?: { kind?: string; name?: string; uid?: string; controller?: boolean }[] }).ownerReferences?.[0];
-    t.same({ kind: owner?.kind, name: owner?.name, uid: owner?.uid, controller: owner?.controller }, { kind: 'Singlestore', name: 'sample-sdb', uid: run.db.metadata?.uid, controller: true }, `${c.metadata?.name} is owned by the Singlestore`);
+    t.same({ kind: owner?.kind, name: owner?.name, uid: owner?.uid, controller: owner?.controller }, { kind: 'Singlestore', name: 'sample-sdb', uid: run.db.metadata?.uid, controller: true }, `${String(c.metadata?.name)} is owned by the Singlestore`);
   }
   await cp.api.must(cp.api.delete(dbPath(run.ns, 'sample-sdb')), 'delete the Singlestore');
   await waitFor('the garbage collector deleted the Certificates', async () => ((await certificates(run.ns)).size === 0 ? true : undefined), 60_000, 500);
@@ -364,7 +366,7 @@ t.test('a second TLS change is denied while the reconciler runs the first, admit
   const denied = await createOps(cp.api, second);
   t.equal(denied.status, 422, 'second denied while the first runs');
   t.match(String((denied.body as { message?: string }).message), /denied the request: .*is (Progressing|not yet started)/);
-  t.comment(`API server error (in flight, live reconciler): ${(denied.body as { message?: string }).message}`);
+  t.comment(`API server error (in flight, live reconciler): ${String((denied.body as { message?: string }).message)}`);
   const { req: done } = await until(run.ns, first.metadata?.name ?? '', 180_000);
   t.equal(done.status?.phase, 'Successful', 'first finished');
   const again = await admit(second);

@@ -19,7 +19,8 @@ import { after, post } from './support.js';
 /** A timer that keeps the process alive (after() is unref'd). */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const addTls = workedObjects().find((o) => (o['metadata'] as { name: string }).name === 'sdbops-add-tls')!;
+const addTls = workedObjects().find((o) => (o['metadata'] as { name: string }).name === 'sdbops-add-tls');
+if (!addTls) throw new Error('test/fixtures/worked holds no sdbops-add-tls');
 const REVIEW = JSON.stringify(wrapReview(addTls, { uid: 'fault-rotate-1' }));
 const fp = (pem: string): string => new X509Certificate(pem).fingerprint256;
 

@@ -14,7 +14,8 @@ const REQUEST_MS = 2000;
 /** Far beyond limit + Node's connection-check interval: hitting it means no cut-off. */
 const GUARD_MS = 15_000;
 
-const addTls = workedObjects().find((o) => (o['metadata'] as { name: string }).name === 'sdbops-add-tls')!;
+const addTls = workedObjects().find((o) => (o['metadata'] as { name: string }).name === 'sdbops-add-tls');
+if (!addTls) throw new Error('test/fixtures/worked holds no sdbops-add-tls');
 const REVIEW = JSON.stringify(wrapReview(addTls, { uid: 'fault-slow-1' }));
 
 let srv: HttpsApp;

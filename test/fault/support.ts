@@ -75,7 +75,7 @@ export function post(port: number, path: string, body: string, opts: { ca: strin
       { host: '127.0.0.1', port, path, method: 'POST', ca: opts.ca, servername: 'localhost', agent: opts.agent ?? false, headers: { 'content-type': 'application/json' } },
       (res) => {
         const sock = res.socket as tls.TLSSocket;
-        const fp = sock.getPeerCertificate?.()?.fingerprint256;
+        const fp = sock.getPeerCertificate().fingerprint256;
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(fp ? { fingerprint256: fp } : {}) }));

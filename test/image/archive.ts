@@ -37,7 +37,8 @@ export function readTar(buf: Buffer): TarEntry[] {
     const h = buf.subarray(off, off + 512);
     if (h.every((x) => x === 0)) break;
     const size = oct(h, 124, 12);
-    const type = String.fromCharCode(h[156] || 48);
+    const typeFlag = h[156] ?? 0;
+    const type = String.fromCharCode(typeFlag === 0 ? 48 : typeFlag); // NUL is an old-style regular file, '0'
     const data = buf.subarray(off + 512, off + 512 + size);
     off += 512 + Math.ceil(size / 512) * 512;
     if (type === 'L') {
@@ -107,7 +108,8 @@ export interface Archive {
   uncompressedBytes: number;
 }
 
-const blob = (files: Map<string, TarEntry>, digest: string): Buffer => {
+/** The bytes of blob `digest` in the outer tar; throws when it is missing. */
+export const blob = (files: Map<string, TarEntry>, digest: string): Buffer => {
   const e = files.get(`blobs/${digest.replace(':', '/')}`);
   if (!e) throw new Error(`blob ${digest} is not in the archive`);
   return e.data;
@@ -116,20 +118,24 @@ const blob = (files: Map<string, TarEntry>, digest: string): Buffer => {
 export function readArchive(path: string): Archive {
   const outer = readTar(readFileSync(path));
   const files = new Map(outer.map((e) => [e.name, e]));
-  const json = <T>(name: string): T => {
+  const json = (name: string): unknown => {
     const e = files.get(name);
     if (!e) throw new Error(`${name} is not in the archive`);
-    return JSON.parse(e.data.toString('utf8')) as T;
+    return JSON.parse(e.data.toString('utf8'));
   };
-  const index = json<Archive['index']>('index.json');
-  const manifestDigest = index.manifests[0]!.digest;
+  const index = json('index.json') as Archive['index'];
+  const [first] = index.manifests;
+  if (!first) throw new Error('index.json lists no manifest');
+  const manifestDigest = first.digest;
   const manifest = JSON.parse(blob(files, manifestDigest).toString('utf8')) as Archive['manifest'];
   const config = JSON.parse(blob(files, manifest.config.digest).toString('utf8')) as ImageConfig;
-  const layerTar = gunzipSync(blob(files, manifest.layers[0]!.digest));
+  const [layer] = manifest.layers;
+  if (!layer) throw new Error(`manifest ${manifestDigest} lists no layer`);
+  const layerTar = gunzipSync(blob(files, layer.digest));
   return {
     files,
     index,
-    dockerManifest: json('manifest.json'),
+    dockerManifest: json('manifest.json') as Archive['dockerManifest'],
     manifestDigest,
     manifest,
     config,

@@ -24,15 +24,18 @@ interface Instruction {
 /** Instructions of a Dockerfile (comments dropped, backslash continuations joined). */
 export function parseDockerfile(text: string): Instruction[] {
   const out: Instruction[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const start = i;
-    let l = lines[i]!;
+  const lines = text.split('\n').entries();
+  for (const [start, first] of lines) {
+    let l = first;
     if (/^\s*(#|$)/.test(l)) continue;
-    while (l.endsWith('\\') && i + 1 < lines.length) l = l.slice(0, -1) + ' ' + lines[++i]!.trim();
-    const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(l);
-    if (!m) throw new Error(`Dockerfile line ${start + 1}: cannot parse ${JSON.stringify(l)}`);
-    out.push({ op: m[1]!.toUpperCase(), args: m[2]!.trim(), line: start + 1 });
+    while (l.endsWith('\\')) {
+      const next = lines.next();
+      if (next.done) break;
+      l = `${l.slice(0, -1)} ${next.value[1].trim()}`;
+    }
+    const [, op, args] = /^\s*([A-Za-z]+)\s+(.*)$/.exec(l) ?? [];
+    if (op === undefined || args === undefined) throw new Error(`Dockerfile line ${start + 1}: cannot parse ${JSON.stringify(l)}`);
+    out.push({ op: op.toUpperCase(), args: args.trim(), line: start + 1 });
   }
   return out;
 }
@@ -40,9 +43,9 @@ export function parseDockerfile(text: string): Instruction[] {
 /** key=value pairs (values optionally double-quoted) with ${ARG} substituted. */
 function pairs(args: string, vars: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of args.matchAll(/([A-Za-z0-9_.\-]+)=("((?:[^"\\]|\\.)*)"|\S+)/g)) {
-    const raw = m[3] !== undefined ? m[3] : m[2]!;
-    out[m[1]!] = raw.replace(/\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)/g, (_, a: string | undefined, b: string | undefined) => vars[(a ?? b)!] ?? '');
+  for (const [, key = '', value = '', quoted] of args.matchAll(/([A-Za-z0-9_.-]+)=("((?:[^"\\]|\\.)*)"|\S+)/g)) {
+    const raw = quoted ?? value;
+    out[key] = raw.replace(/\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z0-9_]+)/g, (_, a: string | undefined, b: string | undefined) => vars[a ?? b ?? ''] ?? '');
   }
   return out;
 }
@@ -54,12 +57,13 @@ for (const ins of instructions) {
   if (ins.op === 'FROM') stages.push([]);
   stages.at(-1)?.push(ins);
 }
-const final = stages.at(-1)!;
+const final = stages.at(-1) ?? [];
+const finalFrom = final[0]?.args ?? '(no FROM)';
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; license: string };
 
 t.test('the Dockerfile: multi-stage, npm ci --omit=dev, compiled dist/, distroless Node 20, says it cannot be built here', async (t) => {
   t.ok(stages.length >= 2, 'multi-stage');
-  t.match(final[0]!.args, /^gcr\.io\/distroless\/nodejs20-debian12(:nonroot)?(@sha256:[0-9a-f]{64})?$/, 'the final stage is distroless Node 20 (no shell, no package manager)');
+  t.match(finalFrom, /^gcr\.io\/distroless\/nodejs20-debian12(:nonroot)?(@sha256:[0-9a-f]{64})?$/, 'the final stage is distroless Node 20 (no shell, no package manager)');
   t.ok(
     stages.some((s) => s.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))),
     'production dependencies by npm ci --omit=dev',

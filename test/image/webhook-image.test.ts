@@ -89,15 +89,18 @@ t.test("the image serves with the rendered Deployment's args, env and mounted fi
   const mounts = new Map((container.volumeMounts as Obj[]).map((m) => [m.name as string, m.mountPath as string]));
   t.equal(mounts.get('certs'), '/certs');
   t.equal(mounts.get('policy'), '/policy');
+  const certsAt = mounts.get('certs');
+  const policyAt = mounts.get('policy');
+  if (certsAt === undefined || policyAt === undefined) throw new Error('the Deployment mounts no certs or no policy volume');
   const wh = await startWebhookImage({
     args,
     env,
     files: [
-      { source: join(dir, 'tls.crt'), target: `${mounts.get('certs')}/tls.crt` },
-      { source: join(dir, 'tls.key'), target: `${mounts.get('certs')}/tls.key` },
-      { source: join(dir, 'ca.crt'), target: `${mounts.get('certs')}/ca.crt` },
+      { source: join(dir, 'tls.crt'), target: `${certsAt}/tls.crt` },
+      { source: join(dir, 'tls.key'), target: `${certsAt}/tls.key` },
+      { source: join(dir, 'ca.crt'), target: `${certsAt}/ca.crt` },
     ],
-    dirs: [{ source: policyDir, target: mounts.get('policy')! }],
+    dirs: [{ source: policyDir, target: policyAt }],
     caPem: ss.caCert,
     ready: '/readyz',
   });

@@ -46,7 +46,7 @@ function health(obj: unknown): Health {
   // The script runs as a function body (it ends with `return hs`), like ArgoCD's.
   const program = `obj = ${luaValue(obj)}\nlocal hs = (function()\n${script}\nend)()\nio.write(tostring(hs.status), "\\n", tostring(hs.message))\n`;
   const r = run('lua5.1', ['-'], { input: program });
-  if (r.status !== 0) throw new Error(`lua5.1 failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`lua5.1 failed (${String(r.status)}): ${r.stderr}`);
   const [status = '', ...rest] = r.stdout.split('\n');
   return { status, message: rest.join('\n') };
 }
@@ -109,7 +109,7 @@ t.test('the script is a valid ArgoCD health script: sets hs, returns it, uses no
 
 t.test('docs/install.md shows the argocd-cm snippet with this very script', async (t) => {
   const md = readFileSync(path.join(ROOT, 'docs', 'install.md'), 'utf8');
-  const m = /```yaml\n(apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: argocd-cm\n[\s\S]*?)```/.exec(md);
+  const m = /```yaml\n(apiVersion: v1\nkind: ConfigMap\nmetadata:\n {2}name: argocd-cm\n[\s\S]*?)```/.exec(md);
   t.ok(m, 'an argocd-cm ConfigMap block');
   const cm = parse(m?.[1] ?? '') as { data?: Record<string, string> };
   const key = 'resource.customizations.health.ops.kubedb.com_SinglestoreOpsRequest';

@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CRDS = process.env['SDB_CRD_DIR'] || join(ROOT, '..', 'shared', 'crds');
 
-type Obj = { apiVersion?: string; kind?: string; metadata?: { name?: string }; [k: string]: unknown };
+interface Obj { apiVersion?: string; kind?: string; metadata?: { name?: string }; [k: string]: unknown }
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -58,18 +58,19 @@ t.test('the published CRDs were loaded', async (t) => {
 
 t.test('every fixture cluster object is valid under its published CRD', async (t) => {
   for (const { where, obj } of objects) {
-    const v = validators.get(`${obj.apiVersion}/${obj.kind}`);
+    const v = validators.get(`${String(obj.apiVersion)}/${String(obj.kind)}`);
     if (!v) {
-      t.fail(`${where}: no CRD for ${obj.apiVersion} ${obj.kind}`);
+      t.fail(`${where}: no CRD for ${String(obj.apiVersion)} ${String(obj.kind)}`);
       continue;
     }
     const ok = v(structuredClone(obj));
-    t.ok(ok, `${where} (${obj.kind} ${obj.metadata?.name}) ${ok ? 'is valid' : `: ${ajv.errorsText(v.errors)}`}`);
+    t.ok(ok, `${where} (${String(obj.kind)} ${String(obj.metadata?.name)}) ${ok ? 'is valid' : `: ${ajv.errorsText(v.errors)}`}`);
   }
 });
 
 t.test('the check can fail: a Singlestore without licenseSecret and a condition without lastTransitionTime are refused', async (t) => {
-  const v = validators.get('kubedb.com/v1alpha2/Singlestore')!;
+  const v = validators.get('kubedb.com/v1alpha2/Singlestore');
+  if (!v) throw new Error('no validator for kubedb.com/v1alpha2/Singlestore');
   t.notOk(v({ apiVersion: 'kubedb.com/v1alpha2', kind: 'Singlestore', metadata: { name: 'x' }, spec: { version: '8.7.10' } }), 'no licenseSecret');
   t.notOk(v({ apiVersion: 'kubedb.com/v1alpha2', kind: 'Singlestore', metadata: { name: 'x' }, spec: { version: '8.7.10', licenseSecret: { name: 'l' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }), 'no lastTransitionTime');
 });

@@ -57,9 +57,9 @@ export function template(opts: RenderOptions = {}): RunResult & { objects: Obj[]
   const objects: Obj[] = [];
   if (r.status === 0) {
     for (const doc of parseAllDocuments(r.stdout)) {
-      if (doc.errors.length > 0) throw new Error(`helm template printed bad YAML: ${doc.errors[0]?.message}`);
+      if (doc.errors.length > 0) throw new Error(`helm template printed bad YAML: ${String(doc.errors[0]?.message)}`);
       const v: unknown = doc.toJS();
-      if (v !== null && v !== undefined) objects.push(v as Obj);
+      if (v !== null && v !== undefined) objects.push(v);
     }
   }
   return { ...r, objects };
@@ -68,7 +68,7 @@ export function template(opts: RenderOptions = {}): RunResult & { objects: Obj[]
 /** `helm template` that must succeed. */
 export function render(opts: RenderOptions = {}): Obj[] {
   const r = template(opts);
-  if (r.status !== 0) throw new Error(`helm template failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`helm template failed (${String(r.status)}): ${r.stderr}`);
   return r.objects;
 }
 

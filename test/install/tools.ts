@@ -19,7 +19,7 @@ export function tool(name: 'promtool' | 'lua5.1'): string {
       });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
-      throw new Error(`${name} is needed and could not be had: ${e.stderr?.trim() || e.message}`);
+      throw new Error(`${name} is needed and could not be had: ${e.stderr?.trim() || e.message}`, { cause: err });
     }
     p = out.trim().split('\n').pop();
     if (!p) throw new Error(`scripts/ensure-tool.sh ${name} printed no path`);

@@ -42,11 +42,10 @@ export const EVENT_MESSAGE_MAX = 1024;
  * paragraph separators, and the bidirectional overrides and isolates that can make a
  * terminal or a browser show text in another order than it is stored.
  */
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- finding C0 controls is this pattern's job
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
-// eslint-disable-next-line no-control-regex
 const EXTRA_RE = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/;
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- finding C0 controls is this pattern's job
 const CONTROL_ALL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
 

@@ -154,7 +154,7 @@ export function isIA5(s: string): boolean {
   return true;
 }
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- refusing names with C0 controls or DEL is this pattern's job
 const CONTROL_RE = /[\u0000-\u001f\u007f]/;
 
 /** Why cert-manager or X.509 would refuse a dnsName (undefined: it would issue it). */

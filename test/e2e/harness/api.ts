@@ -40,7 +40,7 @@ export function parseWarnings(header: string | string[] | undefined): string[] {
     // One header may hold several comma-separated warn-values.
     const re = /(\d{3}) (\S+) "((?:[^"\\]|\\.)*)"/g;
     let m: RegExpExecArray | null;
-    while ((m = re.exec(v)) !== null) out.push(m[3]!.replace(/\\(.)/g, '$1'));
+    while ((m = re.exec(v)) !== null) out.push((m[3] ?? '').replace(/\\(.)/g, '$1'));
   }
   return out;
 }
@@ -85,7 +85,7 @@ export class ApiClient {
             } catch {
               // not JSON (e.g. /readyz "ok")
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed as T, warnings: parseWarnings(res.headers['warning']), headers: res.headers });
+            resolve({ status: res.statusCode ?? 0, body: parsed as T, warnings: parseWarnings(res.headers.warning), headers: res.headers });
           });
           res.on('error', reject);
         },

@@ -96,9 +96,9 @@ export async function createWithStatus<T extends Obj = Obj>(api: ApiClient, obj:
   const { status, ...rest } = structuredClone(obj);
   const kind = obj.kind ?? '';
   const ns = CLUSTER_SCOPED.has(kind) ? undefined : obj.metadata?.namespace;
-  let created = await api.must<T>(api.post<T>(resourcePath(resourceOf(kind), ns), rest), `creating ${kind} ${obj.metadata?.name}`);
+  let created = await api.must<T>(api.post<T>(resourcePath(resourceOf(kind), ns), rest), `creating ${kind} ${String(obj.metadata?.name)}`);
   if (status && Object.keys(status).length) {
-    created = await api.must<T>(api.patch<T>(objectPath(obj, 'status'), { status }, 'merge'), `writing the status of ${kind} ${obj.metadata?.name}`);
+    created = await api.must<T>(api.patch<T>(objectPath(obj, 'status'), { status }, 'merge'), `writing the status of ${kind} ${String(obj.metadata?.name)}`);
   }
   return created;
 }
@@ -186,8 +186,8 @@ export async function seedState(api: ApiClient, namespace: string, stateFile: st
       200,
     );
   }
-  for (let i = 0; i < issuers.length; i++) {
-    const fresh = await api.get<Obj>(objectPath(issuers[i]!));
+  for (const [i, issuer] of issuers.entries()) {
+    const fresh = await api.get<Obj>(objectPath(issuer));
     if (fresh.status === 200) issuers[i] = fresh.body;
   }
   return { namespace, database, issuers };
@@ -238,7 +238,7 @@ export async function seedPetSets(api: ApiClient, db: Singlestore): Promise<void
     }
   }
   if (db.spec?.tls) {
-    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${c.metadata?.name}`);
+    for (const c of desiredCertificates(db, db.spec.tls)) await api.must(api.post(resourcePath(R.certificate, ns), c), `certificate ${String(c.metadata?.name)}`);
   }
 }
 

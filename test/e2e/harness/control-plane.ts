@@ -43,8 +43,8 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 function parseEnvFile(file: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) out[m[1]!] = m[2]!;
+    const [, key, value] = /^([A-Z_]+)=(.*)$/.exec(line.trim()) ?? [];
+    if (key !== undefined && value !== undefined) out[key] = value;
   }
   return out;
 }
@@ -59,7 +59,7 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
   if (!existsSync(envFile)) {
     process.stderr.write(`e2e: ${envFile} not found; running scripts/build-control-plane.sh (a cold build takes many minutes)\n`);
     const r = spawnSync('bash', [join(REPO_ROOT, 'scripts/build-control-plane.sh')], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env });
-    if (r.status !== 0) throw new Error(`scripts/build-control-plane.sh failed (exit ${r.status ?? r.signal}); the e2e tier needs the control plane, kwok and cert-manager`);
+    if (r.status !== 0) throw new Error(`scripts/build-control-plane.sh failed (exit ${String(r.status ?? r.signal)}); the e2e tier needs the control plane, kwok and cert-manager`);
     envFile = r.stdout.trim().split('\n').pop() ?? envFile;
   }
   const v = parseEnvFile(envFile);
@@ -92,7 +92,8 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
 /** The version a binary prints with --version (its last word: "Kubernetes v1.37.2" → v1.37.2). */
 export function binaryVersion(bin: string): string {
   const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  const line = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => /v?\d+\.\d+\.\d+/.test(l)) ?? '';
+  if (r.error) return 'unknown'; // not started: no output to read
+  const line = `${r.stdout}${r.stderr}`.split('\n').find((l) => /v?\d+\.\d+\.\d+/.test(l)) ?? '';
   return /v?\d+\.\d+\.\d+[^\s,]*/.exec(line)?.[0] ?? 'unknown';
 }
 
@@ -256,10 +257,10 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       },
       90_000,
       500,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- kube-apiserver log ---\n${apiserver.tail(30)}`);
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- kube-apiserver log ---\n${apiserver.tail(30)}`, { cause: err });
     });
-    const version = ((await api.get<{ gitVersion?: string }>('/version')).body?.gitVersion ?? 'unknown').trim();
+    const version = ((await api.get<{ gitVersion?: string } | undefined>('/version')).body?.gitVersion ?? 'unknown').trim();
 
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);

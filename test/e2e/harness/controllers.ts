@@ -83,8 +83,8 @@ async function healthz(p: ManagedProcess, port: number): Promise<void> {
     },
     60_000,
     300,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n--- ${p.name} log ---\n${p.tail(30)}`);
+  ).catch((err: unknown) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- ${p.name} log ---\n${p.tail(30)}`);
   });
 }
 
@@ -239,13 +239,13 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
       `node ${KWOK_NODE} Ready (kwok)`,
       async () => {
         await alive(kwok.current());
-        const r = await ctx.api.get<{ status?: { conditions?: { type: string; status: string }[] } }>(`/api/v1/nodes/${KWOK_NODE}`);
+        const r = await ctx.api.get<{ status?: { conditions?: { type: string; status: string }[] } } | undefined>(`/api/v1/nodes/${KWOK_NODE}`);
         return (r.body?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
       },
       60_000,
       300,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message} (kwok restarts: ${kwok.restarts()})\n--- kwok log ---\n${kwok.tail(30)}`);
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)} (kwok restarts: ${kwok.restarts()})\n--- kwok log ---\n${kwok.tail(30)}`);
     });
 
     // cert-manager is working once a SelfSigned ClusterIssuer is Ready.
@@ -262,15 +262,15 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
       `ClusterIssuer ${SELF_SIGNED_ISSUER} Ready (cert-manager)`,
       async () => {
         await alive(certManager);
-        const r = await ctx.api.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+        const r = await ctx.api.get<{ status?: { conditions?: { type: string; status: string }[] } } | undefined>(
           resourcePath({ group: 'cert-manager.io', version: 'v1', plural: 'clusterissuers' }, undefined, SELF_SIGNED_ISSUER),
         );
         return (r.body?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
       },
       60_000,
       300,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- cert-manager log ---\n${certManager.tail(30)}`);
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- cert-manager log ---\n${certManager.tail(30)}`);
     });
 
     return {

@@ -23,7 +23,8 @@ export function loadCRDs(dir = CRD_DIR): CRD[] {
   const out: CRD[] = [];
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'))) {
-      if (doc.errors.length) throw new Error(`${f}: ${doc.errors[0]!.message}`);
+      const [bad] = doc.errors;
+      if (bad) throw new Error(`${f}: ${bad.message}`);
       const o = doc.toJSON() as CRD | null;
       if (o) out.push(o);
     }
@@ -35,14 +36,14 @@ const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 
 export async function installCRDs(api: ApiClient, crds: CRD[] = loadCRDs()): Promise<string[]> {
   for (const crd of crds) {
-    const r = await api.post<{ message?: string }>(CRD_PATH, crd);
+    const r = await api.post<{ message?: string } | undefined>(CRD_PATH, crd);
     if (r.status !== 201 && r.status !== 409) throw new Error(`creating CRD ${crd.metadata.name}: HTTP ${r.status}: ${r.body?.message ?? ''}`);
   }
   for (const crd of crds) {
     await waitFor(
       `CRD ${crd.metadata.name} Established`,
       async () => {
-        const r = await api.get<CRD>(`${CRD_PATH}/${crd.metadata.name}`);
+        const r = await api.get<CRD | undefined>(`${CRD_PATH}/${crd.metadata.name}`);
         const conds = r.body?.status?.conditions ?? [];
         const bad = conds.find((c) => c.type === 'NamesAccepted' && c.status === 'False');
         if (bad) throw new Error(`names not accepted: ${bad.message ?? bad.reason ?? ''}`);
@@ -51,7 +52,8 @@ export async function installCRDs(api: ApiClient, crds: CRD[] = loadCRDs()): Pro
       30_000,
       200,
     );
-    const version = crd.spec.versions.find((v) => v.storage)?.name ?? crd.spec.versions[0]!.name;
+    const version = (crd.spec.versions.find((v) => v.storage) ?? crd.spec.versions[0])?.name;
+    if (version === undefined) throw new Error(`CRD ${crd.metadata.name} has no versions`);
     const path = `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}`;
     await waitFor(`${path} served`, async () => ((await api.get(path)).status === 200 ? true : undefined), 30_000, 200);
   }

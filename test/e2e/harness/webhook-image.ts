@@ -73,7 +73,7 @@ let podmanChecked: string | undefined;
 export function ensurePodman(): string {
   if (podmanChecked === undefined) {
     const r = spawnSync('sh', [join(REPO_ROOT, 'scripts/ensure-podman.sh')], { encoding: 'utf8', timeout: 15 * 60_000 });
-    if (r.status !== 0) throw new Error(`podman is not available and could not be installed (scripts/ensure-podman.sh exit ${r.status}):\n${r.stderr}`);
+    if (r.status !== 0) throw new Error(`podman is not available and could not be installed (scripts/ensure-podman.sh exit ${String(r.status)}):\n${r.stderr}`);
     podmanChecked = r.stdout.trim().split('\n').pop() ?? 'podman';
   }
   return podmanChecked;
@@ -102,7 +102,7 @@ export function imageInfo(): Promise<ImageInfo> {
   built ??= (async () => {
     // The script itself serialises builds (flock on dist/image/.build.lock).
     const r = spawnSync('sh', [join(REPO_ROOT, 'scripts/build-image.sh'), '--if-stale'], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 20 * 60_000 });
-    if (r.status !== 0) throw new Error(`scripts/build-image.sh failed (exit ${r.status ?? r.signal}):\n${r.stderr.split('\n').slice(-30).join('\n')}`);
+    if (r.status !== 0) throw new Error(`scripts/build-image.sh failed (exit ${String(r.status ?? r.signal)}):\n${r.stderr.split('\n').slice(-30).join('\n')}`);
     if (!existsSync(IMAGE_ARCHIVE)) throw new Error(`scripts/build-image.sh wrote no ${IMAGE_ARCHIVE}`);
     return JSON.parse(readFileSync(join(IMAGE_DIR, 'sdb-tls-guard.json'), 'utf8')) as ImageInfo;
   })();
@@ -118,7 +118,7 @@ export async function ensureImageLoaded(): Promise<ImageInfo> {
   const have = podman(['image', 'inspect', '--format', '{{.Digest}}', info.reference]);
   if (have.status === 0 && have.stdout.trim() === info.digest) return info;
   const r = podman(['load', '--input', IMAGE_ARCHIVE], { timeoutMs: 300_000 });
-  if (r.status !== 0) throw new Error(`podman load ${IMAGE_ARCHIVE} failed (exit ${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`podman load ${IMAGE_ARCHIVE} failed (exit ${String(r.status)}):\n${r.stderr}`);
   const now = podman(['image', 'inspect', '--format', '{{.Digest}}', info.reference]);
   if (now.stdout.trim() !== info.digest) throw new Error(`after podman load, ${info.reference} has digest ${now.stdout.trim() || '(none)'}, the archive ${info.digest}`);
   return info;
@@ -246,11 +246,11 @@ export interface WebhookImage {
 function withPort(args: readonly string[], port: number): string[] {
   const out: string[] = [];
   let replaced = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+  const rest = args.values();
+  for (const a of rest) {
     if (a === '--port') {
       out.push(`--port=${port}`);
-      i++;
+      rest.next(); // the old port
       replaced = true;
     } else if (a.startsWith('--port=')) {
       out.push(`--port=${port}`);
@@ -387,7 +387,7 @@ export async function startWebhookImage(o: WebhookImageOptions): Promise<Webhook
   } catch (err) {
     const out = output();
     await stop();
-    throw new Error(`${(err as Error).message}\n--- podman ${command.join(' ')} ---\n${out.split('\n').slice(-40).join('\n')}`);
+    throw new Error(`${(err as Error).message}\n--- podman ${command.join(' ')} ---\n${out.split('\n').slice(-40).join('\n')}`, { cause: err });
   }
   return { port, url, ...(caPem !== undefined ? { caPem } : {}), container, command, process: proc, logs, output, exited: proc.exited, stop };
 }

@@ -41,7 +41,7 @@ export interface Webhook {
   process: ManagedProcess;
   /** The webhook process's log lines (pino JSON), parsed. */
   logs(): Record<string, unknown>[];
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface WebhookOptions {
@@ -91,7 +91,7 @@ export async function startWebhook(cp: ControlPlane, o: WebhookOptions = {}): Pr
   });
   const logs = (): Record<string, unknown>[] => {
     const out: Record<string, unknown>[] = [];
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(logFile, 'utf8');
     } catch {
@@ -112,8 +112,8 @@ export async function startWebhook(cp: ControlPlane, o: WebhookOptions = {}): Pr
       'the webhook to listen',
       async () => {
         if ((await Promise.race([proc.exited, Promise.resolve(undefined)])) !== undefined) throw new Error(`the webhook exited:\n${proc.tail()}`);
-        const serving = logs().find((l) => l['msg'] === 'sdb-tls-guard serving');
-        const m = /:(\d+)$/.exec(String(serving?.['address'] ?? ''));
+        const address = logs().find((l) => l['msg'] === 'sdb-tls-guard serving')?.['address'];
+        const m = typeof address === 'string' ? /:(\d+)$/.exec(address) : null;
         return m ? Number(m[1]) : undefined;
       },
       60_000,
@@ -126,7 +126,7 @@ export async function startWebhook(cp: ControlPlane, o: WebhookOptions = {}): Pr
     return { port, url, caPem, process: proc, logs, stop: () => proc.stop() };
   } catch (err) {
     await proc.stop();
-    throw new Error(`${(err as Error).message}\n--- webhook log (${cmd.how}) ---\n${proc.tail(30)}`);
+    throw new Error(`${(err as Error).message}\n--- webhook log (${cmd.how}) ---\n${proc.tail(30)}`, { cause: err });
   }
 }
 
@@ -145,8 +145,9 @@ interface WebhookConfiguration {
 /** Reads webhook-config/<file> and points every webhook at `url` with `caPem`. */
 export function webhookConfigFor(file: 'validating.yaml' | 'mutating.yaml', url: string, caPem: string, dir = WEBHOOK_CONFIG_DIR): WebhookConfiguration {
   const doc = parseDocument(readFileSync(join(dir, file), 'utf8'));
-  if (doc.errors.length) throw new Error(`webhook-config/${file}: ${doc.errors[0]!.message}`);
-  const cfg = doc.toJSON() as WebhookConfiguration;
+  const [bad] = doc.errors;
+  if (bad) throw new Error(`webhook-config/${file}: ${bad.message}`);
+  const cfg = doc.toJSON() as WebhookConfiguration | null;
   const want = file === 'validating.yaml' ? 'ValidatingWebhookConfiguration' : 'MutatingWebhookConfiguration';
   if (cfg?.kind !== want) throw new Error(`webhook-config/${file}: kind ${String(cfg?.kind)}, want ${want}`);
   for (const w of cfg.webhooks) {
@@ -197,7 +198,7 @@ export const LEASE_NAMESPACE = 'sdb-tls-guard';
  * the Lease namespace, and the service (webhook + reconciler) registered from
  * webhook-config/. stop() stops the service, then the control plane.
  */
-export async function startServiceCluster(log: (line: string) => void, o: WebhookOptions = {}): Promise<{ cp: ControlPlane; wh: Webhook; stop(): Promise<void> }> {
+export async function startServiceCluster(log: (line: string) => void, o: WebhookOptions = {}): Promise<{ cp: ControlPlane; wh: Webhook; stop: () => Promise<void> }> {
   const cp = await startControlPlane({ log });
   try {
     await cp.api.must(cp.api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: LEASE_NAMESPACE } }), `namespace ${LEASE_NAMESPACE}`);
