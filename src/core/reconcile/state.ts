@@ -10,6 +10,7 @@
 // change together. Who paused a database is not kept here: the `reason` of the Paused
 // condition on the database is that datum (`pauseReason`/`pauseHolder`, src/core/names.ts).
 import type { Condition } from '../../api/types.js';
+import { isRecord } from '../is-record.js';
 import { getCondition, type NewCondition } from './conditions.js';
 import { EVICT_POD_PREFIX, GET_POD_PREFIX, STATE_CONDITION } from './names.js';
 
@@ -44,8 +45,6 @@ export function formatState(s: ReconcileState): string {
 
 const NAME_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 const UID_RE = /^[A-Za-z0-9-]{0,64}$/;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses a state message; throws an Error saying what is wrong with it. */
 export function parseState(message: string): ReconcileState {
