@@ -172,7 +172,9 @@ t.test('patchResponse: JSONPatch only when non-empty', async (t) => {
     patch: 'W3sib3AiOiJhZGQiLCJwYXRoIjoiL3NwZWMvYXBwbHkiLCJ2YWx1ZSI6IklmUmVhZHkifSx7Im9wIjoiYWRkIiwicGF0aCI6Ii9zcGVjL3RpbWVvdXQiLCJ2YWx1ZSI6IjEwbSJ9XQ==',
     auditAnnotations: { defaulted: 'default-apply,default-timeout' },
   });
-  t.strictSame(JSON.parse(Buffer.from(res.patch!, 'base64').toString('utf8')), patch);
+  const { patch: encoded } = res;
+  if (encoded === undefined) throw new Error('patchResponse gave no patch');
+  t.strictSame(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')), patch);
   t.strictSame(patchResponse('u', []), { uid: 'u', allowed: true });
   t.strictSame(patchResponse('u', [], ['w']), { uid: 'u', allowed: true, warnings: ['w'] });
   t.equal(encodePatch([]), 'W10=');

@@ -20,7 +20,7 @@ import type { Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js'
 import { LOG_FLUSH_MS } from '../../src/server/log-destination.js';
 import { generateSelfSigned } from '../../src/server/selfsigned.js';
 import { startWebhookImage } from './harness/webhook-image.js';
-import { template, ROOT, type Obj as ChartObj } from '../install/helm.js';
+import { get, template, ROOT, type Obj as ChartObj } from '../install/helm.js';
 import { parseRbacTable } from '../install/rbac-table.js';
 import {
   createOps,
@@ -54,12 +54,14 @@ let cp: ControlPlane;
 
 t.before(async () => {
   cp = await startControlPlane({ log: (l) => t.comment(l) });
+  t.teardown(() => cp.stop());
   t.comment(`parts: ${cp.versions}`);
 });
 
-t.teardown(async () => {
-  await cp?.stop();
-});
+/** The message of what a promise rejected with (waitFor rejects with an Error). */
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
 
 function renderChart(namespace: string, set: string[] = []): ChartObj[] {
   const r = template({ release: RELEASE, namespace, set });
@@ -73,20 +75,25 @@ const discovery = new Map<string, { name: string; kind: string; namespaced: bool
 
 async function restPath(api: ApiClient, obj: ChartObj): Promise<string> {
   const gv = String(obj.apiVersion);
-  if (!discovery.has(gv)) {
+  let resources = discovery.get(gv);
+  if (!resources) {
     const base = gv.includes('/') ? `/apis/${gv}` : `/api/${gv}`;
     const body = await api.must<{ resources: { name: string; kind: string; namespaced: boolean }[] }>(api.get(base), `discovery ${gv}`);
-    discovery.set(gv, body.resources);
+    resources = body.resources;
+    discovery.set(gv, resources);
   }
-  const res = discovery.get(gv)!.find((r) => r.kind === obj.kind && !r.name.includes('/'));
-  if (!res) throw new Error(`the API server does not serve ${gv} ${obj.kind}`);
+  const res = resources.find((r) => r.kind === obj.kind && !r.name.includes('/'));
+  if (!res) throw new Error(`the API server does not serve ${gv} ${String(obj.kind)}`);
   const base = gv.includes('/') ? `/apis/${gv}` : `/api/${gv}`;
-  return res.namespaced ? `${base}/namespaces/${obj.metadata.namespace}/${res.name}` : `${base}/${res.name}`;
+  if (!res.namespaced) return `${base}/${res.name}`;
+  const namespace = obj.metadata?.namespace;
+  if (namespace === undefined) throw new Error(`${gv} ${String(obj.kind)} ${String(obj.metadata?.name)}: rendered without a namespace`);
+  return `${base}/namespaces/${namespace}/${res.name}`;
 }
 
 async function createObject(api: ApiClient, obj: ChartObj, dryRun: boolean): Promise<{ status: number; message: string }> {
   const query: Record<string, string> = { fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) };
-  const r = await api.post<{ message?: string }>(await restPath(api, obj), obj, query);
+  const r = await api.post<{ message?: string } | undefined>(await restPath(api, obj), obj, query);
   return { status: r.status, message: r.body?.message ?? '' };
 }
 
@@ -136,7 +143,7 @@ t.test('helm template output passes a server-side dry-run with strict field vali
     t.ok(objects.length >= 10, `${c.name}: ${objects.length} objects rendered`);
     for (const o of objects) {
       const r = await createObject(cp.api, o, true);
-      t.equal(r.status, 201, `${c.name}: ${o.kind}/${o.metadata.name}${r.message ? `: ${r.message}` : ''}`);
+      t.equal(r.status, 201, `${c.name}: ${String(o.kind)}/${String(o.metadata?.name)}${r.message ? `: ${r.message}` : ''}`);
     }
   }
 });
@@ -320,15 +327,22 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
   const objects = renderChart(rns, ['reconcile=false']);
   for (const o of objects.filter((x) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(x.kind)))) {
     const r = await createObject(api, o, false);
-    t.equal(r.status, 201, `created ${o.kind}/${o.metadata.name}${r.message ? `: ${r.message}` : ''}`);
+    t.equal(r.status, 201, `created ${String(o.kind)}/${String(o.metadata?.name)}${r.message ? `: ${r.message}` : ''}`);
     // Cluster-scoped objects carry the release name, which the next test installs again.
-    if (String(o.kind).startsWith('Cluster')) t.teardown(async () => void (await api.delete(`${await restPath(api, o)}/${o.metadata.name}`)));
+    if (String(o.kind).startsWith('Cluster')) {
+      const name = o.metadata?.name;
+      if (name === undefined) throw new Error(`a ${String(o.kind)} rendered without a name`);
+      t.teardown(async () => {
+        await api.delete(`${await restPath(api, o)}/${name}`);
+      });
+    }
   }
-  const deployment = objects.find((o) => o.kind === 'Deployment')!;
-  const pod = deployment.spec.template.spec as ChartObj;
-  const container = pod.containers[0] as ChartObj;
-  const args = container.args as string[];
-  const mounts = new Map((container.volumeMounts as ChartObj[]).map((m) => [m.name as string, m.mountPath as string]));
+  const pod = get(objects, 'Deployment').spec?.template.spec;
+  const container = pod?.containers[0];
+  if (!pod || !container) throw new Error('the rendered Deployment has no container');
+  const { args } = container;
+  if (!args) throw new Error('the rendered Deployment container has no args');
+  const mounts = new Map((container.volumeMounts ?? []).map((m): [string, string] => [m.name, m.mountPath]));
   const certsAt = mounts.get('certs');
   const policyAt = mounts.get('policy');
   t.ok(certsAt && policyAt, `the Deployment mounts certs at ${String(certsAt)} and the policy at ${String(policyAt)}`);
@@ -343,19 +357,19 @@ t.test("the webhook from the image, with the rendered Deployment's arguments, en
   writeFileSync(join(work, 'tls.crt'), serving.cert);
   writeFileSync(join(work, 'tls.key'), serving.key, { mode: 0o600 });
   writeFileSync(join(work, 'ca.crt'), serving.caCert);
-  writeFileSync(join(work, 'policy', 'policy.yaml'), String(objects.find((o) => o.kind === 'ConfigMap')!.data['policy.yaml']), { mode: 0o644 });
+  writeFileSync(join(work, 'policy', 'policy.yaml'), String(get(objects, 'ConfigMap').data?.['policy.yaml']), { mode: 0o644 });
   // The projected service-account volume.
   const tr = await api.must<{ status: { token: string } }>(
-    api.post(`/api/v1/namespaces/${rns}/serviceaccounts/${String(pod.serviceAccountName ?? RELEASE)}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } }),
+    api.post(`/api/v1/namespaces/${rns}/serviceaccounts/${pod.serviceAccountName ?? RELEASE}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } }),
     'TokenRequest',
   );
   writeFileSync(join(work, 'token'), tr.status.token);
   writeFileSync(join(work, 'sa-ca.crt'), cp.caCert);
   writeFileSync(join(work, 'namespace'), rns);
   const env: Record<string, string> = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(cp.server).port };
-  for (const e of (container.env ?? []) as ChartObj[]) {
-    const path = e.valueFrom?.fieldRef?.fieldPath as string | undefined;
-    env[e.name as string] = e.value ?? (path === 'metadata.namespace' ? rns : path === 'metadata.name' ? `${RELEASE}-7d9f-image` : '');
+  for (const e of container.env ?? []) {
+    const path = e.valueFrom?.fieldRef?.fieldPath;
+    env[e.name] = e.value ?? (path === 'metadata.namespace' ? rns : path === 'metadata.name' ? `${RELEASE}-7d9f-image` : '');
   }
   const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
   const wh = await startWebhookImage({
@@ -400,7 +414,7 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   // The chart's identity and RBAC, for real.
   for (const o of objects.filter((x) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(String(x.kind)))) {
     const r = await createObject(api, o, false);
-    t.equal(r.status, 201, `created ${o.kind}/${o.metadata.name}${r.message ? `: ${r.message}` : ''}`);
+    t.equal(r.status, 201, `created ${String(o.kind)}/${String(o.metadata?.name)}${r.message ? `: ${r.message}` : ''}`);
   }
   // The chart's webhook configurations, pointed at the port the service will listen on,
   // with a caBundle the service's certificate does NOT chain to: bootstrap must replace it.
@@ -429,13 +443,14 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
   );
 
   // The rendered Deployment's arguments, with paths and the port moved to this machine.
-  const deployment = objects.find((o) => o.kind === 'Deployment')!;
-  const container = deployment.spec.template.spec.containers[0] as ChartObj;
-  const policy = objects.find((o) => o.kind === 'ConfigMap')!.data['policy.yaml'] as string;
+  const chartArgs = get(objects, 'Deployment').spec?.template.spec?.containers[0]?.args;
+  if (!chartArgs) throw new Error('the rendered Deployment container has no args');
+  const policy = get(objects, 'ConfigMap').data?.['policy.yaml'];
+  if (policy === undefined) throw new Error('the rendered ConfigMap has no policy.yaml');
   const work = join(cp.dir, `bootstrap-${rns}`);
   mkdirSync(work, { recursive: true });
   writeFileSync(join(work, 'policy.yaml'), policy);
-  const args = (container.args as string[]).map((a) =>
+  const args = chartArgs.map((a) =>
     a
       .replace(/^--port=\d+$/, `--port=${port}`)
       .replace(/^--cert=\/tmp\/certs\//, `--cert=${work}/certs/`)
@@ -476,16 +491,21 @@ t.test('bootstrap mode under the chart RBAC: certificates, caBundle, admission, 
       return r.status === 200 ? r.body : undefined;
     },
     60_000,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}\n--- service log ---\n${proc.tail(30)}`);
+  ).catch((err: unknown) => {
+    throw new Error(`${errorMessage(err)}\n--- service log ---\n${proc.tail(30)}`);
   });
   t.strictSame(Object.keys(secret.data ?? {}).sort(), ['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
-  const bundleB64 = secret.data!['ca-bundle.crt']!;
+  const secretData = (key: string): string => {
+    const v = secret.data?.[key];
+    if (v === undefined) throw new Error(`the bootstrap Secret has no ${key}`);
+    return v;
+  };
+  const bundleB64 = secretData('ca-bundle.crt');
   const bundle = Buffer.from(bundleB64, 'base64').toString('utf8');
-  await waitFor(`${url}/readyz with the bootstrap CA`, async () => ((await httpsGet(`${url}/readyz`, bundle)) === 200 ? true : undefined), 60_000).catch((err: Error) => {
-    throw new Error(`${err.message}\n--- service log ---\n${proc.tail(30)}`);
+  await waitFor(`${url}/readyz with the bootstrap CA`, async () => ((await httpsGet(`${url}/readyz`, bundle)) === 200 ? true : undefined), 60_000).catch((err: unknown) => {
+    throw new Error(`${errorMessage(err)}\n--- service log ---\n${proc.tail(30)}`);
   });
-  t.equal(readFileSync(join(work, 'certs', 'tls.crt'), 'utf8'), Buffer.from(secret.data!['tls.crt']!, 'base64').toString('utf8'), 'serving file == Secret');
+  t.equal(readFileSync(join(work, 'certs', 'tls.crt'), 'utf8'), Buffer.from(secretData('tls.crt'), 'base64').toString('utf8'), 'serving file == Secret');
   for (const plural of ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations']) {
     const cfg = await waitFor(
       `${plural} caBundle`,

@@ -10,19 +10,24 @@ import { join } from 'node:path';
 import t from 'tap';
 import { generateSelfSigned } from '../../src/server/selfsigned.js';
 import { startWebhookImage } from '../e2e/harness/webhook-image.js';
-import { get, render, type Obj } from '../install/helm.js';
+import { get, render } from '../install/helm.js';
 
 // The first call of imageInfo() rebuilds a stale archive (1-2 min on this machine's two
 // cores) before the tests run: give this file more than .taprc's 120 s.
 t.setTimeout(10 * 60_000);
 
-function post(url: string, ca: string, body: unknown): Promise<{ status: number; body: Obj }> {
+/** The part of an AdmissionReview answer read here. */
+interface ReviewAnswer {
+  response?: { allowed?: boolean };
+}
+
+function post(url: string, ca: string, body: unknown): Promise<{ status: number; body: ReviewAnswer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, timeout: 10_000 }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Obj }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as ReviewAnswer }));
     });
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -30,7 +35,7 @@ function post(url: string, ca: string, body: unknown): Promise<{ status: number;
   });
 }
 
-function review(uid: string, issuerKind: string): Obj {
+function review(uid: string, issuerKind: string) {
   return {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
@@ -62,9 +67,11 @@ t.test("the image serves with the rendered Deployment's args, env and mounted fi
   // The chart as a platform engineer installs it, webhook-only (no API server here), with a policy.
   const objects = render({ namespace: 'guard', set: ['reconcile=false', 'policy.allowedIssuers[0].kind=ClusterIssuer', 'policy.allowedIssuers[0].name=sdb-ca'] });
   const deployment = get(objects, 'Deployment', 'sdb-tls-guard');
-  const container = deployment.spec.template.spec.containers[0] as Obj;
+  const container = deployment.spec?.template.spec?.containers[0];
+  if (!container) throw new Error('the Deployment has no container');
   const policyMap = get(objects, 'ConfigMap', 'sdb-tls-guard-policy');
-  const args = container.args as string[];
+  const { args } = container;
+  if (!args) throw new Error('the Deployment container has no args');
   t.ok(args.includes('--cert=/certs/tls.crt') && args.includes('--policy=/policy/policy.yaml'), `chart args: ${args.join(' ')}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'sdb-image-chart-'));
@@ -78,15 +85,15 @@ t.test("the image serves with the rendered Deployment's args, env and mounted fi
   const policyDir = join(dir, 'policy');
   mkdirSync(policyDir, { mode: 0o755 });
   chmodSync(dir, 0o755);
-  writeFileSync(join(policyDir, 'policy.yaml'), String(policyMap.data['policy.yaml']), { mode: 0o644 });
+  writeFileSync(join(policyDir, 'policy.yaml'), String(policyMap.data?.['policy.yaml']), { mode: 0o644 });
 
   // The Deployment's env: fieldRefs resolved as the kubelet would.
   const env: Record<string, string> = {};
-  for (const e of container.env as Obj[]) {
-    const path = e.valueFrom?.fieldRef?.fieldPath as string | undefined;
-    env[e.name as string] = e.value ?? (path === 'metadata.namespace' ? 'guard' : path === 'metadata.name' ? 'sdb-tls-guard-7d9f-abcde' : '');
+  for (const e of container.env ?? []) {
+    const path = e.valueFrom?.fieldRef?.fieldPath;
+    env[e.name] = e.value ?? (path === 'metadata.namespace' ? 'guard' : path === 'metadata.name' ? 'sdb-tls-guard-7d9f-abcde' : '');
   }
-  const mounts = new Map((container.volumeMounts as Obj[]).map((m) => [m.name as string, m.mountPath as string]));
+  const mounts = new Map((container.volumeMounts ?? []).map((m): [string, string] => [m.name, m.mountPath]));
   t.equal(mounts.get('certs'), '/certs');
   t.equal(mounts.get('policy'), '/policy');
   const certsAt = mounts.get('certs');
@@ -114,9 +121,9 @@ t.test("the image serves with the rendered Deployment's args, env and mounted fi
   );
 
   const allowed = await post(`${wh.url}/validate`, ss.caCert, review('u-allowed', 'ClusterIssuer'));
-  t.equal(allowed.body.response.allowed, true, 'an allowed issuer is admitted');
+  t.equal(allowed.body.response?.allowed, true, 'an allowed issuer is admitted');
   const denied = await post(`${wh.url}/validate`, ss.caCert, review('u-denied', 'Issuer'));
-  t.equal(denied.body.response.allowed, false, 'the mounted policy denies another issuer');
+  t.equal(denied.body.response?.allowed, false, 'the mounted policy denies another issuer');
   t.match(JSON.stringify(denied.body.response), /allowed-issuers/);
 
   const serving = wh.logs().find((l) => l['msg'] === 'serving certificate loaded');

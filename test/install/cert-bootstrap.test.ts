@@ -39,7 +39,7 @@ class MemorySecrets implements BootstrapSecretPort {
   }
   async create(ns: string, s: SecretObject) {
     await Promise.resolve();
-    const key = `${ns}/${s.metadata?.name}`;
+    const key = `${ns}/${String(s.metadata?.name)}`;
     if (this.store.has(key)) {
       this.conflicts++;
       throw new StatusError(409, 'AlreadyExists');
@@ -67,6 +67,12 @@ class MemorySecrets implements BootstrapSecretPort {
     const v = this.store.get(`${NS}/${SECRET}`)?.data?.[key];
     return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
   }
+  /** data(key) where the key must be there. */
+  present(key: string): string {
+    const v = this.data(key);
+    if (v === undefined) throw new Error(`the bootstrap Secret has no ${key}`);
+    return v;
+  }
 }
 
 class MemoryWebhooks implements WebhookConfigPort {
@@ -89,7 +95,7 @@ class MemoryWebhooks implements WebhookConfigPort {
     for (const op of ops) {
       const m = /^\/webhooks\/(\d+)\/(name|clientConfig\/caBundle)$/.exec(op.path);
       if (!m) throw new Error(`unexpected patch path ${op.path}`);
-      const w = copy.webhooks![Number(m[1])];
+      const w = copy.webhooks?.[Number(m[1])];
       if (!w) throw new StatusError(422, 'index out of range');
       if (op.op === 'test') {
         if (w.name !== op.value) throw new StatusError(422, 'test failed');
@@ -169,7 +175,7 @@ function harness(): Harness {
   };
 }
 
-const pems = (bundle: string) => bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+const pems = (bundle: string | undefined) => (bundle ?? '').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
 
 t.test('first start: creates the Secret, writes the files, patches both configurations', async (t) => {
   const h = harness();
@@ -180,10 +186,10 @@ t.test('first start: creates the Secret, writes the files, patches both configur
   const r = await b.syncNow();
   await b.stop();
   t.equal(h.secrets.creates, 1, 'one Secret created');
-  t.strictSame(Object.keys(h.secrets.store.get(`${NS}/${SECRET}`)!.data!).sort(), ['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+  t.strictSame(Object.keys(h.secrets.store.get(`${NS}/${SECRET}`)?.data ?? {}).sort(), ['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
   t.equal(files.cert, h.secrets.data(SECRET_KEYS.cert), 'files hold the Secret pair');
   t.equal(files.key, h.secrets.data(SECRET_KEYS.key));
-  const ca = new X509Certificate(h.secrets.data(SECRET_KEYS.ca)!);
+  const ca = new X509Certificate(h.secrets.present(SECRET_KEYS.ca));
   const serving = new X509Certificate(files.cert);
   t.ok(serving.verify(ca.publicKey), 'serving signed by the CA');
   t.equal(ca.ca, true, 'CA is a CA');
@@ -225,7 +231,7 @@ t.test('renewals over time: serving at 2/3 of its life, CA rotation with overlap
   const b = startCertBootstrap(h.deps(files));
   await b.ready;
   await b.syncNow();
-  const ca1 = h.secrets.data(SECRET_KEYS.ca)!;
+  const ca1 = h.secrets.present(SECRET_KEYS.ca);
   const s1 = files.cert;
 
   h.clock.now = T0 + 59 * DAY_MS;
@@ -247,11 +253,11 @@ t.test('renewals over time: serving at 2/3 of its life, CA rotation with overlap
   const sBefore = files.cert;
   h.clock.now = rotation;
   r = await b.syncNow();
-  const ca2 = h.secrets.data(SECRET_KEYS.ca)!;
+  const ca2 = h.secrets.present(SECRET_KEYS.ca);
   t.not(ca2, ca1, 'a new CA');
   t.equal(h.secrets.data(SECRET_KEYS.previousCa), ca1, 'the old CA is kept as previous');
-  t.strictSame(pems(h.webhooks.bundle('validating')[0]!), [ca2, ca1], 'caBundle: new + old');
-  t.strictSame(pems(h.webhooks.bundle('mutating')[0]!), [ca2, ca1]);
+  t.strictSame(pems(h.webhooks.bundle('validating')[0]), [ca2, ca1], 'caBundle: new + old');
+  t.strictSame(pems(h.webhooks.bundle('mutating')[0]), [ca2, ca1]);
   t.strictSame(r.patched, ['validating', 'mutating']);
   t.equal(files.cert, sBefore, 'serving certificate unchanged during the overlap');
   t.equal(r.nextAt, rotation + 5 * 60 * 1000, 'next pass at the resync (before the overlap ends)');
@@ -268,9 +274,9 @@ t.test('renewals over time: serving at 2/3 of its life, CA rotation with overlap
   t.strictSame(r.patched, [], 'bundle unchanged');
 
   h.clock.now = T0 + 3 * 365 * DAY_MS + 1; // the old CA expired
-  r = await b.syncNow();
+  await b.syncNow();
   t.equal(h.secrets.data(SECRET_KEYS.previousCa), undefined, 'previous CA dropped');
-  t.strictSame(pems(h.webhooks.bundle('validating')[0]!), [ca2], 'caBundle: new CA only');
+  t.strictSame(pems(h.webhooks.bundle('validating')[0]), [ca2], 'caBundle: new CA only');
   await b.stop();
 });
 
@@ -303,7 +309,7 @@ t.test('API errors: retried with a doubling delay, then back to normal', async (
   h.secrets.failGet = undefined;
   await b.syncNow();
   await b.ready;
-  t.equal(h.timers[h.timers.length - 1]!.ms, 5 * 60 * 1000, 'normal resync after success');
+  t.equal(h.timers.at(-1)?.ms, 5 * 60 * 1000, 'normal resync after success');
   await b.stop();
 });
 
@@ -320,7 +326,7 @@ t.test('a foreign or damaged Secret is repaired in place (resourceVersion kept)'
   await b.stop();
   t.equal(h.secrets.replaces, 1);
   t.equal(h.secrets.creates, 0);
-  t.equal(h.secrets.store.get(`${NS}/${SECRET}`)!.metadata!.labels!.keep, 'me');
+  t.equal(h.secrets.store.get(`${NS}/${SECRET}`)?.metadata?.labels?.['keep'], 'me');
   t.ok(new X509Certificate(files.cert));
 });
 

@@ -39,37 +39,37 @@ t.test('default values render exactly the expected objects', async (t) => {
 t.test('Deployment: replicas, anti-affinity, probes, resources, restricted security', async (t) => {
   const objects = render();
   const d = get(objects, 'Deployment', 'sdb-tls-guard');
-  t.equal(d.metadata.namespace, 'sdb-tls-guard');
-  t.equal(d.spec.replicas, 2);
-  t.strictSame(d.spec.strategy.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
-  const pod = d.spec.template.spec as Obj;
-  t.equal(pod.automountServiceAccountToken, true);
-  t.equal(pod.terminationGracePeriodSeconds, 30);
-  t.equal(pod.serviceAccountName, 'sdb-tls-guard');
-  t.strictSame(pod.securityContext, {
+  t.equal(d.metadata?.namespace, 'sdb-tls-guard');
+  t.equal(d.spec?.replicas, 2);
+  t.strictSame(d.spec?.strategy?.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
+  const pod = d.spec?.template.spec;
+  t.equal(pod?.automountServiceAccountToken, true);
+  t.equal(pod?.terminationGracePeriodSeconds, 30);
+  t.equal(pod?.serviceAccountName, 'sdb-tls-guard');
+  t.strictSame(pod?.securityContext, {
     runAsNonRoot: true,
     runAsUser: 65532,
     runAsGroup: 65532,
     fsGroup: 65532,
     seccompProfile: { type: 'RuntimeDefault' },
   });
-  t.strictSame(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, [
+  t.strictSame(pod?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution, [
     {
       weight: 100,
       podAffinityTerm: {
         topologyKey: 'kubernetes.io/hostname',
-        labelSelector: { matchLabels: d.spec.selector.matchLabels },
+        labelSelector: { matchLabels: d.spec?.selector.matchLabels },
       },
     },
   ]);
-  t.strictSame(d.spec.selector.matchLabels, {
+  t.strictSame(d.spec?.selector.matchLabels, {
     'app.kubernetes.io/name': 'sdb-tls-guard',
     'app.kubernetes.io/instance': 'sdb-tls-guard',
   });
-  t.equal(pod.containers.length, 1);
-  const c = pod.containers[0] as Obj;
-  t.equal(c.image, 'ghcr.io/sdb-tls-guard/sdb-tls-guard:0.1.0');
-  t.strictSame(c.args, [
+  t.equal(pod?.containers.length, 1);
+  const c = pod?.containers[0];
+  t.equal(c?.image, 'ghcr.io/sdb-tls-guard/sdb-tls-guard:0.1.0');
+  t.strictSame(c?.args, [
     'serve',
     '--port=8443',
     '--cert=/certs/tls.crt',
@@ -78,12 +78,12 @@ t.test('Deployment: replicas, anti-affinity, probes, resources, restricted secur
     '--reconcile=true',
     '--shutdown-delay=5s',
   ]);
-  t.strictSame(c.env, [
+  t.strictSame(c?.env, [
     { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ]);
-  t.strictSame(c.ports, [{ name: 'https', containerPort: 8443, protocol: 'TCP' }]);
-  t.strictSame(c.securityContext, {
+  t.strictSame(c?.ports, [{ name: 'https', containerPort: 8443, protocol: 'TCP' }]);
+  t.strictSame(c?.securityContext, {
     runAsNonRoot: true,
     runAsUser: 65532,
     runAsGroup: 65532,
@@ -93,20 +93,20 @@ t.test('Deployment: replicas, anti-affinity, probes, resources, restricted secur
     capabilities: { drop: ['ALL'] },
     seccompProfile: { type: 'RuntimeDefault' },
   });
-  t.strictSame(c.readinessProbe.httpGet, { path: '/readyz', port: 'https', scheme: 'HTTPS' });
-  t.strictSame(c.livenessProbe.httpGet, { path: '/healthz', port: 'https', scheme: 'HTTPS' });
-  t.strictSame(c.startupProbe.httpGet, { path: '/healthz', port: 'https', scheme: 'HTTPS' });
-  t.strictSame(c.resources, {
+  t.strictSame(c?.readinessProbe?.httpGet, { path: '/readyz', port: 'https', scheme: 'HTTPS' });
+  t.strictSame(c?.livenessProbe?.httpGet, { path: '/healthz', port: 'https', scheme: 'HTTPS' });
+  t.strictSame(c?.startupProbe?.httpGet, { path: '/healthz', port: 'https', scheme: 'HTTPS' });
+  t.strictSame(c?.resources, {
     requests: { cpu: '50m', memory: '96Mi' },
     limits: { cpu: '500m', memory: '256Mi' },
   });
   // read-only root: /tmp is the only writable mount; the serving Secret is read-only
-  t.strictSame(c.volumeMounts, [
+  t.strictSame(c?.volumeMounts, [
     { name: 'tmp', mountPath: '/tmp' },
     { name: 'policy', mountPath: '/policy', readOnly: true },
     { name: 'certs', mountPath: '/certs', readOnly: true },
   ]);
-  t.strictSame(pod.volumes.find((v: Obj) => v.name === 'certs'), {
+  t.strictSame(pod?.volumes?.find((v) => v.name === 'certs'), {
     name: 'certs',
     secret: { secretName: 'sdb-tls-guard-tls', defaultMode: 0o440 },
   });
@@ -115,18 +115,18 @@ t.test('Deployment: replicas, anti-affinity, probes, resources, restricted secur
 t.test('Service 443 -> https (8443), PDB minAvailable 1, ServiceAccount', async (t) => {
   const objects = render();
   const s = get(objects, 'Service', 'sdb-tls-guard');
-  t.strictSame(s.spec.ports, [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
-  t.strictSame(s.spec.selector, get(objects, 'Deployment').spec.selector.matchLabels);
+  t.strictSame(s.spec?.ports, [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
+  t.strictSame(s.spec?.selector, get(objects, 'Deployment').spec?.selector.matchLabels);
   const pdb = get(objects, 'PodDisruptionBudget', 'sdb-tls-guard');
   t.equal(pdb.apiVersion, 'policy/v1');
-  t.equal(pdb.spec.minAvailable, 1);
-  t.strictSame(pdb.spec.selector.matchLabels, s.spec.selector);
+  t.equal(pdb.spec?.minAvailable, 1);
+  t.strictSame(pdb.spec?.selector?.matchLabels, s.spec?.selector);
   t.equal(get(objects, 'ServiceAccount', 'sdb-tls-guard').automountServiceAccountToken, true);
 });
 
 t.test('a single replica gets no PDB (it would block every drain)', async (t) => {
   const objects = render({ set: ['replicaCount=1'] });
-  t.equal(get(objects, 'Deployment').spec.replicas, 1);
+  t.equal(get(objects, 'Deployment').spec?.replicas, 1);
   t.equal(find(objects, 'PodDisruptionBudget'), undefined);
 });
 
@@ -134,24 +134,24 @@ t.test('cert-manager mode: CA chain, serving Certificate, cainjector annotation'
   const objects = render();
   t.strictSame(get(objects, 'Issuer', 'sdb-tls-guard-selfsigned').spec, { selfSigned: {} });
   const ca = get(objects, 'Certificate', 'sdb-tls-guard-ca');
-  t.equal(ca.spec.isCA, true);
-  t.equal(ca.spec.secretName, 'sdb-tls-guard-ca');
-  t.strictSame(ca.spec.issuerRef, { group: 'cert-manager.io', kind: 'Issuer', name: 'sdb-tls-guard-selfsigned' });
+  t.equal(ca.spec?.isCA, true);
+  t.equal(ca.spec?.secretName, 'sdb-tls-guard-ca');
+  t.strictSame(ca.spec?.issuerRef, { group: 'cert-manager.io', kind: 'Issuer', name: 'sdb-tls-guard-selfsigned' });
   t.strictSame(get(objects, 'Issuer', 'sdb-tls-guard-ca').spec, { ca: { secretName: 'sdb-tls-guard-ca' } });
   const serving = get(objects, 'Certificate', 'sdb-tls-guard-serving');
-  t.equal(serving.spec.secretName, 'sdb-tls-guard-tls');
-  t.strictSame(serving.spec.dnsNames, [
+  t.equal(serving.spec?.secretName, 'sdb-tls-guard-tls');
+  t.strictSame(serving.spec?.dnsNames, [
     'sdb-tls-guard',
     'sdb-tls-guard.sdb-tls-guard',
     'sdb-tls-guard.sdb-tls-guard.svc',
     'sdb-tls-guard.sdb-tls-guard.svc.cluster.local',
   ]);
-  t.equal(serving.spec.duration, '2160h');
-  t.equal(serving.spec.renewBefore, '720h');
-  t.strictSame(serving.spec.issuerRef, { group: 'cert-manager.io', kind: 'Issuer', name: 'sdb-tls-guard-ca' });
-  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
+  t.equal(serving.spec?.duration, '2160h');
+  t.equal(serving.spec?.renewBefore, '720h');
+  t.strictSame(serving.spec?.issuerRef, { group: 'cert-manager.io', kind: 'Issuer', name: 'sdb-tls-guard-ca' });
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'] as const) {
     t.equal(
-      get(objects, kind).metadata.annotations['cert-manager.io/inject-ca-from'],
+      get(objects, kind).metadata?.annotations?.['cert-manager.io/inject-ca-from'],
       'sdb-tls-guard/sdb-tls-guard-serving',
       kind,
     );
@@ -164,7 +164,7 @@ t.test('cert-manager mode with an existing ClusterIssuer creates no Issuer', asy
   });
   t.equal(find(objects, 'Issuer'), undefined);
   t.equal(find(objects, 'Certificate', 'sdb-tls-guard-ca'), undefined);
-  t.strictSame(get(objects, 'Certificate', 'sdb-tls-guard-serving').spec.issuerRef, {
+  t.strictSame(get(objects, 'Certificate', 'sdb-tls-guard-serving').spec?.issuerRef, {
     group: 'cert-manager.io',
     kind: 'ClusterIssuer',
     name: 'corp-ca',
@@ -175,11 +175,11 @@ t.test('bootstrap mode: no cert-manager objects, writable cert dir, bootstrap fl
   const objects = render({ set: ['certificates.mode=bootstrap'] });
   t.equal(find(objects, 'Certificate'), undefined);
   t.equal(find(objects, 'Issuer'), undefined);
-  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']) {
-    t.equal(get(objects, kind).metadata.annotations, undefined, `${kind}: no cainjector annotation`);
+  for (const kind of ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'] as const) {
+    t.equal(get(objects, kind).metadata?.annotations, undefined, `${kind}: no cainjector annotation`);
   }
-  const c = get(objects, 'Deployment').spec.template.spec.containers[0] as Obj;
-  t.strictSame(c.args, [
+  const c = get(objects, 'Deployment').spec?.template.spec?.containers[0];
+  t.strictSame(c?.args, [
     'serve',
     '--port=8443',
     '--cert=/tmp/certs/tls.crt',
@@ -192,7 +192,7 @@ t.test('bootstrap mode: no cert-manager objects, writable cert dir, bootstrap fl
     '--webhook-names=sdb-tls-guard,sdb-tls-guard',
     '--service-name=sdb-tls-guard',
   ]);
-  t.strictSame(c.volumeMounts, [
+  t.strictSame(c?.volumeMounts, [
     { name: 'tmp', mountPath: '/tmp' },
     { name: 'policy', mountPath: '/policy', readOnly: true },
   ]);
@@ -212,22 +212,22 @@ t.test('reconcile=false: read-only RBAC, no Role', async (t) => {
   t.equal(find(objects, 'Role'), undefined);
   t.equal(find(objects, 'RoleBinding'), undefined);
   t.ok(find(objects, 'ClusterRole', 'sdb-tls-guard-admission'));
-  const c = get(objects, 'Deployment').spec.template.spec.containers[0] as Obj;
-  t.equal(c.args.includes('--reconcile=false'), true);
-  t.strictSame(get(objects, 'ClusterRole', 'sdb-tls-guard-admission').rules.flatMap((r: Obj) => r.verbs), ['list', 'watch', 'list', 'watch', 'list', 'watch'], 'read-only');
+  const c = get(objects, 'Deployment').spec?.template.spec?.containers[0];
+  t.equal(c?.args?.includes('--reconcile=false'), true);
+  t.strictSame(get(objects, 'ClusterRole', 'sdb-tls-guard-admission').rules?.flatMap((r) => r.verbs), ['list', 'watch', 'list', 'watch', 'list', 'watch'], 'read-only');
 });
 
 t.test('policy from values lands in the ConfigMap and rolls the pods', async (t) => {
   const plain = render();
-  t.equal(get(plain, 'ConfigMap', 'sdb-tls-guard-policy').data['policy.yaml'].trim(), '{}');
+  t.equal(get(plain, 'ConfigMap', 'sdb-tls-guard-policy').data?.['policy.yaml']?.trim(), '{}');
   const objects = render({ set: ['policy.privateKeyEncoding=PKCS8', 'policy.allowedIssuers[0].kind=ClusterIssuer', 'policy.allowedIssuers[0].name=*'] });
   t.equal(
-    get(objects, 'ConfigMap', 'sdb-tls-guard-policy').data['policy.yaml'],
+    get(objects, 'ConfigMap', 'sdb-tls-guard-policy').data?.['policy.yaml'],
     'allowedIssuers:\n- kind: ClusterIssuer\n  name: \'*\'\nprivateKeyEncoding: PKCS8\n',
   );
   t.not(
-    get(objects, 'Deployment').spec.template.metadata.annotations['checksum/policy'],
-    get(plain, 'Deployment').spec.template.metadata.annotations['checksum/policy'],
+    get(objects, 'Deployment').spec?.template.metadata?.annotations?.['checksum/policy'],
+    get(plain, 'Deployment').spec?.template.metadata?.annotations?.['checksum/policy'],
   );
 });
 
@@ -235,10 +235,10 @@ t.test('image by digest, extra args, names from the release', async (t) => {
   const digest = 'sha256:' + 'ab'.repeat(32);
   const objects = render({ release: 'prod', namespace: 'guard', set: [`image.digest=${digest}`, 'extraArgs={--log-level=debug}'] });
   const d = get(objects, 'Deployment', 'prod-sdb-tls-guard');
-  const c = d.spec.template.spec.containers[0] as Obj;
-  t.equal(c.image, `ghcr.io/sdb-tls-guard/sdb-tls-guard@${digest}`);
-  t.equal(c.args[c.args.length - 1], '--log-level=debug');
-  t.equal(get(objects, 'Service', 'prod-sdb-tls-guard').metadata.namespace, 'guard');
+  const c = d.spec?.template.spec?.containers[0];
+  t.equal(c?.image, `ghcr.io/sdb-tls-guard/sdb-tls-guard@${digest}`);
+  t.equal(c?.args?.at(-1), '--log-level=debug');
+  t.equal(get(objects, 'Service', 'prod-sdb-tls-guard').metadata?.namespace, 'guard');
   const crb = get(objects, 'ClusterRoleBinding', 'prod-sdb-tls-guard-admission');
   t.strictSame(crb.subjects, [{ kind: 'ServiceAccount', name: 'prod-sdb-tls-guard', namespace: 'guard' }]);
 });
@@ -246,15 +246,15 @@ t.test('image by digest, extra args, names from the release', async (t) => {
 t.test('NetworkPolicy: off by default; ingress to https from anywhere; optional egress', async (t) => {
   t.equal(find(render(), 'NetworkPolicy'), undefined);
   const np = get(render({ set: ['networkPolicy.enabled=true'] }), 'NetworkPolicy', 'sdb-tls-guard');
-  t.strictSame(np.spec.policyTypes, ['Ingress']);
-  t.strictSame(np.spec.ingress, [{ ports: [{ port: 'https', protocol: 'TCP' }] }]);
+  t.strictSame(np.spec?.policyTypes, ['Ingress']);
+  t.strictSame(np.spec?.ingress, [{ ports: [{ port: 'https', protocol: 'TCP' }] }]);
   const np2 = get(
     render({ set: ['networkPolicy.enabled=true', 'networkPolicy.egress.enabled=true', 'networkPolicy.from[0].ipBlock.cidr=10.0.0.0/8'] }),
     'NetworkPolicy',
   );
-  t.strictSame(np2.spec.policyTypes, ['Ingress', 'Egress']);
-  t.strictSame(np2.spec.ingress[0].from, [{ ipBlock: { cidr: '10.0.0.0/8' } }]);
-  t.strictSame(np2.spec.egress, [
+  t.strictSame(np2.spec?.policyTypes, ['Ingress', 'Egress']);
+  t.strictSame(np2.spec?.ingress?.[0]?.from, [{ ipBlock: { cidr: '10.0.0.0/8' } }]);
+  t.strictSame(np2.spec?.egress, [
     { ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] },
     { ports: [{ port: 443, protocol: 'TCP' }, { port: 6443, protocol: 'TCP' }] },
   ]);
@@ -262,7 +262,7 @@ t.test('NetworkPolicy: off by default; ingress to https from anywhere; optional 
 
 t.test('ServiceMonitor in bootstrap mode trusts the bootstrap CA bundle', async (t) => {
   const sm = get(render({ set: ['serviceMonitor.enabled=true', 'certificates.mode=bootstrap'], apiVersions: [SM] }), 'ServiceMonitor');
-  t.strictSame(sm.spec.endpoints[0].tlsConfig.ca, { secret: { name: 'sdb-tls-guard-bootstrap-certs', key: 'ca-bundle.crt' } });
+  t.strictSame(sm.spec?.endpoints?.[0]?.tlsConfig?.ca, { secret: { name: 'sdb-tls-guard-bootstrap-certs', key: 'ca-bundle.crt' } });
 });
 
 t.test('ServiceMonitor only when enabled AND the CRD is served', async (t) => {
@@ -271,7 +271,7 @@ t.test('ServiceMonitor only when enabled AND the CRD is served', async (t) => {
   t.equal(missing.status, 0);
   t.equal(find(missing.objects, 'ServiceMonitor'), undefined, 'enabled but no CRD');
   const sm = get(render({ set: ['serviceMonitor.enabled=true'], apiVersions: [SM] }), 'ServiceMonitor', 'sdb-tls-guard');
-  t.strictSame(sm.spec.endpoints, [
+  t.strictSame(sm.spec?.endpoints, [
     {
       port: 'https',
       path: '/metrics',
@@ -316,9 +316,10 @@ t.test('values.schema.json rejects bad values: helm template exits non-zero with
 t.test('the Deployment args are flags the service accepts (parsed by src/config.ts)', async (t) => {
   for (const set of [[], ['certificates.mode=bootstrap'], ['reconcile=false'], ['certificates.mode=bootstrap', 'reconcile=false']]) {
     const objects = render({ release: 'prod', namespace: 'guard', set });
-    const c = get(objects, 'Deployment').spec.template.spec.containers[0] as Obj;
-    t.equal(c.args[0], 'serve');
-    const parsed = parseServeArgs(c.args.slice(1), { POD_NAMESPACE: 'guard', POD_NAME: 'prod-sdb-tls-guard-0' });
+    const args = get(objects, 'Deployment').spec?.template.spec?.containers[0]?.args;
+    if (!args) throw new Error('the Deployment container has no args');
+    t.equal(args[0], 'serve');
+    const parsed = parseServeArgs(args.slice(1), { POD_NAMESPACE: 'guard', POD_NAME: 'prod-sdb-tls-guard-0' });
     t.ok(parsed.config, `${set.join(',') || 'defaults'}: parsed`);
     t.equal(parsed.config?.port, 8443);
     t.equal(parsed.config?.policyFile, '/policy/policy.yaml');
@@ -332,8 +333,8 @@ t.test('the Deployment args are flags the service accepts (parsed by src/config.
       });
       t.equal(parsed.config?.serviceName, 'prod-sdb-tls-guard');
       // the bootstrap Secret name and the webhook names are the ones RBAC allows
-      t.strictSame(get(objects, 'ClusterRole', 'prod-sdb-tls-guard-bootstrap').rules[0].resourceNames, ['prod-sdb-tls-guard']);
-      t.ok(get(objects, 'Role').rules.some((r: Obj) => (r.resourceNames ?? []).includes('prod-sdb-tls-guard-bootstrap-certs')));
+      t.strictSame(get(objects, 'ClusterRole', 'prod-sdb-tls-guard-bootstrap').rules?.[0]?.resourceNames, ['prod-sdb-tls-guard']);
+      t.ok(get(objects, 'Role').rules?.some((r) => (r.resourceNames ?? []).includes('prod-sdb-tls-guard-bootstrap-certs')));
       t.ok(find(objects, 'ValidatingWebhookConfiguration', 'prod-sdb-tls-guard'));
       t.ok(find(objects, 'MutatingWebhookConfiguration', 'prod-sdb-tls-guard'));
     } else {
@@ -342,8 +343,15 @@ t.test('the Deployment args are flags the service accepts (parsed by src/config.
   }
 });
 
+/** The policy file of the rendered policy ConfigMap. */
+function policyYaml(objects: Obj[]): string {
+  const yaml = get(objects, 'ConfigMap').data?.['policy.yaml'];
+  if (yaml === undefined) throw new Error('the ConfigMap has no policy.yaml');
+  return yaml;
+}
+
 t.test('the policy ConfigMap is a policy the service accepts (parsed by src/core/policy-load.ts)', async (t) => {
-  t.strictSame(parsePolicy(get(render(), 'ConfigMap').data['policy.yaml'], 'policy.yaml'), {});
+  t.strictSame(parsePolicy(policyYaml(render()), 'policy.yaml'), {});
   const rich = render({
     set: [
       'policy.allowedIssuers[0].kind=Issuer',
@@ -353,7 +361,7 @@ t.test('the policy ConfigMap is a policy the service accepts (parsed by src/core
       'policy.privateKeyEncoding=PKCS8',
     ],
   });
-  t.strictSame(parsePolicy(get(rich, 'ConfigMap').data['policy.yaml'], 'policy.yaml'), {
+  t.strictSame(parsePolicy(policyYaml(rich), 'policy.yaml'), {
     allowedIssuers: [{ kind: 'Issuer', name: 'sdb-issuer' }],
     protectTLS: { namespaces: ['prod'] },
     certificateDuration: { min: '24h' },

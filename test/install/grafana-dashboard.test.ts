@@ -5,7 +5,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHART, find, get, render, type Obj } from './helm.js';
+import { CHART, find, get, render } from './helm.js';
 import { scrapeService } from '../support/scrape.js';
 
 const FILE = path.join(CHART, 'files', 'grafana', 'sdb-tls-guard.json');
@@ -25,7 +25,7 @@ export function metricNames(expr: string): string[] {
   const out: string[] = [];
   for (const m of s.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*/g)) {
     const word = m[0];
-    const after = s.slice((m.index ?? 0) + word.length).trimStart();
+    const after = s.slice(m.index + word.length).trimStart();
     if (after.startsWith('(')) continue; // a function or an aggregation
     if (KEYWORDS.has(word.toLowerCase()) || FUNCTIONS.has(word)) continue;
     if (/^[0-9]/.test(word)) continue;
@@ -34,44 +34,77 @@ export function metricNames(expr: string): string[] {
   return out;
 }
 
-const dashboard = JSON.parse(text) as Obj;
-const panels = (dashboard.panels as Obj[]).flatMap((p) => [p, ...((p.panels as Obj[] | undefined) ?? [])]);
-const queries = panels.flatMap((p) => ((p.targets as Obj[] | undefined) ?? []).map((q) => ({ panel: p.title as string, expr: q.expr as string })));
+interface Target {
+  refId?: string;
+  expr?: string;
+}
+
+interface Panel {
+  id?: number;
+  title?: string;
+  type?: string;
+  gridPos?: { x?: number; y?: number; w?: number; h?: number };
+  datasource?: { uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+}
+
+/** The fields of a Grafana dashboard these tests read. */
+interface Dashboard {
+  title?: unknown;
+  uid?: unknown;
+  schemaVersion?: unknown;
+  id?: unknown;
+  templating?: { list?: { type?: string; query?: string }[] };
+  panels: Panel[];
+}
+
+const dashboard = JSON.parse(text) as Dashboard;
+const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+// An expression that is missing is reported by 'valid dashboard JSON'.
+const queries = panels.flatMap((p) => (p.targets ?? []).map((q) => ({ panel: String(p.title), expr: q.expr ?? '' })));
 
 t.test('valid dashboard JSON', async (t) => {
   t.type(dashboard.title, 'string');
   t.match(dashboard.uid, /^[a-zA-Z0-9_-]{1,40}$/, 'a uid Grafana accepts');
   t.type(dashboard.schemaVersion, 'number');
-  t.ok(dashboard.schemaVersion >= 36, 'a current schema version');
+  t.ok(typeof dashboard.schemaVersion === 'number' && dashboard.schemaVersion >= 36, 'a current schema version');
   t.notOk('id' in dashboard && dashboard.id !== null, 'no database id (the sidecar provisions it)');
-  const vars = (dashboard.templating?.list ?? []) as Obj[];
+  const vars = dashboard.templating?.list ?? [];
   const ds = vars.find((v) => v.type === 'datasource');
-  t.ok(ds && ds.query === 'prometheus', 'a Prometheus datasource variable');
+  t.ok(ds?.query === 'prometheus', 'a Prometheus datasource variable');
   const ids = new Set<number>();
   for (const p of panels) {
-    t.ok(Number.isInteger(p.id) && !ids.has(p.id), `panel ${p.title}: a unique id`);
-    ids.add(p.id);
-    t.match(p.type, /^(row|timeseries|stat|table|bargauge|gauge)$/, `panel ${p.title}: a known type`);
-    const g = p.gridPos as Obj;
-    t.ok([g?.x, g?.y, g?.w, g?.h].every(Number.isInteger) && g.x >= 0 && g.x + g.w <= 24 && g.w > 0 && g.h > 0, `panel ${p.title}: gridPos inside 24 columns`);
+    const title = String(p.title);
+    t.ok(p.id !== undefined && Number.isInteger(p.id) && !ids.has(p.id), `panel ${title}: a unique id`);
+    if (p.id !== undefined) ids.add(p.id);
+    t.match(p.type, /^(row|timeseries|stat|table|bargauge|gauge)$/, `panel ${title}: a known type`);
+    const { x, y, w, h } = p.gridPos ?? {};
+    t.ok(
+      x !== undefined && y !== undefined && w !== undefined && h !== undefined &&
+        [x, y, w, h].every(Number.isInteger) && x >= 0 && x + w <= 24 && w > 0 && h > 0,
+      `panel ${title}: gridPos inside 24 columns`,
+    );
     if (p.type === 'row') continue;
-    t.equal(p.datasource?.uid, '${datasource}', `panel ${p.title}: uses the datasource variable`);
-    const targets = (p.targets ?? []) as Obj[];
-    t.ok(targets.length > 0, `panel ${p.title}: has queries`);
+    t.equal(p.datasource?.uid, '${datasource}', `panel ${title}: uses the datasource variable`);
+    const targets = p.targets ?? [];
+    t.ok(targets.length > 0, `panel ${title}: has queries`);
     const refs = targets.map((q) => q.refId);
-    t.equal(new Set(refs).size, refs.length, `panel ${p.title}: unique refIds`);
-    for (const q of targets) t.ok(typeof q.expr === 'string' && q.expr.length > 0, `panel ${p.title}: ${q.refId} has an expression`);
+    t.equal(new Set(refs).size, refs.length, `panel ${title}: unique refIds`);
+    for (const q of targets) t.ok(typeof q.expr === 'string' && q.expr.length > 0, `panel ${title}: ${String(q.refId)} has an expression`);
   }
   // Panels do not overlap.
-  const cells = new Map<string, string>();
+  const cells = new Map<string, string | undefined>();
   const overlaps: string[] = [];
   for (const p of panels) {
-    const g = p.gridPos as Obj;
-    for (let x = g.x; x < g.x + g.w; x++)
-      for (let y = g.y; y < g.y + g.h; y++) {
+    const { x: x0, y: y0, w, h } = p.gridPos ?? {};
+    // A panel without a whole gridPos is reported above and covers no cell.
+    if (x0 === undefined || y0 === undefined || w === undefined || h === undefined) continue;
+    for (let x = x0; x < x0 + w; x++)
+      for (let y = y0; y < y0 + h; y++) {
         const other = cells.get(`${x},${y}`);
-        if (other) overlaps.push(`${p.title} / ${other}`);
-        cells.set(`${x},${y}`, p.title as string);
+        if (other) overlaps.push(`${String(p.title)} / ${other}`);
+        cells.set(`${x},${y}`, p.title);
       }
   }
   t.strictSame([...new Set(overlaps)], [], 'no two panels overlap');
@@ -114,10 +147,12 @@ t.test('grafanaDashboard.enabled renders the ConfigMap for the sidecar', async (
   t.notOk(find(render(), 'ConfigMap', 'sdb-tls-guard-dashboard'), 'off by default');
   const objs = render({ set: ['grafanaDashboard.enabled=true', 'grafanaDashboard.namespace=monitoring', 'grafanaDashboard.annotations.grafana_folder=Databases'] });
   const cm = get(objs, 'ConfigMap', 'sdb-tls-guard-dashboard');
-  t.equal(cm.metadata.labels.grafana_dashboard, '1', 'labelled grafana_dashboard: "1"');
-  t.equal(cm.metadata.namespace, 'monitoring');
-  t.equal(cm.metadata.annotations.grafana_folder, 'Databases');
-  t.strictSame(JSON.parse(cm.data['sdb-tls-guard.json']), dashboard, 'the dashboard file, intact');
+  t.equal(cm.metadata?.labels?.['grafana_dashboard'], '1', 'labelled grafana_dashboard: "1"');
+  t.equal(cm.metadata?.namespace, 'monitoring');
+  t.equal(cm.metadata?.annotations?.['grafana_folder'], 'Databases');
+  const json = cm.data?.['sdb-tls-guard.json'];
+  if (json === undefined) throw new Error('the dashboard ConfigMap has no sdb-tls-guard.json');
+  t.strictSame(JSON.parse(json) as unknown, dashboard, 'the dashboard file, intact');
   const def = get(render({ set: ['grafanaDashboard.enabled=true'] }), 'ConfigMap', 'sdb-tls-guard-dashboard');
-  t.equal(def.metadata.namespace, 'sdb-tls-guard', 'the release namespace by default');
+  t.equal(def.metadata?.namespace, 'sdb-tls-guard', 'the release namespace by default');
 });

@@ -5,6 +5,23 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type {
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1ConfigMap,
+  V1Deployment,
+  V1MutatingWebhookConfiguration,
+  V1NetworkPolicyIngressRule,
+  V1NetworkPolicyPeer,
+  V1NetworkPolicySpec,
+  V1ObjectMeta,
+  V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+  V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CHART = path.join(ROOT, 'charts', 'sdb-tls-guard');
@@ -38,8 +55,96 @@ export function runHelm(args: string[]): RunResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Obj = Record<string, any>;
+/** What every rendered object has: its kind and metadata. */
+export interface Obj {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: V1ObjectMeta;
+}
+
+interface IssuerRef {
+  group?: string;
+  kind?: string;
+  name?: string;
+}
+
+/** cert-manager's Certificate, the fields the chart sets. */
+export interface Certificate extends Obj {
+  spec?: {
+    secretName?: string;
+    isCA?: boolean;
+    commonName?: string;
+    dnsNames?: string[];
+    duration?: string;
+    renewBefore?: string;
+    issuerRef?: IssuerRef;
+  };
+}
+
+/** cert-manager's Issuer: `selfSigned: {}` or `ca: { secretName }`. */
+export interface Issuer extends Obj {
+  spec?: { selfSigned?: Record<string, never>; ca?: { secretName?: string } };
+}
+
+/** prometheus-operator's ServiceMonitor. */
+export interface ServiceMonitor extends Obj {
+  spec?: {
+    endpoints?: {
+      port?: string;
+      path?: string;
+      scheme?: string;
+      interval?: string;
+      scrapeTimeout?: string;
+      tlsConfig?: { serverName?: string; ca?: { secret?: { name?: string; key?: string } } };
+    }[];
+  };
+}
+
+/** One alerting rule of a PrometheusRule. */
+export interface AlertRule {
+  alert?: string;
+  expr?: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** prometheus-operator's PrometheusRule. */
+export interface PrometheusRule extends Obj {
+  spec?: { groups?: { name?: string; rules?: AlertRule[] }[] };
+}
+
+/**
+ * A NetworkPolicy as YAML spells it: client-node's V1NetworkPolicyIngressRule names the
+ * `from` field `_from` (its serializer maps it), a rendered object has `from`.
+ */
+export interface NetworkPolicy extends Obj {
+  spec?: Omit<V1NetworkPolicySpec, 'ingress'> & {
+    ingress?: (Omit<V1NetworkPolicyIngressRule, '_from'> & { from?: V1NetworkPolicyPeer[] })[];
+  };
+}
+
+/** The type of each kind the chart renders. */
+export interface Rendered {
+  Certificate: Certificate;
+  ClusterRole: V1ClusterRole;
+  ClusterRoleBinding: V1ClusterRoleBinding;
+  ConfigMap: V1ConfigMap;
+  Deployment: V1Deployment;
+  Issuer: Issuer;
+  MutatingWebhookConfiguration: V1MutatingWebhookConfiguration;
+  NetworkPolicy: NetworkPolicy;
+  PodDisruptionBudget: V1PodDisruptionBudget;
+  PrometheusRule: PrometheusRule;
+  Role: V1Role;
+  RoleBinding: V1RoleBinding;
+  Service: V1Service;
+  ServiceAccount: V1ServiceAccount;
+  ServiceMonitor: ServiceMonitor;
+  ValidatingWebhookConfiguration: V1ValidatingWebhookConfiguration;
+}
+
+export type Kind = keyof Rendered;
 
 export interface RenderOptions {
   release?: string;
@@ -59,6 +164,8 @@ export function template(opts: RenderOptions = {}): RunResult & { objects: Obj[]
     for (const doc of parseAllDocuments(r.stdout)) {
       if (doc.errors.length > 0) throw new Error(`helm template printed bad YAML: ${String(doc.errors[0]?.message)}`);
       const v: unknown = doc.toJS();
+      // A rendered document is a Kubernetes object, read as the types of Rendered by
+      // kind (find, get).
       if (v !== null && v !== undefined) objects.push(v);
     }
   }
@@ -72,16 +179,21 @@ export function render(opts: RenderOptions = {}): Obj[] {
   return r.objects;
 }
 
-export function find(objects: Obj[], kind: string, name?: string): Obj | undefined {
-  return objects.find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+/** Whether `o` is of one of `kinds`, and so has that kind's type. */
+export function isKind<K extends Kind>(o: Obj, ...kinds: K[]): o is Rendered[K] {
+  return kinds.some((k) => o.kind === k);
 }
 
-export function get(objects: Obj[], kind: string, name?: string): Obj {
+export function find<K extends Kind>(objects: Obj[], kind: K, name?: string): Rendered[K] | undefined {
+  return objects.find((o): o is Rendered[K] => isKind(o, kind) && (name === undefined || o.metadata?.name === name));
+}
+
+export function get<K extends Kind>(objects: Obj[], kind: K, name?: string): Rendered[K] {
   const o = find(objects, kind, name);
   if (!o) throw new Error(`no ${kind}${name ? ` ${name}` : ''} rendered`);
   return o;
 }
 
 export function kinds(objects: Obj[]): string[] {
-  return objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort();
+  return objects.map((o) => `${String(o.kind)}/${String(o.metadata?.name)}`).sort();
 }

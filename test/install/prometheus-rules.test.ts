@@ -8,7 +8,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { CHART, find, get, render, ROOT, runHelm, template, type Obj } from './helm.js';
+import type { V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import { CHART, find, get, render, ROOT, runHelm, template, type AlertRule, type PrometheusRule } from './helm.js';
 import { run } from './tools.js';
 
 const TEST_DIR = path.join(ROOT, 'test', 'install', 'prometheus-rules');
@@ -17,20 +18,28 @@ const TEST_FILES = ['tests.yaml', 'tests-denials.yaml', 'tests-certificate.yaml'
 const INSTALL_MD = path.join(ROOT, 'docs', 'install.md');
 
 // helm runs take seconds each on a busy machine: the default rendering is made once.
-let defaultRule: Obj | undefined;
-function rule(set: string[] = []): Obj {
+let defaultRule: PrometheusRule | undefined;
+function rule(set: string[] = []): PrometheusRule {
   if (set.length === 0 && defaultRule) return defaultRule;
   const pr = get(render({ set: ['prometheusRule.enabled=true', ...set] }), 'PrometheusRule');
   if (set.length === 0) defaultRule = pr;
   return pr;
 }
 
-function alerts(pr: Obj): Obj[] {
-  return (pr.spec.groups as Obj[]).flatMap((g) => g.rules as Obj[]);
+function alerts(pr: PrometheusRule): AlertRule[] {
+  const groups = pr.spec?.groups;
+  if (!groups) throw new Error('the PrometheusRule has no groups');
+  return groups.flatMap((g) => g.rules ?? []);
+}
+
+/** The parts of a promtool unit-test file read here. */
+interface PromtoolTests {
+  rule_files?: string[];
+  tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
 }
 
 /** Writes the rule's groups as a rules file next to copies of the test files; returns the dir. */
-function workdir(pr: Obj): string {
+function workdir(pr: PrometheusRule): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'sdb-prom-'));
   writeFileSync(path.join(dir, 'rules.yaml'), stringify(pr.spec));
   for (const f of TEST_FILES) copyFileSync(path.join(TEST_DIR, f), path.join(dir, f));
@@ -41,7 +50,7 @@ t.test('off by default; on, it renders one PrometheusRule with every alert', asy
   t.notOk(find(render(), 'PrometheusRule'), 'prometheusRule.enabled defaults to false');
   const pr = rule();
   t.equal(pr.apiVersion, 'monitoring.coreos.com/v1');
-  t.equal(pr.metadata.namespace, 'sdb-tls-guard');
+  t.equal(pr.metadata?.namespace, 'sdb-tls-guard');
   t.strictSame(alerts(pr).map((a) => a.alert), [
     'SdbTlsGuardOpsRequestProgressingTooLong',
     'SdbTlsGuardOpsRequestFailed',
@@ -54,18 +63,19 @@ t.test('off by default; on, it renders one PrometheusRule with every alert', asy
     'SdbTlsGuardWebhookCallErrors',
   ]);
   for (const a of alerts(pr)) {
-    t.match(a.labels.severity, /^(critical|warning|info)$/, `${a.alert} has a severity`);
-    t.ok(a.annotations.summary, `${a.alert} has a summary`);
+    t.match(a.labels?.['severity'], /^(critical|warning|info)$/, `${String(a.alert)} has a severity`);
+    t.ok(a.annotations?.['summary'], `${String(a.alert)} has a summary`);
   }
-  const sev = Object.fromEntries(alerts(pr).map((a) => [a.alert, a.labels.severity]));
+  const sev = Object.fromEntries(alerts(pr).map((a) => [String(a.alert), a.labels?.['severity']]));
   t.equal(sev.SdbTlsGuardOpsRequestProgressingTooLong, 'critical');
   t.equal(sev.SdbTlsGuardOpsRequestFailed, 'warning');
   t.equal(sev.SdbTlsGuardDatabasePausedWithoutRequest, 'critical');
   t.equal(sev.SdbTlsGuardWebhookDenialsHigh, 'info');
   // The API server's metrics are matched on the webhook names of webhook-config/.
-  const hooks = ['validating.yaml', 'mutating.yaml'].flatMap((f) => (parse(readFileSync(path.join(ROOT, 'webhook-config', f), 'utf8')) as Obj).webhooks.map((w: Obj) => w.name as string));
+  const hooks = ['validating.yaml', 'mutating.yaml'].flatMap((f) => (parse(readFileSync(path.join(ROOT, 'webhook-config', f), 'utf8')) as V1ValidatingWebhookConfiguration).webhooks?.map((w) => w.name) ?? []);
   t.strictSame(hooks.sort(), ['default.sdb-tls-guard.io', 'validate.sdb-tls-guard.io']);
-  const failOpen = alerts(pr).find((a) => a.alert === 'SdbTlsGuardWebhookFailOpen')!;
+  const failOpen = alerts(pr).find((a) => a.alert === 'SdbTlsGuardWebhookFailOpen');
+  if (!failOpen) throw new Error('no SdbTlsGuardWebhookFailOpen alert');
   for (const h of hooks) t.match(failOpen.expr, h.replace(/\./g, '\\\\.'), `fail-open alert names ${h}`);
 });
 
@@ -88,15 +98,15 @@ t.test('the unit tests cover every alert, firing and silent', async (t) => {
   const fires = new Set<string>();
   const silent = new Set<string>();
   for (const f of TEST_FILES) {
-    const tests = parse(readFileSync(path.join(TEST_DIR, f), 'utf8')) as Obj;
+    const tests = parse(readFileSync(path.join(TEST_DIR, f), 'utf8')) as PromtoolTests;
     t.strictSame(tests.rule_files, ['rules.yaml'], `${f} tests the rendered rules`);
-    for (const group of tests.tests as Obj[]) {
-      for (const c of group.alert_rule_test as Obj[]) (c.exp_alerts.length ? fires : silent).add(c.alertname);
+    for (const group of tests.tests) {
+      for (const c of group.alert_rule_test) (c.exp_alerts.length ? fires : silent).add(c.alertname);
     }
   }
   for (const a of alerts(rule())) {
-    t.ok(fires.has(a.alert), `${a.alert}: a test where it fires`);
-    t.ok(silent.has(a.alert), `${a.alert}: a test where it stays silent`);
+    t.ok(a.alert !== undefined && fires.has(a.alert), `${String(a.alert)}: a test where it fires`);
+    t.ok(a.alert !== undefined && silent.has(a.alert), `${String(a.alert)}: a test where it stays silent`);
   }
 });
 
@@ -122,12 +132,12 @@ t.test('values: selector, labels, alert labels, runbook URL; no leader alert wit
     'prometheusRule.alertLabels.team=dba',
     'prometheusRule.runbookBaseURL=https://example.com/docs/install.md',
   ]);
-  t.equal(pr.metadata.labels.release, 'kube-prometheus-stack');
+  t.equal(pr.metadata?.labels?.['release'], 'kube-prometheus-stack');
   for (const a of alerts(pr)) {
-    t.equal(a.labels.team, 'dba', `${a.alert}: alert label`);
-    t.equal(a.annotations.runbook_url, `https://example.com/docs/install.md#${a.alert.toLowerCase()}`);
-    if (a.expr.includes('sdb_tls_guard_')) {
-      t.match(a.expr, /job="sdb"/, `${a.alert}: uses the selector`);
+    t.equal(a.labels?.['team'], 'dba', `${String(a.alert)}: alert label`);
+    t.equal(a.annotations?.['runbook_url'], `https://example.com/docs/install.md#${String(a.alert).toLowerCase()}`);
+    if (a.expr?.includes('sdb_tls_guard_')) {
+      t.match(a.expr, /job="sdb"/, `${String(a.alert)}: uses the selector`);
       t.notMatch(a.expr, /namespace="sdb-tls-guard"/);
     }
   }
@@ -156,7 +166,7 @@ t.test('values.schema.json rejects bad thresholds', async (t) => {
 t.test('docs/install.md has a runbook section for every alert', async (t) => {
   const md = readFileSync(INSTALL_MD, 'utf8');
   for (const a of alerts(rule())) {
-    const heading = new RegExp(`^#### ${a.alert}$`, 'm');
-    t.match(md, heading, `${a.alert}: a "#### ${a.alert}" section`);
+    const heading = new RegExp(`^#### ${String(a.alert)}$`, 'm');
+    t.match(md, heading, `${String(a.alert)}: a "#### ${String(a.alert)}" section`);
   }
 });

@@ -43,7 +43,7 @@ export function parseRbacTable(markdown: string, names: { fullname: string; boot
     return {
       role: expand(unquote(role)),
       when: parsedWhen,
-      group: /^`""`/.test(group) ? '' : unquote(group),
+      group: group.startsWith('`""`') ? '' : unquote(group),
       resource: unquote(resource),
       verbs: unquote(verbs).split(',').map((v) => v.trim()).filter(Boolean).sort(),
       resourceNames: unquote(rnames) === '' ? [] : unquote(expand(rnames)).split(',').map((v) => v.trim()).sort(),

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, render, type Obj } from './helm.js';
+import { ROOT, isKind, render, type Obj } from './helm.js';
 import { parseRbacTable, type RbacRow, type When } from './rbac-table.js';
 
 type Row = RbacRow;
@@ -16,16 +16,16 @@ const parseTable = (md: string) => parseRbacTable(md, { fullname: FULLNAME, boot
 function renderedRows(objects: Obj[]): Omit<Row, 'when'>[] {
   const out: Omit<Row, 'when'>[] = [];
   for (const o of objects) {
-    if (o.kind !== 'ClusterRole' && o.kind !== 'Role') continue;
-    for (const r of o.rules as Obj[]) {
-      for (const g of r.apiGroups as string[]) {
-        for (const res of r.resources as string[]) {
+    if (!isKind(o, 'ClusterRole', 'Role')) continue;
+    for (const r of o.rules ?? []) {
+      for (const g of r.apiGroups ?? []) {
+        for (const res of r.resources ?? []) {
           out.push({
-            role: `${o.kind} ${o.metadata.name}`,
+            role: `${String(o.kind)} ${String(o.metadata?.name)}`,
             group: g,
             resource: res,
-            verbs: [...(r.verbs as string[])].sort(),
-            resourceNames: [...((r.resourceNames as string[] | undefined) ?? [])].sort(),
+            verbs: [...r.verbs].sort(),
+            resourceNames: [...(r.resourceNames ?? [])].sort(),
           });
         }
       }
@@ -51,8 +51,8 @@ const COMBOS = [
 ] as const;
 
 for (const c of COMBOS) {
-  t.test(`reconcile=${c.reconcile}, certificates.mode=${c.mode}: rendered rules == table rows`, async (t) => {
-    const objects = render({ set: [`reconcile=${c.reconcile}`, `certificates.mode=${c.mode}`] });
+  t.test(`reconcile=${String(c.reconcile)}, certificates.mode=${c.mode}: rendered rules == table rows`, async (t) => {
+    const objects = render({ set: [`reconcile=${String(c.reconcile)}`, `certificates.mode=${c.mode}`] });
     const applies = (w: When) => w === 'always' || (w === 'reconcile' && c.reconcile) || (w === 'bootstrap' && c.mode === 'bootstrap');
     const want = rows.filter((r) => applies(r.when)).map(key).sort();
     const got = renderedRows(objects).map(key).sort();

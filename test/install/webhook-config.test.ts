@@ -8,10 +8,31 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ROOT, render, get, type Obj } from './helm.js';
 
-function loadOne(file: string): Obj {
+/** A webhook of a webhook-config/ file: plain YAML data, the fields read here. */
+interface Webhook {
+  name: string;
+  clientConfig: { service?: Record<string, unknown>; caBundle?: string; url?: string };
+  rules?: { operations?: string[]; resources?: string[] }[];
+}
+
+interface WebhookConfiguration extends Obj {
+  webhooks?: Webhook[];
+}
+
+function loadOne(file: string): WebhookConfiguration {
   const docs = parseAllDocuments(readFileSync(path.join(ROOT, 'webhook-config', file), 'utf8'));
-  if (docs.length !== 1) throw new Error(`${file}: expected exactly one YAML document, got ${docs.length}`);
-  return docs[0]!.toJS() as Obj;
+  const [doc] = docs;
+  if (docs.length !== 1 || doc === undefined) throw new Error(`${file}: expected exactly one YAML document, got ${docs.length}`);
+  return doc.toJS() as WebhookConfiguration;
+}
+
+/** The kind of a webhook-config/ file, one the chart renders. */
+function kindOf(src: WebhookConfiguration): 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration' {
+  const { kind } = src;
+  if (kind !== 'ValidatingWebhookConfiguration' && kind !== 'MutatingWebhookConfiguration') {
+    throw new Error(`webhook-config/: unexpected kind ${String(kind)}`);
+  }
+  return kind;
 }
 
 const validating = loadOne('validating.yaml');
@@ -21,7 +42,7 @@ const EXPRESSION =
   "(object != null && has(object.spec) && has(object.spec.type) && object.spec.type == 'ReconfigureTLS') || " +
   "(oldObject != null && has(oldObject.spec) && has(oldObject.spec.type) && oldObject.spec.type == 'ReconfigureTLS')";
 
-function expectedWebhook(name: string, urlPath: string, extra: Obj = {}): Obj {
+function expectedWebhook(name: string, urlPath: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name,
     admissionReviewVersions: ['v1'],
@@ -52,14 +73,14 @@ function expectedWebhook(name: string, urlPath: string, extra: Obj = {}): Obj {
 t.test('validating.yaml holds exactly the chosen settings', async (t) => {
   t.equal(validating.apiVersion, 'admissionregistration.k8s.io/v1');
   t.equal(validating.kind, 'ValidatingWebhookConfiguration');
-  t.equal(validating.metadata.name, 'sdb-tls-guard');
+  t.equal(validating.metadata?.name, 'sdb-tls-guard');
   t.strictSame(validating.webhooks, [expectedWebhook('validate.sdb-tls-guard.io', '/validate')]);
 });
 
 t.test('mutating.yaml holds exactly the chosen settings, reinvocationPolicy Never', async (t) => {
   t.equal(mutating.apiVersion, 'admissionregistration.k8s.io/v1');
   t.equal(mutating.kind, 'MutatingWebhookConfiguration');
-  t.equal(mutating.metadata.name, 'sdb-tls-guard');
+  t.equal(mutating.metadata?.name, 'sdb-tls-guard');
   t.strictSame(mutating.webhooks, [
     expectedWebhook('default.sdb-tls-guard.io', '/mutate', { reinvocationPolicy: 'Never' }),
   ]);
@@ -67,11 +88,11 @@ t.test('mutating.yaml holds exactly the chosen settings, reinvocationPolicy Neve
 
 t.test('neither file registers DELETE, a subresource or a caBundle', async (t) => {
   for (const [file, obj] of [['validating', validating], ['mutating', mutating]] as const) {
-    for (const w of obj.webhooks as Obj[]) {
-      for (const r of w.rules as Obj[]) {
-        t.notOk((r.operations as string[]).includes('DELETE'), `${file}: no DELETE`);
-        t.notOk((r.operations as string[]).includes('*'), `${file}: no wildcard operation`);
-        t.notOk((r.resources as string[]).some((x) => x.includes('/')), `${file}: no subresource`);
+    for (const w of obj.webhooks ?? []) {
+      for (const r of w.rules ?? []) {
+        t.notOk(r.operations?.includes('DELETE'), `${file}: no DELETE`);
+        t.notOk(r.operations?.includes('*'), `${file}: no wildcard operation`);
+        t.notOk(r.resources?.some((x) => x.includes('/')), `${file}: no subresource`);
       }
       t.equal(w.clientConfig.caBundle, undefined, `${file}: caBundle left to cert-manager/bootstrap`);
       t.equal(w.clientConfig.url, undefined, `${file}: service reference, not url`);
@@ -94,14 +115,15 @@ t.test('the chart copy is identical (render-webhook-config.sh --check)', async (
 t.test('helm template with default values renders webhook-config/ unchanged', async (t) => {
   const objects = render();
   for (const src of [validating, mutating]) {
-    const out = get(objects, src.kind, 'sdb-tls-guard');
+    const kind = kindOf(src);
+    const out = get(objects, kind, 'sdb-tls-guard');
     t.equal(out.apiVersion, src.apiVersion);
-    t.strictSame(out.webhooks, src.webhooks, `${src.kind}: webhooks equal webhook-config/`);
+    t.strictSame(out.webhooks, src.webhooks, `${kind}: webhooks equal webhook-config/`);
     // labels of the source survive; helm's labels are added
-    for (const [k, v] of Object.entries(src.metadata.labels as Record<string, string>)) {
-      t.equal(out.metadata.labels[k], v, `${src.kind}: label ${k}`);
+    for (const [k, v] of Object.entries(src.metadata?.labels ?? {})) {
+      t.equal(out.metadata?.labels?.[k], v, `${kind}: label ${k}`);
     }
-    t.equal(out.metadata.annotations['cert-manager.io/inject-ca-from'], 'sdb-tls-guard/sdb-tls-guard-serving');
+    t.equal(out.metadata?.annotations?.['cert-manager.io/inject-ca-from'], 'sdb-tls-guard/sdb-tls-guard-serving');
   }
 });
 
@@ -117,9 +139,10 @@ t.test('helm template overrides only the install-specific fields', async (t) => 
     ],
   });
   for (const src of [validating, mutating]) {
-    const out = get(objects, src.kind, 'guard-sdb-tls-guard');
-    t.equal(out.metadata.annotations, undefined, 'no cainjector annotation in bootstrap mode');
-    const want = (src.webhooks as Obj[]).map((w) => ({
+    const kind = kindOf(src);
+    const out = get(objects, kind, 'guard-sdb-tls-guard');
+    t.equal(out.metadata?.annotations, undefined, 'no cainjector annotation in bootstrap mode');
+    const want = (src.webhooks ?? []).map((w) => ({
       ...w,
       failurePolicy: 'Ignore',
       timeoutSeconds: 3,
@@ -134,6 +157,6 @@ t.test('helm template overrides only the install-specific fields', async (t) => 
         ],
       },
     }));
-    t.strictSame(out.webhooks, want, src.kind);
+    t.strictSame(out.webhooks, want, kind);
   }
 });
