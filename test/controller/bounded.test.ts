@@ -83,7 +83,7 @@ t.test('reconciler: a request with a hostile value in any field ends with bounde
       const req = addRequest(h, 'add-tls.yaml');
       const obj = structuredClone(req) as unknown as Record<string, unknown>;
       setAt(obj, path, value);
-      h.store.put('SinglestoreOpsRequest', obj as unknown as SinglestoreOpsRequest);
+      h.store.put('SinglestoreOpsRequest', obj);
       const db = (obj['spec'] as { databaseRef?: { name?: unknown } }).databaseRef?.name;
       const log = capture();
       const rec = makeReconciler(h, { logger: log.logger });

@@ -38,8 +38,8 @@ t.test('injected 409s on every kind of write are absorbed', async (t) => {
     const h = newHarness();
     const [file, state, name] =
       op === 'certificates.patch' ? ['update.yaml', 'state-tls.yaml', 'sdbops-update-tls'] : op === 'petSets.patch' ? ['add-tls.yaml', 'state.yaml', 'sdbops-add-tls'] : ['rotate.yaml', 'state-tls.yaml', 'sdbops-rotate'];
-    seedState(h, state!);
-    addRequest(h, file!);
+    seedState(h, state);
+    addRequest(h, file);
     h.store.failNext(op, 409, 2);
     const r = await drive(h, makeReconciler(h), NS, DB, name);
     t.equal(r.status?.phase, 'Successful', `${op}: Successful`);
@@ -84,5 +84,5 @@ t.test('writeStatus gives up after repeated conflicts and the next pass recovers
   await rec.reconcileDatabase(NS, DB);
   t.equal(getRequest(h, NS, 'sdbops-rotate')?.status?.phase, undefined, 'nothing written yet');
   const r = await drive(h, rec, NS, DB, 'sdbops-rotate');
-  t.equal((r as SinglestoreOpsRequest).status?.phase, 'Successful');
+  t.equal(r.status?.phase, 'Successful');
 });

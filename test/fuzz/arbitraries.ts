@@ -148,7 +148,7 @@ export function mutate(doc: unknown, ms: readonly Mutation[]): unknown {
       continue;
     }
     const parent = getAt(root, p.slice(0, -1));
-    const key = p[p.length - 1] as string | number;
+    const key = p[p.length - 1]!;
     if (m.kind === 'replace') {
       if (Array.isArray(parent)) parent[key as number] = clone(m.value ?? null);
       else if (isRec(parent)) parent[key as string] = m.value === undefined ? null : clone(m.value);

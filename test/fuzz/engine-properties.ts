@@ -63,7 +63,7 @@ export function engineProperties(): NamedProperty[] {
   const p = <T extends unknown[]>(name: string, runs: number, arbs: { [K in keyof T]: fc.Arbitrary<T[K]> }, fn: (...args: T) => void): NamedProperty => ({
     name,
     runs,
-    property: fc.asyncProperty(...(arbs as unknown as [fc.Arbitrary<unknown>]), async (...a: unknown[]) => (fn as unknown as (...x: unknown[]) => void)(...a)) as unknown as fc.IAsyncProperty<unknown[]>,
+    property: fc.asyncProperty(...(arbs as unknown as [fc.Arbitrary<unknown>]), async (...a: unknown[]) => (fn as unknown as (...x: unknown[]) => void)(...a)),
   });
   return [
     p('defaults are idempotent and apply cleanly', 600, [anyObject], (o) => {

@@ -88,7 +88,7 @@ export function strictApply(doc: unknown, patch: readonly PatchOperation[]): unk
         parent = parent[t];
       } else throw new StrictPatchError(`operation ${n}: ${op.path}: cannot descend into a ${parent === null ? 'null' : typeof parent}`);
     }
-    const last = tokens[tokens.length - 1] as string;
+    const last = tokens[tokens.length - 1]!;
     if (Array.isArray(parent)) {
       if (op.op === 'add') parent.splice(arrayIndex(last, parent.length, true, op.path), 0, clone(op.value) as Json);
       else {
@@ -99,10 +99,10 @@ export function strictApply(doc: unknown, patch: readonly PatchOperation[]): unk
       }
     } else if (isObj(parent)) {
       const has = Object.prototype.hasOwnProperty.call(parent, last);
-      if (op.op === 'add') parent[last] = clone(op.value) as Json;
+      if (op.op === 'add') parent[last] = clone(op.value);
       else if (!has) throw new StrictPatchError(`operation ${n}: ${op.op} ${op.path}: the target does not exist`);
       else if (op.op === 'remove') delete parent[last];
-      else if (op.op === 'replace') parent[last] = clone(op.value) as Json;
+      else if (op.op === 'replace') parent[last] = clone(op.value);
       else if (!deepEqual(parent[last], op.value)) throw new StrictPatchError(`operation ${n}: test failed at ${op.path}`);
     } else {
       throw new StrictPatchError(`operation ${n}: ${op.path}: the parent is a ${parent === null ? 'null' : typeof parent}, not an object or array`);

@@ -98,6 +98,6 @@ export function certsFor(tls: TLSConfig, o: Parameters<typeof cert>[1] = {}): Ce
   const full = newTLS(tls, {})!;
   return desiredCertificates(database(full), full).map((d) => {
     const c = cert(d.metadata?.name ?? '', o);
-    return { ...d, metadata: { ...d.metadata, generation: c.metadata?.generation }, status: c.status } as Certificate;
+    return { ...d, metadata: { ...d.metadata, generation: c.metadata?.generation }, status: c.status };
   });
 }

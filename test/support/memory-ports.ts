@@ -54,7 +54,7 @@ export interface StoredEvent {
 }
 
 function clone<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return v === undefined ? v : structuredClone(v);
 }
 
 /** RFC 7386 JSON merge patch. */
@@ -335,11 +335,11 @@ export function memoryPorts(store: MemoryStore): Ports {
       },
       async create(ns, lease) {
         s.call('leases.create');
-        return s.create('Lease', ns, lease as KubeObject) as Lease;
+        return s.create('Lease', ns, lease) as Lease;
       },
       async replace(ns, name, lease) {
         s.call('leases.update');
-        return s.replace('Lease', ns, name, lease as KubeObject) as Lease;
+        return s.replace('Lease', ns, name, lease) as Lease;
       },
     },
   };
@@ -418,11 +418,11 @@ export class MemoryCache implements ReconcileCache, ClusterView {
   private deliver(kind: CachedKind, type: WatchEventType, obj: KubeObject): void {
     this.delivered++;
     this.apply(kind, type, obj);
-    for (const l of this.listeners) l(kind, CHANGE[type], obj as CachedKinds[CachedKind]);
+    for (const l of this.listeners) l(kind, CHANGE[type], obj);
   }
 
   get<K extends CachedKind>(kind: K, namespace: string, name: string): CachedKinds[K] | undefined {
-    return this.objs.get(kind)?.get(this.key(namespace, name)) as CachedKinds[K] | undefined;
+    return this.objs.get(kind)?.get(this.key(namespace, name));
   }
 
   listOpsRequests(namespace: string, database: string): SinglestoreOpsRequest[] {
