@@ -28,7 +28,8 @@ t.test('the current stage is the first one not done', async (t) => {
 t.test('each stage reads what it decides on, and no more', async (t) => {
   const reads = (conds: string[], o: Parameters<typeof observed>[0]) => {
     const req = request({ rotateCertificates: true }, { conds });
-    const stage = currentStage(req)!;
+    const stage = currentStage(req);
+    if (!stage) throw new Error(`no current stage after ${conds.join(', ')}`);
     const seen = observed({ ...o, request: req });
     return stage.reads(req, seen.database, seen).map(refKey);
   };

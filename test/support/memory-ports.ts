@@ -63,7 +63,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> =
     typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
+    if (v === null) Reflect.deleteProperty(out, k);
     else out[k] = mergePatch(out[k], v);
   }
   return out;
@@ -132,7 +132,7 @@ export class MemoryStore {
 
   private map(kind: Kind): Map<string, Obj> {
     let m = this.objects.get(kind);
-    if (!m) this.objects.set(kind, (m = new Map()));
+    if (!m) this.objects.set(kind, (m = new Map<string, Obj>()));
     return m;
   }
 
@@ -306,7 +306,7 @@ export function memoryPorts(store: MemoryStore): Ports {
         s.call('pods.evict');
         const pod = s.get<Pod>('Pod', ns, name);
         if (!pod) throw new StatusError(404, `pods "${name}" not found`);
-        if (uid && pod.metadata?.uid !== uid) throw new StatusError(409, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata?.uid}`);
+        if (uid && pod.metadata?.uid !== uid) throw new StatusError(409, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${String(pod.metadata?.uid)}`);
         if (s.pdbBlocked.has(name)) throw new StatusError(429, 'Cannot evict pod as it would violate the pod\'s disruption budget.');
         s.evictions.push(name);
         s.delete('Pod', ns, name);
@@ -315,7 +315,7 @@ export function memoryPorts(store: MemoryStore): Ports {
     events: {
       async emit(involved, type, reason, message) {
         s.call('events.create');
-        s.events.push({ object: `${involved.metadata?.namespace}/${involved.metadata?.name}`, type, reason, message, time: s.clock.now() });
+        s.events.push({ object: `${String(involved.metadata?.namespace)}/${String(involved.metadata?.name)}`, type, reason, message, time: s.clock.now() });
       },
     },
     issuers: {
@@ -398,7 +398,7 @@ export class MemoryCache implements ReconcileCache, ClusterView {
 
   private apply(kind: CachedKind, type: WatchEventType, obj: KubeObject): void {
     let m = this.objs.get(kind);
-    if (!m) this.objs.set(kind, (m = new Map()));
+    if (!m) this.objs.set(kind, (m = new Map<string, KubeObject>()));
     const k = this.key(obj.metadata?.namespace, obj.metadata?.name ?? '');
     if (type === 'DELETED') m.delete(k);
     else m.set(k, obj);
@@ -408,7 +408,7 @@ export class MemoryCache implements ReconcileCache, ClusterView {
     if (type === 'DELETED') return;
     const dbk = `${r.metadata?.namespace ?? ''}/${r.spec?.databaseRef?.name ?? ''}`;
     let d = this.byDb.get(dbk);
-    if (!d) this.byDb.set(dbk, (d = new Map()));
+    if (!d) this.byDb.set(dbk, (d = new Map<string, SinglestoreOpsRequest>()));
     d.set(k, r);
   }
 
@@ -548,12 +548,13 @@ export class FakePetSetController {
   step(): void {
     for (const ps of this.store.list<PetSet>('PetSet')) {
       const ns = ps.metadata?.namespace;
+      const psName = ps.metadata?.name ?? '';
       if ((ps.status?.observedGeneration ?? 0) !== ps.metadata?.generation) {
-        this.store.patch('PetSet', ns, ps.metadata?.name ?? '', { status: { observedGeneration: ps.metadata?.generation, replicas: ps.spec?.replicas ?? 1 } }, true);
+        this.store.patch('PetSet', ns, psName, { status: { observedGeneration: ps.metadata?.generation, replicas: ps.spec?.replicas ?? 1 } }, true);
       }
       const n = ps.spec?.replicas ?? 1;
       for (let i = 0; i < n; i++) {
-        const name = `${ps.metadata?.name}-${i}`;
+        const name = `${psName}-${i}`;
         const pod = this.store.get<Pod>('Pod', ns, name);
         if (!pod) {
           if (this.holdBack.has(name)) continue;
