@@ -36,7 +36,7 @@ t.test('planner: hostile names, pause reasons and findings give bounded events, 
     fc.property(hostileString, hostileString, fc.constantFrom('', 'Pending', 'Progressing', 'Failed'), fc.integer({ min: 0, max: 600 }), (name, reason, phase, nFindings) => {
       const req = request(TLS_ON, { name, phase, conds: phase === 'Progressing' ? [] : [] });
       req.metadata = { ...req.metadata, namespace: name.slice(0, 100) };
-      req.spec = { ...req.spec!, databaseRef: { name } };
+      req.spec = { ...req.spec, databaseRef: { name } };
       const db = database(undefined, { pausedBy: reason, phase: 'Provisioning' });
       const findings: Finding[] = Array.from({ length: nFindings }, (_, i) => ({ rule: 'database-exists', type: 'NotFound', field: 'spec.databaseRef.name', detail: `${i} ${name}` }));
       for (const obs of [

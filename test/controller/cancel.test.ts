@@ -4,12 +4,12 @@
 // database then runs instead of failing on the orphaned pause. What a half-done restart
 // leaves behind is what the docs say.
 import t from 'tap';
-import type { PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
+import type { PetSet, Pod, Singlestore } from '../../src/api/types.js';
 import { startReconciler } from '../../src/controller/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { systemClock } from '../../src/kube/ports.js';
 import { FakeCertManager, FakePetSetController, MemoryCache, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
-import { addRequest, advance, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, pass, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, advance, conditionTypes, drive, getDatabase, getRequest, isPaused, makeReconciler, newHarness, pass, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -89,7 +89,7 @@ t.test('deleting a running request mid-restart (add TLS): the watch event alone 
     await sleep(50);
 
     // What the half-done request leaves (docs/reconciler.md, "Cancelling a request"):
-    const db = store.get<Singlestore>('Singlestore', NS, DB)!;
+    const db = getDatabase(h, NS, DB);
     t.notOk(db.spec?.tls, 'spec.tls of the database is unchanged (UpdateDatabase never ran)');
     t.equal(store.list('Certificate', NS).length, 2, 'the Certificates it created stay (owned by the database)');
     t.ok(tlsVolume(h, 'sample-sdb-aggregator') && tlsVolume(h, 'sample-sdb-leaf'), 'the PetSets keep the tls-volume');
