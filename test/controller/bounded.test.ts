@@ -15,7 +15,7 @@ import { addRequest, makeReconciler, newHarness, seedState } from '../support/re
 import { database, request, T0, TLS_ON } from '../reconcile/builders.js';
 import { HUGE, hostileString, OBJECT_FIELDS, setAt } from '../fuzz/arbitraries.js';
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- finding raw control characters in the output is the point
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 function bounded(s: string | undefined, max: number, what: string): void {
