@@ -9,9 +9,9 @@ import { stringify } from 'yaml';
 import { FIELD_MAX, MESSAGE_MAX } from '../../src/core/field/quote.js';
 import { RULES } from '../../src/core/rules/table.js';
 import { runInProcess } from './harness.js';
-import { HUGE, hostileString, OBJECT_FIELDS, setAt, workedObjects } from '../fuzz/arbitraries.js';
+import { HUGE, hostileString, OBJECT_FIELDS, setAt, workedObject } from '../fuzz/arbitraries.js';
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- finding raw control characters in the output is the point
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const NAME_MAX = 253;
 /** Every rule id, as a not-evaluated line lists them at the most. */
@@ -24,7 +24,7 @@ const TEXT_LINE_MAX = 16 + 2 * NAME_MAX + 64 + MESSAGE_MAX + RULE_LIST_MAX;
 const STATE = 'test/fixtures/worked/state.yaml';
 
 type Rec = Record<string, unknown>;
-const ADD_TLS = workedObjects().find((o) => (o['metadata'] as Rec)['name'] === 'sdbops-add-tls')!;
+const ADD_TLS = workedObject('sdbops-add-tls');
 
 function fail(what: string, s: string): never {
   throw new Error(`${what}: ${JSON.stringify(s.slice(0, 200))}`);
@@ -34,8 +34,8 @@ function checkText(out: string): void {
   for (const line of out.split('\n')) {
     if (line.length > TEXT_LINE_MAX) fail(`a text line of ${line.length} characters, bound ${TEXT_LINE_MAX}`, line);
     if (RAW_CONTROL.test(line)) fail('a raw control character in a text line', line);
-    const m = /: denied: \[[a-z-]+\] (.*)$/.exec(line) ?? /^Warning: .*?: \[[a-z-]+\] (.*)$/.exec(line);
-    if (m && !/^[^\s:]*: \S/.test(m[1]!)) fail('a finding that names no field', line);
+    const [, finding] = /: denied: \[[a-z-]+\] (.*)$/.exec(line) ?? /^Warning: .*?: \[[a-z-]+\] (.*)$/.exec(line) ?? [];
+    if (finding !== undefined && !/^[^\s:]*: \S/.test(finding)) fail('a finding that names no field', line);
   }
 }
 
@@ -88,7 +88,8 @@ t.test('a 70,000-character databaseRef.name and name: text and JSON name the fie
   const json = await runInProcess(['--state', STATE, '--output', 'json', '-'], { stdin: JSON.stringify(obj) });
   t.equal(json.code, 1);
   checkJson(json.stdout);
-  const r = (JSON.parse(json.stdout) as { results: Rec[] }).results[0]!;
+  const [r] = (JSON.parse(json.stdout) as { results: Rec[] }).results;
+  if (!r) throw new Error('no result');
   t.match(r['name'], /^\\u001b\[31mx+… \(\d+ more characters\)$/);
   const errors = r['errors'] as Rec[];
   t.match(errors.find((e) => e['rule'] === 'database-ref')?.['message'], /^spec\.databaseRef\.name: Invalid value: "x+"… \(69744 more characters\): must be no more than 63 characters/);
@@ -105,6 +106,6 @@ t.test('a long namespace with spaces: the not-evaluated line (reason and rule id
   setAt(obj, ['metadata', 'name'], 'x'.repeat(300));
   const res = await runInProcess(['--state', STATE, '--output', 'text', '-'], { stdin: JSON.stringify(obj) });
   const line = res.stdout.split('\n').find((l) => l.includes('rules not evaluated'));
-  t.ok(line !== undefined && line.length > 16 + 2 * NAME_MAX + 64 + MESSAGE_MAX, `the line is longer than a finding's line may be (${line?.length})`);
+  t.ok(line !== undefined && line.length > 16 + 2 * NAME_MAX + 64 + MESSAGE_MAX, `the line is longer than a finding's line may be (${String(line?.length)})`);
   t.doesNotThrow(() => checkText(res.stdout));
 });

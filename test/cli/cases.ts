@@ -4,16 +4,11 @@
 // expectations.
 import { TYPE_TEXT } from '../../src/core/field/errors.js';
 import type { FieldErrorType } from '../../src/core/field/errors.js';
+import type { Test } from 'tap';
 import type { RunOutput, RunOptions } from './harness.js';
 
 /** The few assertions the table needs (tap's Test has them all). */
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export interface Assert {
-  equal: (...args: any[]) => unknown;
-  strictSame: (...args: any[]) => unknown;
-  match: (...args: any[]) => unknown;
-  ok: (...args: any[]) => unknown;
-}
+export type Assert = Pick<Test, 'equal' | 'strictSame' | 'match' | 'ok'>;
 
 export const F = 'test/fixtures/cli';
 export const W = 'test/fixtures/worked';
@@ -178,8 +173,8 @@ export const CASES: Case[] = [
     verify: (t, out) => {
       const lines = out.stdout.split('\n');
       t.equal(lines.length, 4, 'three lines and the final newline');
-      t.ok(lines[0]!.startsWith(`${F}/cases/paused/ops.yaml#1: SinglestoreOpsRequest demo/sdbops-rotate: denied: [database-paused] spec.databaseRef: Forbidden: `), lines[0]);
-      t.ok(lines[1]!.startsWith(`Warning: ${F}/cases/paused/ops.yaml#1: SinglestoreOpsRequest demo/sdbops-rotate: [op-in-flight] spec.databaseRef: `), lines[1]);
+      t.ok(lines[0]?.startsWith(`${F}/cases/paused/ops.yaml#1: SinglestoreOpsRequest demo/sdbops-rotate: denied: [database-paused] spec.databaseRef: Forbidden: `), lines[0] ?? '');
+      t.ok(lines[1]?.startsWith(`Warning: ${F}/cases/paused/ops.yaml#1: SinglestoreOpsRequest demo/sdbops-rotate: [op-in-flight] spec.databaseRef: `), lines[1] ?? '');
       t.equal(lines[2], '1 SinglestoreOpsRequest checked: 0 allowed, 1 denied, 1 with warnings');
       t.equal(lines[3], '');
     },

@@ -65,7 +65,8 @@ function applyAdds(obj: Obj, patch: { op: string; path: string; value?: unknown 
     const parts = op.path.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     let cur: unknown = copy;
     for (const p of parts.slice(0, -1)) cur = Array.isArray(cur) ? cur[Number(p)] : (cur as Obj)[p];
-    const last = parts[parts.length - 1]!;
+    const last = parts.at(-1);
+    if (last === undefined) throw new Error(`patch path ${op.path} names no member`);
     if (Array.isArray(cur)) cur.splice(last === '-' ? cur.length : Number(last), 0, op.value);
     else (cur as Obj)[last] = op.value;
   }
@@ -74,6 +75,15 @@ function applyAdds(obj: Obj, patch: { op: string; path: string; value?: unknown 
 
 const ids = (csv: string | undefined): string[] => (csv ? csv.split(',') : []);
 const unique = (xs: string[]): string[] => [...new Set(xs)];
+
+/** What is read of an AdmissionReview's response. */
+interface Answer {
+  allowed: boolean;
+  patch?: string;
+  auditAnnotations?: Record<string, string>;
+  status?: { message?: string; details?: { causes?: { field: string; message: string }[] } };
+  warnings?: string[];
+}
 
 interface Webhook {
   allowed: boolean;
@@ -90,7 +100,8 @@ async function webhook(c: EqCase, withState: boolean): Promise<Webhook> {
   const policy = c.policy ? parsePolicy(readFileSync(path.join(ROOT, c.policy), 'utf8'), c.policy) : undefined;
   const app = buildApp({ metrics: createMetrics(), ...(withState ? { view: MemoryView.from(load(c.state)) } : {}), ...(policy ? { policy } : {}) });
   try {
-    const object = load(c.request)[0]!;
+    const [object] = load(c.request);
+    if (!object) throw new Error(`${c.request}: no object`);
     const ns = ((object.metadata as Obj | undefined)?.namespace as string | undefined) ?? 'default';
     const review = (uid: string, obj: Obj) => ({
       apiVersion: 'admission.k8s.io/v1',
@@ -110,21 +121,21 @@ async function webhook(c: EqCase, withState: boolean): Promise<Webhook> {
     const post = async (url: string, body: unknown) => {
       const res = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
       if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode} ${res.body}`);
-      return (JSON.parse(res.body) as { response: Record<string, any> }).response;
+      return (JSON.parse(res.body) as { response: Answer }).response;
     };
     const mutated = await post('/mutate', review('m-1', object));
-    const patch = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch as string, 'base64').toString('utf8')) as { op: string; path: string; value?: unknown }[]) : [];
+    const patch = mutated.patch ? (JSON.parse(Buffer.from(mutated.patch, 'base64').toString('utf8')) as { op: string; path: string; value?: unknown }[]) : [];
     const validated = await post('/validate', review('v-1', applyAdds(object, patch)));
-    const audit = (validated.auditAnnotations ?? {}) as Record<string, string>;
+    const audit = validated.auditAnnotations ?? {};
     return {
-      allowed: validated.allowed as boolean,
+      allowed: validated.allowed,
       patch,
       denyRules: ids(audit['denied-by']),
       warnRules: ids(audit['warned-by']),
       notEvaluated: ids(audit['not-evaluated']),
-      causes: ((validated.status?.details?.causes ?? []) as { field: string; message: string }[]).map((c) => ({ field: c.field, message: c.message })),
-      statusMessage: validated.status?.message as string | undefined,
-      warnings: (validated.warnings ?? []) as string[],
+      causes: (validated.status?.details?.causes ?? []).map((c) => ({ field: c.field, message: c.message })),
+      statusMessage: validated.status?.message,
+      warnings: validated.warnings ?? [],
     };
   } finally {
     await app.close();
@@ -146,7 +157,8 @@ for (const c of SET) {
       const out = await runInProcess(argv);
       const doc = JSON.parse(out.stdout) as { results: CliResult[] };
       t.equal(doc.results.length, 1, 'one request checked');
-      const cli = doc.results[0]!;
+      const [cli] = doc.results;
+      if (!cli) throw new Error('no result');
       const hook = await webhook(c, withState);
 
       t.equal(cli.allowed, hook.allowed, 'same verdict');
@@ -160,7 +172,12 @@ for (const c of SET) {
         hook.causes,
         'same findings as status.details.causes',
       );
-      t.equal(cli.errors.length ? aggregate(cli.errors.length, (i) => cli.errors[i]!.message) : undefined, hook.statusMessage, 'same denial message');
+      const errorMessage = (i: number): string => {
+        const e = cli.errors[i];
+        if (!e) throw new Error(`asked for error ${i} of ${cli.errors.length}`);
+        return e.message;
+      };
+      t.equal(cli.errors.length ? aggregate(cli.errors.length, errorMessage) : undefined, hook.statusMessage, 'same denial message');
       t.strictSame(cli.warnings.map((w) => w.message), hook.warnings, 'same warnings');
       if (withState) {
         // and both match SPEC's verdict for the case

@@ -35,7 +35,7 @@ export async function startFakeApiServer(opts: FakeApiOptions): Promise<FakeApiS
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '').split('?')[0] ?? '';
-    requests.push(`${req.method} ${url}`);
+    requests.push(`${String(req.method)} ${url}`);
     const send = (code: number, body: unknown): void => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -50,12 +50,11 @@ export async function startFakeApiServer(opts: FakeApiOptions): Promise<FakeApiS
       return;
     }
     // /apis/<group>/<version>[/namespaces/<ns>]/<plural>
-    const m = /^\/apis\/([^/]+)\/([^/]+)\/(?:namespaces\/([^/]+)\/)?([^/]+)$/.exec(url);
-    if (!m) {
+    const [, group, version, ns, plural] = /^\/apis\/([^/]+)\/([^/]+)\/(?:namespaces\/([^/]+)\/)?([^/]+)$/.exec(url) ?? [];
+    if (group === undefined || version === undefined || plural === undefined) {
       send(404, { kind: 'Status', message: 'not found' });
       return;
     }
-    const [, group, version, ns, plural] = m;
     const kind = Object.keys(PLURALS).find((k) => PLURALS[k] === `${group}/${version}/${plural}`);
     if (!kind) {
       send(404, { kind: 'Status', message: 'not found' });

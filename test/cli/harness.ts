@@ -45,7 +45,7 @@ export function runBuilt(argv: string[], opts: RunOptions = {}): Promise<RunOutp
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN_JS, 'check', ...argv], {
       cwd: opts.cwd ?? ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(opts.env ?? {}) } as NodeJS.ProcessEnv,
+      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(opts.env ?? {}) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

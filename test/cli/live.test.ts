@@ -62,7 +62,7 @@ t.test('--cluster: the inputs are merged over the live objects exactly as over -
   t.equal(live.code, 0, live.stderr);
   t.equal(live.stdout, files.stdout, 'same report from --cluster and from --state');
   const doc = JSON.parse(live.stdout) as { results: { warnings: { rule: string }[] }[] };
-  t.strictSame(doc.results[0]!.warnings.map((w) => w.rule), ['issuer-not-ready']);
+  t.strictSame(doc.results[0]?.warnings.map((w) => w.rule), ['issuer-not-ready']);
 });
 
 t.test('--cluster: a CRD the server does not serve (404) is treated as empty and said on stderr', async (t) => {

@@ -15,7 +15,7 @@ import { addRequest, makeReconciler, newHarness, seedState } from '../support/re
 import { database, request, T0, TLS_ON } from '../reconcile/builders.js';
 import { HUGE, hostileString, OBJECT_FIELDS, setAt } from '../fuzz/arbitraries.js';
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- finding raw control characters in the output is the point
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 function bounded(s: string | undefined, max: number, what: string): void {
@@ -36,7 +36,7 @@ t.test('planner: hostile names, pause reasons and findings give bounded events, 
     fc.property(hostileString, hostileString, fc.constantFrom('', 'Pending', 'Progressing', 'Failed'), fc.integer({ min: 0, max: 600 }), (name, reason, phase, nFindings) => {
       const req = request(TLS_ON, { name, phase, conds: phase === 'Progressing' ? [] : [] });
       req.metadata = { ...req.metadata, namespace: name.slice(0, 100) };
-      req.spec = { ...req.spec!, databaseRef: { name } };
+      req.spec = { ...req.spec, databaseRef: { name } };
       const db = database(undefined, { pausedBy: reason, phase: 'Provisioning' });
       const findings: Finding[] = Array.from({ length: nFindings }, (_, i) => ({ rule: 'database-exists', type: 'NotFound', field: 'spec.databaseRef.name', detail: `${i} ${name}` }));
       for (const obs of [
@@ -83,7 +83,7 @@ t.test('reconciler: a request with a hostile value in any field ends with bounde
       const req = addRequest(h, 'add-tls.yaml');
       const obj = structuredClone(req) as unknown as Record<string, unknown>;
       setAt(obj, path, value);
-      h.store.put('SinglestoreOpsRequest', obj as unknown as SinglestoreOpsRequest);
+      h.store.put('SinglestoreOpsRequest', obj);
       const db = (obj['spec'] as { databaseRef?: { name?: unknown } }).databaseRef?.name;
       const log = capture();
       const rec = makeReconciler(h, { logger: log.logger });

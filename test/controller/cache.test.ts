@@ -7,7 +7,7 @@ import t from 'tap';
 import type { SinglestoreOpsRequest } from '../../src/api/types.js';
 import type { ReconcileCache } from '../../src/controller/types.js';
 import { runScale } from '../support/scale.js';
-import { addRequest, drive, getRequest, isPaused, makeReconciler, newHarness, seedState } from '../support/reconcile-harness.js';
+import { addRequest, drive, getRequest, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -29,7 +29,7 @@ t.test('with a view: 10 requests on 10 databases in one namespace, no namespace 
 });
 
 t.test('without a view: the same work falls back to one LIST per pass and Pending step', async (t) => {
-  const h = newHarness();
+  const h: Harness = newHarness();
   delete h.cache;
   const rec = makeReconciler(h);
   seedState(h, 'state.yaml');
@@ -49,11 +49,12 @@ t.test('a cached sibling shown Pending that is really Progressing holds a newer 
   h.clock.advance(1000);
   addRequest(h, 'rotate.yaml', { name: 'b', database: DB });
   await rec.reconcileRequest(NS, 'b'); // '' → Pending
-  h.cache!.freeze(); // the cache shows a and b Pending from here on
+  h.cache.freeze(); // the cache shows a and b Pending from here on
   // Another replica (or an earlier leader) started a: not this process's record.
-  const a = getRequest(h, NS, 'a')!;
+  const a = getRequest(h, NS, 'a');
+  if (!a) throw new Error('request a is gone');
   h.store.patch('SinglestoreOpsRequest', NS, 'a', { metadata: { resourceVersion: a.metadata?.resourceVersion }, status: { phase: 'Progressing' } }, true);
-  t.strictSame(h.cache!.listOpsRequests(NS, DB).map((r) => [r.metadata?.name, phase(r)]).sort(), [['a', 'Pending'], ['b', 'Pending']], 'the cache lags');
+  t.strictSame(h.cache.listOpsRequests(NS, DB).map((r) => [r.metadata?.name, phase(r)]).sort(), [['a', 'Pending'], ['b', 'Pending']], 'the cache lags');
   const getsBefore = h.store.calls.get('opsRequests.get') ?? 0;
   const res = await rec.reconcileRequest(NS, 'b');
   t.strictSame(res.steps, [], 'no step taken');
@@ -65,8 +66,8 @@ t.test('a cached sibling shown Pending that is really Progressing holds a newer 
 t.test('a request this process started but the cache has never shown holds a newer request back', async (t) => {
   const h = newHarness();
   seedState(h, 'state.yaml');
-  await h.cache!.settled();
-  h.cache!.freeze(); // nothing of what follows reaches the cache until sync()
+  await h.cache.settled();
+  h.cache.freeze(); // nothing of what follows reaches the cache until sync()
   const rec = makeReconciler(h, { maxStepsPerPass: 1 });
   addRequest(h, 'add-tls.yaml', { name: 'a' });
   await rec.reconcileRequest(NS, 'a'); // '' → Pending
@@ -75,11 +76,11 @@ t.test('a request this process started but the cache has never shown holds a new
   h.clock.advance(1000);
   addRequest(h, 'rotate.yaml', { name: 'b', database: DB });
   await rec.reconcileRequest(NS, 'b'); // '' → Pending
-  t.strictSame(h.cache!.listOpsRequests(NS, DB), [], 'the cache shows neither');
+  t.strictSame(h.cache.listOpsRequests(NS, DB), [], 'the cache shows neither');
   const res = await rec.reconcileRequest(NS, 'b');
   t.strictSame(res.steps, []);
   t.equal(phase(getRequest(h, NS, 'b')), 'Pending', 'b waits for a');
-  h.cache!.sync();
+  h.cache.sync();
   const rec2 = makeReconciler(h);
   const finalA = await drive(h, rec2, NS, DB, 'a');
   t.equal(finalA.status?.phase, 'Successful', 'a finishes');
@@ -94,7 +95,7 @@ t.test('an unsynced (empty) cache does not make the reconciler resume a database
   addRequest(h, 'add-tls.yaml', { name: 'a' });
   await rec.reconcileRequest(NS, 'a'); // → Pending → Progressing → paused
   t.ok(isPaused(h, NS, DB), 'paused by a');
-  const c = h.cache!;
+  const c = h.cache;
   const empty: ReconcileCache = { get: (kind, ns, name) => c.get(kind, ns, name), listOpsRequests: () => [], subscribe: (l) => c.subscribe(l), hasSynced: () => true };
   const fresh = makeReconciler(h, { cache: empty });
   await fresh.reconcileDatabase(NS, DB);

@@ -4,12 +4,12 @@
 // database then runs instead of failing on the orphaned pause. What a half-done restart
 // leaves behind is what the docs say.
 import t from 'tap';
-import type { PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
+import type { PetSet, Pod, Singlestore } from '../../src/api/types.js';
 import { startReconciler } from '../../src/controller/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { systemClock } from '../../src/kube/ports.js';
 import { FakeCertManager, FakePetSetController, MemoryCache, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
-import { addRequest, advance, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, pass, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, advance, conditionTypes, drive, getDatabase, getRequest, isPaused, makeReconciler, newHarness, pass, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -89,7 +89,7 @@ t.test('deleting a running request mid-restart (add TLS): the watch event alone 
     await sleep(50);
 
     // What the half-done request leaves (docs/reconciler.md, "Cancelling a request"):
-    const db = store.get<Singlestore>('Singlestore', NS, DB)!;
+    const db = getDatabase(h, NS, DB);
     t.notOk(db.spec?.tls, 'spec.tls of the database is unchanged (UpdateDatabase never ran)');
     t.equal(store.list('Certificate', NS).length, 2, 'the Certificates it created stay (owned by the database)');
     t.ok(tlsVolume(h, 'sample-sdb-aggregator') && tlsVolume(h, 'sample-sdb-leaf'), 'the PetSets keep the tls-volume');
@@ -101,7 +101,7 @@ t.test('deleting a running request mid-restart (add TLS): the watch event alone 
     t.ok(leaf, 'the pod not reached yet still runs, on its old configuration');
     t.ok(store.events.some((e) => e.reason === 'DatabasePauseSucceeded'), 'the request’s events stay (until they expire)');
     t.ok(
-      store.events.some((e) => e.reason === 'DatabaseResumeSucceeded' && /SinglestoreOpsRequest demo\/sdbops-add-tls, which paused it, was deleted/.test(e.message)),
+      store.events.some((e) => e.reason === 'DatabaseResumeSucceeded' && e.message.includes('SinglestoreOpsRequest demo/sdbops-add-tls, which paused it, was deleted')),
       'an Event on the deleted request says the database was resumed',
     );
   } finally {
@@ -160,6 +160,6 @@ t.test('metrics: a cancelled request counts no failure', async (t) => {
   const text = await metrics.registry.metrics();
   t.match(text, /sdb_tls_guard_ops_request_phase_transitions_total\{phase="Progressing"\} 1/);
   t.notMatch(text, /sdb_tls_guard_reconcile_failures_total\{step="[^"]+"\} [1-9]/);
-  const req = getRequest(h, NS, 'sdbops-rotate') as SinglestoreOpsRequest | undefined;
+  const req = getRequest(h, NS, 'sdbops-rotate');
   t.notOk(req);
 });

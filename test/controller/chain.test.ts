@@ -7,7 +7,7 @@
 //   - requests in flight under the old format (no ReconcilerState condition: the facts
 //     only in the step messages) and requests with a corrupt state condition finish.
 import t from 'tap';
-import type { Certificate, SinglestoreOpsRequest } from '../../src/api/types.js';
+import type { Certificate, SinglestoreOpsRequestStatus } from '../../src/api/types.js';
 import { startReconciler } from '../../src/controller/index.js';
 import type { CachedKind, ReconcileCache } from '../../src/controller/types.js';
 import { readState, STATE_CONDITION } from '../../src/core/reconcile/index.js';
@@ -16,7 +16,7 @@ import { addRequest, advance, conditionTypes, drive, getRequest, isPaused, makeR
 
 const NS = 'demo';
 const DB = 'sample-sdb';
-const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0'];
+const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0'] as const;
 const WORKED: [string, string, string][] = [
   ['add-tls.yaml', 'state.yaml', 'sdbops-add-tls'],
   ['rotate.yaml', 'state-tls.yaml', 'sdbops-rotate'],
@@ -47,11 +47,11 @@ t.test('an unsynced kind is read with a GET, the others still from the cache', a
   const h = newHarness();
   seedState(h, 'state.yaml');
   addRequest(h, 'add-tls.yaml');
-  h.cache!.unsynced.add('pods');
+  h.cache.unsynced.add('pods');
   h.store.calls.clear();
   const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-add-tls');
   t.equal(r.status?.phase, 'Successful');
-  t.ok((h.store.calls.get('pods.get') ?? 0) >= PODS.length, `pods GET while their informer is unsynced (${h.store.calls.get('pods.get')})`);
+  t.ok((h.store.calls.get('pods.get') ?? 0) >= PODS.length, `pods GET while their informer is unsynced (${String(h.store.calls.get('pods.get'))})`);
   t.equal(h.store.calls.get('petSets.get') ?? 0, 0, 'PetSets still from the cache');
   t.equal(h.store.calls.get('databases.get') ?? 0, 0, 'the database still from the cache');
 });
@@ -66,11 +66,11 @@ t.test('a lagging cache: our own writes are read back, nothing is repeated', asy
   let round = 0;
   const r = await drive(h, rec, NS, DB, 'sdbops-rotate', {
     afterPass: () => {
-      if (round++ % 2 === 0) h.cache!.freeze();
-      else h.cache!.sync();
+      if (round++ % 2 === 0) h.cache.freeze();
+      else h.cache.sync();
     },
   });
-  h.cache!.sync();
+  h.cache.sync();
   t.equal(r.status?.phase, 'Successful');
   t.strictSame(h.store.evictions, PODS, 'each pod evicted once');
   t.equal(h.store.events.filter((e) => e.reason === 'IssueCertificatesSucceeded').length, 1, 're-issue requested once');
@@ -111,13 +111,13 @@ t.test('watch events wake the waiting database within 100 ms, and not another on
   seedState(h, 'state.yaml', { name: 'sdb-b' });
   addRequest(h, 'add-tls.yaml', { name: 'ops-a', database: 'sdb-a' });
   addRequest(h, 'add-tls.yaml', { name: 'ops-b', database: 'sdb-b' });
-  await h.cache!.settled();
-  const { cache, passes } = counting(h.cache!);
+  await h.cache.settled();
+  const { cache, passes } = counting(h.cache);
   const running = startReconciler({
     ports: h.ports,
     source: memoryOpsSource(h.store),
     cache,
-    view: h.cache!,
+    view: h.cache,
     namespace: NS,
     identity: 'watch',
     leaderElection: false,
@@ -138,7 +138,9 @@ t.test('watch events wake the waiting database within 100 ms, and not another on
 
     // cert-manager makes a's Certificates Ready.
     for (const c of h.store.list<Certificate>('Certificate', NS).filter((x) => x.metadata?.name?.startsWith('sdb-a-'))) {
-      h.store.patch('Certificate', NS, c.metadata!.name!, { status: { revision: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', observedGeneration: c.metadata?.generation ?? 1, lastTransitionTime: clock.iso() }] } }, true);
+      const certName = c.metadata?.name;
+      if (certName === undefined) throw new Error('a Certificate without a name');
+      h.store.patch('Certificate', NS, certName, { status: { revision: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', observedGeneration: c.metadata?.generation ?? 1, lastTransitionTime: clock.iso() }] } }, true);
     }
     const certMs = await until(() => conds('ops-a').includes('CertificateSynced'));
     t.ok(certMs < 100, `Certificate Ready woke sdb-a in ${certMs.toFixed(1)} ms`);
@@ -148,12 +150,12 @@ t.test('watch events wake the waiting database within 100 ms, and not another on
     await running.idle();
     clock.advance(2000);
     h.petSets.step();
-    t.ok(Number.isFinite(await until(() => conds('ops-a').includes(`EvictPod--${PODS[0]!.replace('sample-sdb', 'sdb-a')}`))), 'first pod evicted');
+    t.ok(Number.isFinite(await until(() => conds('ops-a').includes(`EvictPod--${PODS[0].replace('sample-sdb', 'sdb-a')}`))), 'first pod evicted');
     await running.idle();
     clock.advance(2000);
     h.petSets.step(); // recreates it (not Ready)
     await running.idle();
-    const ready = `CheckPodReady--${PODS[0]!.replace('sample-sdb', 'sdb-a')}`;
+    const ready = `CheckPodReady--${PODS[0].replace('sample-sdb', 'sdb-a')}`;
     t.notOk(conds('ops-a').includes(ready), 'the replacement is not Ready yet');
     clock.advance(1000);
     h.petSets.step(); // the kubelet reports it Ready
@@ -181,8 +183,9 @@ async function stopAfter(file: string, state: string, k: number): Promise<Harnes
   return h;
 }
 
-function rewriteState(h: Harness, name: string, f: (c: SinglestoreOpsRequest['status']) => void): void {
-  const r = getRequest(h, NS, name)!;
+function rewriteState(h: Harness, name: string, f: (c: SinglestoreOpsRequestStatus) => void): void {
+  const r = getRequest(h, NS, name);
+  if (!r) throw new Error(`no request ${NS}/${name}`);
   const status = structuredClone(r.status ?? {});
   f(status);
   h.store.patch('SinglestoreOpsRequest', NS, name, { metadata: { resourceVersion: r.metadata?.resourceVersion }, status: { ...status, conditions: status.conditions ?? [] } }, true);
@@ -199,7 +202,7 @@ for (const [file, state, name] of WORKED) {
       const h = await stopAfter(file, state, k);
       // The old format: the same step conditions and messages, no ReconcilerState.
       rewriteState(h, name, (st) => {
-        st!.conditions = (st!.conditions ?? []).filter((c) => c.type !== STATE_CONDITION);
+        st.conditions = (st.conditions ?? []).filter((c) => c.type !== STATE_CONDITION);
       });
       const r = await drive(h, makeReconciler(h), NS, DB, name);
       t.equal(r.status?.phase, 'Successful', `k=${k}: Successful`);
@@ -214,9 +217,9 @@ t.test('a corrupt state condition mid-restart: the legacy reading stands in, the
   for (const k of [7, 8, 9, 10]) {
     const h = await stopAfter('rotate.yaml', 'state-tls.yaml', k);
     rewriteState(h, 'sdbops-rotate', (st) => {
-      const c = st!.conditions?.find((x) => x.type === STATE_CONDITION);
+      const c = st.conditions?.find((x) => x.type === STATE_CONDITION);
       if (c) c.message = '{"v":1,"pods":{"x":';
-      else st!.conditions = [...(st!.conditions ?? []), { type: STATE_CONDITION, status: 'True', reason: STATE_CONDITION, message: 'garbage', lastTransitionTime: new Date(h.clock.now()).toISOString() }];
+      else st.conditions = [...(st.conditions ?? []), { type: STATE_CONDITION, status: 'True', reason: STATE_CONDITION, message: 'garbage', lastTransitionTime: new Date(h.clock.now()).toISOString() }];
     });
     const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-rotate');
     t.equal(r.status?.phase, 'Successful', `k=${k}: Successful`);

@@ -19,7 +19,7 @@ async function withServer(reply: (req: Seen) => { code: number; body: unknown },
   const seen: Seen[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let data = '';
-    req.on('data', (c) => (data += c));
+    req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => {
       const s: Seen = { method: req.method ?? '', url: req.url ?? '', contentType: req.headers['content-type'], body: data ? JSON.parse(data) : undefined };
       seen.push(s);
@@ -68,8 +68,8 @@ t.test('custom resources: merge patch, status subresource, 404 → undefined', a
           ['PATCH', '/apis/apps.k8s.appscode.com/v1/namespaces/demo/petsets/sample-sdb-leaf', 'application/merge-patch+json'],
         ],
       );
-      t.strictSame(seen[1]!.body, { metadata: { resourceVersion: '7' }, status: { conditions: [] } });
-      t.strictSame(seen[2]!.body, { spec: { tls: null } }, 'null survives to the wire (merge patch removal)');
+      t.strictSame(seen[1]?.body, { metadata: { resourceVersion: '7' }, status: { conditions: [] } });
+      t.strictSame(seen[2]?.body, { spec: { tls: null } }, 'null survives to the wire (merge patch removal)');
     },
   );
 });
@@ -82,7 +82,8 @@ t.test('409 and 429 keep their status code', async (t) => {
       t.equal(statusOf(e1), 409);
       const e2 = await p.pods.evict('demo', 'sample-sdb-leaf-0', 'uid-1').catch((e: unknown) => e);
       t.equal(statusOf(e2), 429);
-      const ev = seen.find((s) => s.url.includes('eviction'))!;
+      const ev = seen.find((s) => s.url.includes('eviction'));
+      if (!ev) throw new Error('no eviction request was seen');
       t.equal(ev.method, 'POST');
       t.equal(ev.url.split('?')[0], '/api/v1/namespaces/demo/pods/sample-sdb-leaf-0/eviction');
       t.strictSame(ev.body, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'sample-sdb-leaf-0', namespace: 'demo' }, deleteOptions: { preconditions: { uid: 'uid-1' } } });
@@ -113,7 +114,8 @@ t.test('Lease: MicroTime with six digits; Event on the request', async (t) => {
         metadata: { name: 'sdb-tls-guard-reconciler', namespace: 'kubedb', resourceVersion: '3' },
         spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, renewTime: '2026-11-28T00:00:01.234000Z', acquireTime: '2026-11-28T00:00:00.000000Z', leaseTransitions: 2 },
       });
-      const put = seen[0]!;
+      const put = seen[0];
+      if (!put) throw new Error('no PUT was seen');
       t.equal(put.method, 'PUT');
       t.equal(put.url.split('?')[0], '/apis/coordination.k8s.io/v1/namespaces/kubedb/leases/sdb-tls-guard-reconciler');
       t.match(put.body, { spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, renewTime: '2026-11-28T00:00:01.234000Z', leaseTransitions: 2 } });
@@ -124,7 +126,8 @@ t.test('Lease: MicroTime with six digits; Event on the request', async (t) => {
         'DatabasePauseSucceeded',
         'Successfully paused Singlestore demo/sample-sdb',
       );
-      const ev = seen[1]!;
+      const ev = seen[1];
+      if (!ev) throw new Error('no Event POST was seen');
       t.equal(ev.url.split('?')[0], '/api/v1/namespaces/demo/events');
       t.match(ev.body, {
         metadata: { generateName: 'sdbops-rotate.', labels: { 'ops.kubedb.com/kind': 'singlestoreopsrequest', 'ops.kubedb.com/name': 'sdbops-rotate' } },

@@ -1,6 +1,5 @@
 // 409 conflicts are retried on a fresh read; status is written only when it changed.
 import t from 'tap';
-import type { SinglestoreOpsRequest } from '../../src/api/types.js';
 import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, seedState } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
@@ -38,8 +37,8 @@ t.test('injected 409s on every kind of write are absorbed', async (t) => {
     const h = newHarness();
     const [file, state, name] =
       op === 'certificates.patch' ? ['update.yaml', 'state-tls.yaml', 'sdbops-update-tls'] : op === 'petSets.patch' ? ['add-tls.yaml', 'state.yaml', 'sdbops-add-tls'] : ['rotate.yaml', 'state-tls.yaml', 'sdbops-rotate'];
-    seedState(h, state!);
-    addRequest(h, file!);
+    seedState(h, state);
+    addRequest(h, file);
     h.store.failNext(op, 409, 2);
     const r = await drive(h, makeReconciler(h), NS, DB, name);
     t.equal(r.status?.phase, 'Successful', `${op}: Successful`);
@@ -64,7 +63,8 @@ t.test('status is written only when it changes', async (t) => {
   t.equal(h.store.calls.get('opsRequests.patchStatus'), writes, 'no writes while waiting');
   h.store.patch('Singlestore', NS, DB, { status: { phase: 'Ready' } }, true);
   const r = await drive(h, rec, NS, DB, 'sdbops-rotate');
-  const done = h.store.calls.get('opsRequests.patchStatus')!;
+  const done = h.store.calls.get('opsRequests.patchStatus');
+  if (done === undefined) throw new Error('no status write was counted');
   // Steps completing in one pass share a write (StatusBatch): a write before each of the
   // 3 evictions, at each phase change and at the end of each pass, not one per condition.
   t.ok(done < 1 + conditionTypes(r).length, `fewer writes than conditions plus Pending (${done} < ${1 + conditionTypes(r).length})`);
@@ -84,5 +84,5 @@ t.test('writeStatus gives up after repeated conflicts and the next pass recovers
   await rec.reconcileDatabase(NS, DB);
   t.equal(getRequest(h, NS, 'sdbops-rotate')?.status?.phase, undefined, 'nothing written yet');
   const r = await drive(h, rec, NS, DB, 'sdbops-rotate');
-  t.equal((r as SinglestoreOpsRequest).status?.phase, 'Successful');
+  t.equal(r.status?.phase, 'Successful');
 });

@@ -1,12 +1,11 @@
 // Every failure path ends Failed (or Skipped / waiting, where that is the contract) with
 // the database resumed; someone else's pause is never touched.
 import t from 'tap';
-import type { Singlestore } from '../../src/api/types.js';
-import { addRequest, conditionTypes, drive, getRequest, isPaused, makeReconciler, newHarness, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, conditionTypes, drive, getDatabase, getRequest, isPaused, makeReconciler, newHarness, putProgressingRestart, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
-const db = (h: Harness) => h.store.get<Singlestore>('Singlestore', NS, DB)!;
+const db = (h: Harness) => getDatabase(h, NS, DB);
 const failedMessage = (r: ReturnType<typeof getRequest>) => r?.status?.conditions?.find((c) => c.type === 'Failed')?.message ?? '';
 
 t.test('pre-flight: remove on a database without TLS → Failed, database untouched', async (t) => {
@@ -63,7 +62,7 @@ for (const c of timeoutCases) {
     const tlsBefore = db(h).spec?.tls;
     c.setup(h);
     const req = addRequest(h, c.file, { spec: { timeout: '30s' } });
-    const r = await drive(h, makeReconciler(h), NS, DB, req.metadata!.name!);
+    const r = await drive(h, makeReconciler(h), NS, DB, req.metadata.name);
     t.equal(r.status?.phase, 'Failed');
     t.match(failedMessage(r), c.step);
     t.equal(r.status?.conditions?.at(-1)?.type, 'Failed');
@@ -89,10 +88,10 @@ t.test('a PDB-blocked eviction is retried with a Warning event, then goes throug
     },
   });
   t.equal(blockedCondition?.status, 'False', 'while the budget holds, EvictPod--sample-sdb-aggregator-0 is False');
-  t.match(blockedCondition?.message ?? '', /429.*disruption budget/, `and says the API server answered 429: ${blockedCondition?.message}`);
+  t.match(blockedCondition?.message ?? '', /429.*disruption budget/, `and says the API server answered 429: ${String(blockedCondition?.message)}`);
   t.equal(r.status?.phase, 'Successful');
   t.equal(r.status?.conditions?.find((c) => c.type === 'EvictPod--sample-sdb-aggregator-0')?.status, 'True', 'then True once evicted');
-  t.ok(h.store.events.some((e) => e.type === 'Warning' && e.reason === 'EvictPod--sample-sdb-aggregator-0' && /disruption budget/.test(e.message)));
+  t.ok(h.store.events.some((e) => e.type === 'Warning' && e.reason === 'EvictPod--sample-sdb-aggregator-0' && e.message.includes('disruption budget')));
   t.strictSame(h.store.evictions, ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0']);
 });
 

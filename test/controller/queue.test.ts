@@ -3,16 +3,16 @@
 // while another request holds the database Paused waits its turn; among Pending
 // ReconfigureTLS requests the newest runs and the older one is Skipped naming it.
 import t from 'tap';
-import type { Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
+import type { SinglestoreOpsRequest } from '../../src/api/types.js';
 import { decide } from '../../src/core/engine.js';
 import { MemoryView } from '../../src/core/memory-view.js';
 import { skippedMessage } from '../../src/core/names.js';
-import { addRequest, drive, getRequest, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
+import { addRequest, drive, getDatabase, getRequest, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
 import { messageOf } from '../support/findings.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
-const db = (h: Harness) => h.store.get<Singlestore>('Singlestore', NS, DB)!;
+const db = (h: Harness) => getDatabase(h, NS, DB);
 
 /** The webhook's verdict on a request as a CREATE, against what the store holds now. */
 function admit(h: Harness, req: SinglestoreOpsRequest) {
@@ -45,7 +45,9 @@ t.test('a TLS request created while a VerticalScaling holds the database Paused:
   const verdict = admit(h, req);
   t.same(verdict.errors, [], 'not denied: KubeDB queues it');
   t.same(verdict.warnings.map((w) => w.rule), ['op-in-flight']);
-  t.match(messageOf(verdict.warnings[0]!), /VerticalScaling request demo\/sdbops-vscale is Progressing; this one will wait/);
+  const [warning] = verdict.warnings;
+  if (!warning) throw new Error('no warning');
+  t.match(messageOf(warning), /VerticalScaling request demo\/sdbops-vscale is Progressing; this one will wait/);
 
   const rec = makeReconciler(h);
   for (let i = 0; i < 4; i++) {

@@ -70,7 +70,14 @@ t.test('reconcilerIdentity', async (t) => {
 function counting(): { m: ReconcileMetrics; steps: () => number } {
   let n = 0;
   return {
-    m: { reconcileSteps: { inc: (l) => void (l.result === 'success' && n++) }, reconcileStepDuration: { observe: () => undefined } },
+    m: {
+      reconcileSteps: {
+        inc: (l) => {
+          if (l.result === 'success') n++;
+        },
+      },
+      reconcileStepDuration: { observe: () => undefined },
+    },
     steps: () => n,
   };
 }

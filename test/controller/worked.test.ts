@@ -2,8 +2,8 @@
 // cert-manager and PetSet stand-ins: each reaches Successful with the database's
 // spec.tls, Certificates, Secrets, PetSets and pods in the expected end state.
 import t from 'tap';
-import type { Certificate, PetSet, Pod, Singlestore } from '../../src/api/types.js';
-import { addRequest, conditionTypes, drive, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
+import type { Certificate, PetSet, Pod } from '../../src/api/types.js';
+import { addRequest, conditionTypes, drive, getDatabase, isPaused, makeReconciler, newHarness, seedState, type Harness } from '../support/reconcile-harness.js';
 
 const NS = 'demo';
 const DB = 'sample-sdb';
@@ -11,8 +11,8 @@ const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-
 const RESTART = PODS.flatMap((p) => [`GetPod--${p}`, `EvictPod--${p}`, `CheckPodReady--${p}`]);
 const TAIL = ['UpdatePetSets', ...RESTART, 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful'];
 
-const db = (h: Harness) => h.store.get<Singlestore>('Singlestore', NS, DB)!;
-const certs = (h: Harness) => h.store.list<Certificate>('Certificate', NS).sort((a, b) => (a.metadata!.name! < b.metadata!.name! ? -1 : 1));
+const db = (h: Harness) => getDatabase(h, NS, DB);
+const certs = (h: Harness) => h.store.list<Certificate>('Certificate', NS).sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
 const secrets = (h: Harness) => h.store.list<{ metadata: { name: string } }>('Secret', NS).map((s) => s.metadata.name).sort();
 const petSets = (h: Harness) => h.store.list<PetSet>('PetSet', NS);
 const pods = (h: Harness) => h.store.list<Pod>('Pod', NS);
@@ -25,7 +25,7 @@ async function run(state: string, file: string) {
   seedState(h, state);
   const uidsBefore = pods(h).map((p) => p.metadata?.uid);
   const req = addRequest(h, file);
-  const final = await drive(h, makeReconciler(h), NS, DB, req.metadata!.name!);
+  const final = await drive(h, makeReconciler(h), NS, DB, req.metadata.name);
   return { h, final, uidsBefore };
 }
 
@@ -46,8 +46,8 @@ t.test('add-tls: TLS on with server and client Certificates', async (t) => {
     ['sample-sdb-client-cert', 'sdb-issuer', 'True'],
     ['sample-sdb-server-cert', 'sdb-issuer', 'True'],
   ]);
-  t.strictSame(certs(h)[0]!.spec?.subject, { organizations: ['singlestore'], organizationalUnits: ['client'] });
-  t.strictSame(certs(h)[1]!.metadata?.ownerReferences?.map((o) => [o.kind, o.name, o.controller]), [['Singlestore', 'sample-sdb', true]]);
+  t.strictSame(certs(h)[0]?.spec?.subject, { organizations: ['singlestore'], organizationalUnits: ['client'] });
+  t.strictSame(certs(h)[1]?.metadata?.ownerReferences?.map((o) => [o.kind, o.name, o.controller]), [['Singlestore', 'sample-sdb', true]]);
   t.strictSame(secrets(h), ['sample-sdb-client-cert', 'sample-sdb-server-cert']);
   t.ok(petSets(h).every(hasTLSVolume), 'both PetSets mount tls-volume in every container');
   t.strictSame(h.store.evictions, PODS, 'aggregators first, by ordinal, then the leaf');
@@ -71,7 +71,13 @@ t.test('rotate: both Certificates re-issued, spec.tls unchanged but for the deri
   t.equal(final.status?.phase, 'Successful');
   t.strictSame(conditionTypes(final), ['ReconfigureTLS', 'DatabasePauseSucceeded', 'IssueCertificatesSucceeded', 'CertificateSynced', ...TAIL]);
   // The only change: server and client get the secretName KubeDB's defaulting writes (issue 12).
-  t.strictSame(db(h).spec?.tls, { ...specBefore, certificates: specBefore?.certificates?.map((c) => ({ ...c, secretName: `sample-sdb-${c.alias}-cert` })) });
+  t.strictSame(db(h).spec?.tls, {
+    ...specBefore,
+    certificates: specBefore?.certificates?.map((c) => {
+      if (c.alias === undefined) throw new Error('a certificate of state-tls.yaml has no alias');
+      return { ...c, secretName: `sample-sdb-${c.alias}-cert` };
+    }),
+  });
   t.strictSame(certs(h).map((c) => [c.metadata?.name, c.status?.revision, c.status?.conditions?.some((x) => x.type === 'Issuing')]), [
     ['sample-sdb-client-cert', 2, false],
     ['sample-sdb-server-cert', 2, false],
@@ -88,11 +94,12 @@ t.test('update: server Certificate gets the subject and email; merged by alias',
     { alias: 'server', subject: { organizations: ['kubedb:server'] }, emailAddresses: ['kubedb@appscode.com'], secretName: 'sample-sdb-server-cert' },
     { alias: 'client', subject: { organizations: ['singlestore'], organizationalUnits: ['client'] }, secretName: 'sample-sdb-client-cert' },
   ]);
-  const server = certs(h).find((c) => c.metadata?.name === 'sample-sdb-server-cert')!;
+  const server = certs(h).find((c) => c.metadata?.name === 'sample-sdb-server-cert');
+  if (!server) throw new Error('no server Certificate');
   t.strictSame(server.spec?.subject, { organizations: ['kubedb:server'] });
   t.strictSame(server.spec?.emailAddresses, ['kubedb@appscode.com']);
   t.equal(server.metadata?.generation, 2, 'server Certificate updated once');
-  t.equal(certs(h).find((c) => c.metadata?.name === 'sample-sdb-client-cert')!.metadata?.generation, 1, 'client Certificate untouched');
+  t.equal(certs(h).find((c) => c.metadata?.name === 'sample-sdb-client-cert')?.metadata?.generation, 1, 'client Certificate untouched');
   t.notOk(isPaused(h, NS, DB));
 });
 
@@ -130,7 +137,7 @@ t.test('remove: TLS Secrets someone already deleted are no obstacle (404 is succ
   seedState(h, 'state-tls.yaml');
   for (const s of h.store.list<{ metadata: { name: string } }>('Secret', NS)) h.store.delete('Secret', NS, s.metadata.name);
   const req = addRequest(h, 'remove.yaml');
-  const final = await drive(h, makeReconciler(h), NS, DB, req.metadata!.name!);
+  const final = await drive(h, makeReconciler(h), NS, DB, req.metadata.name);
   t.equal(final.status?.phase, 'Successful');
   t.strictSame(conditionTypes(final), ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', ...TAIL]);
   t.strictSame(secrets(h), []);
@@ -146,7 +153,11 @@ t.test('metrics: step counts by kind (per-pod steps collapsed) and durations', a
   const rec = makeReconciler(h, {
     metrics: {
       reconcileSteps: { inc: (l) => counts.set(`${l.step}/${l.result}`, (counts.get(`${l.step}/${l.result}`) ?? 0) + 1) },
-      reconcileStepDuration: { observe: (l, s) => void (s >= 0 && observed.push(l.step)) },
+      reconcileStepDuration: {
+        observe: (l, s) => {
+          if (s >= 0) observed.push(l.step);
+        },
+      },
     },
   });
   await drive(h, rec, NS, DB, 'sdbops-rotate');

@@ -14,9 +14,9 @@ export function loadYaml(path: string): unknown[] {
 
 /** The state file a worked request names in its first comment line (`# expects: state.yaml`). */
 export function expectedStateFile(path: string): string {
-  const m = /^# expects: ([A-Za-z0-9._-]+\.ya?ml)/m.exec(readFileSync(path, 'utf8'));
-  if (!m) throw new Error(`${path}: no "# expects: <state file>" comment`);
-  return join(dirname(path), m[1]!);
+  const [, state] = /^# expects: ([A-Za-z0-9._-]+\.ya?ml)/m.exec(readFileSync(path, 'utf8')) ?? [];
+  if (state === undefined) throw new Error(`${path}: no "# expects: <state file>" comment`);
+  return join(dirname(path), state);
 }
 
 type Json = Record<string, unknown>;

@@ -92,7 +92,8 @@ for (const c of NAME_CASES) {
     t.strictSame(restartOrder(db, []), [`${c.aggregator}-0`, `${c.aggregator}-1`, `${c.leaf}-0`], 'pods are <petset>-<ordinal>');
     for (const p of petSetNames(db)) t.ok(p.name.length <= 63);
     // The objects the reconciler makes carry the same names.
-    const tls = newTLS(db.spec?.tls, { issuerRef: { kind: 'Issuer', name: 'ca' } }, name)!;
+    const tls = newTLS(db.spec?.tls, { issuerRef: { kind: 'Issuer', name: 'ca' } }, name);
+    if (!tls) throw new Error('newTLS removed spec.tls');
     t.strictSame(
       tls.certificates?.map((x) => [x.alias, x.secretName]),
       [

@@ -4,6 +4,7 @@
 // an input KubeDB denies, run through the engine as the webhook runs it (defaults, then
 // review, against a cluster view): we deny it too, and say which rule does.
 import t from 'tap';
+import type { OpsTLSSpec } from '../../src/api/types.js';
 import { decide } from '../../src/core/engine.js';
 import type { RuleId } from '../../src/core/rules/table.js';
 import { MemoryView } from '../../src/core/memory-view.js';
@@ -100,7 +101,7 @@ t.test("where we differ on purpose: a status UPDATE of a request whose database 
 });
 
 t.test('every operation combination KubeDB counts as more than one is denied (the whole table)', async (t) => {
-  const parts: Record<string, Record<string, unknown>> = {
+  const parts: Record<string, OpsTLSSpec> = {
     remove: { remove: true },
     rotateCertificates: { rotateCertificates: true },
     issuerRef: { issuerRef: REF },
@@ -111,7 +112,7 @@ t.test('every operation combination KubeDB counts as more than one is denied (th
   for (let mask = 1; mask < 1 << keys.length; mask++) {
     const chosen = keys.filter((_, i) => mask & (1 << i));
     if (chosen.includes('certificates') && chosen.includes('certificates: []')) continue;
-    const tls = Object.assign({}, ...chosen.map((k) => parts[k]));
+    const tls = chosen.reduce<OpsTLSSpec>((acc, k) => ({ ...acc, ...parts[k] }), {});
     // KubeDB's count: remove, rotateCertificates, (issuerRef != nil || certificates != nil)
     const count = (tls.remove ? 1 : 0) + (tls.rotateCertificates ? 1 : 0) + (tls.issuerRef !== undefined || tls.certificates !== undefined ? 1 : 0);
     const d = decide({ object: request(tls), operation: 'CREATE', view: MemoryView.from(STATE) });

@@ -50,8 +50,8 @@ t.test('decide never throws, on any operation, with or without a view', async (t
         if (!RULE_BY_ID.has(f.rule)) return false;
         if (!messageOf(f).startsWith(f.field === '' ? '' : `${f.field}: `)) return false;
       }
-      for (const f of d.result.errors) if (RULE_BY_ID.get(f.rule)!.verdict !== 'deny' || (f.type as string | undefined) === undefined) return false;
-      for (const f of d.result.warnings) if (RULE_BY_ID.get(f.rule)!.verdict !== 'warn' && RULE_BY_ID.get(f.rule)!.alsoWarns !== true) return false;
+      for (const f of d.result.errors) if (RULE_BY_ID.get(f.rule)?.verdict !== 'deny' || (f.type as string | undefined) === undefined) return false;
+      for (const f of d.result.warnings) if (RULE_BY_ID.get(f.rule)?.verdict !== 'warn' && RULE_BY_ID.get(f.rule)?.alsoWarns !== true) return false;
       return true;
     }),
     { numRuns: 1500 },

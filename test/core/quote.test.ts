@@ -3,7 +3,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { boundText, boundValue, moreText, quote, quoteString, QUOTE_MAX, RUN_MAX } from '../../src/core/field/quote.js';
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- finding raw control characters in the output is the point
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 t.test('a short value is shown exactly as JSON.stringify shows it (the fast path)', async (t) => {

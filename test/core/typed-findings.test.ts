@@ -51,7 +51,8 @@ t.test('the engine hands on the typed error, no text', async (t) => {
     value: 'srv',
     detail: 'supported values: "server", "client", "metrics-exporter"',
   });
-  const timeout = r.errors.find((f) => f.rule === 'timeout')!;
+  const timeout = r.errors.find((f) => f.rule === 'timeout');
+  if (!timeout) throw new Error('no timeout error');
   t.strictSame([timeout.type, timeout.field, timeout.value], ['Invalid', 'spec.timeout', 'soon']);
   t.strictSame(r.warnings, [{ rule: 'certificate-names', field: 'spec.tls.certificates[0].dnsNames[0]', detail: '"a.*.b": cert-manager issues it, but it is no RFC 1123 host name: TLS clients will not match it' }]);
   for (const f of [...r.errors, ...r.warnings]) t.notOk('message' in f, `${f.rule}: no message is stored`);
@@ -73,13 +74,14 @@ t.test('webhook: each cause is made of the typed error; the aggregate of the sam
 t.test('CLI: the JSON error carries the typed field and type, its message formatted from them', async (t) => {
   const r = reviewed();
   const json = JSON.parse(formatJson([checked(r.errors, r)])) as { results: { errors: unknown[]; warnings: unknown[] }[] };
-  t.strictSame(json.results[0]!.errors, r.errors.map((f) => ({ rule: f.rule, field: f.field, type: f.type, message: formatFieldError(f) })));
-  t.strictSame(json.results[0]!.warnings, r.warnings.map((w) => ({ rule: w.rule, field: w.field, message: formatWarning(w) })));
+  t.strictSame(json.results[0]?.errors, r.errors.map((f) => ({ rule: f.rule, field: f.field, type: f.type, message: formatFieldError(f) })));
+  t.strictSame(json.results[0]?.warnings, r.warnings.map((w) => ({ rule: w.rule, field: w.field, message: formatWarning(w) })));
   t.match(formatText([checked(r.errors, r)]), `ops.yaml#1: SinglestoreOpsRequest demo/sdbops-x: denied: [certificate-alias] spec.tls.certificates[0].alias: ${ALIAS_BODY}\n`);
 });
 
 t.test('every door formats late: a value changed after the review shows at each', async (t) => {
-  const f = reviewed().errors[0]!;
+  const [f] = reviewed().errors;
+  if (!f) throw new Error('no error');
   f.value = 'later';
   const body = 'Unsupported value: "later": supported values: "server", "client", "metrics-exporter"';
   const one: ReviewResult = { errors: [f], warnings: [], notEvaluated: [] };
@@ -112,8 +114,9 @@ t.test('each door formats each error exactly once, and making it formats nothing
 
 /** The aggregate as it was made before it read messages lazily: every message formatted first, then joined. */
 function joinedInFull(messages: readonly string[]): string {
-  if (messages.length === 0) return '';
-  if (messages.length === 1) return boundText(messages[0]!, AGGREGATE_MAX);
+  const [first] = messages;
+  if (first === undefined) return '';
+  if (messages.length === 1) return boundText(first, AGGREGATE_MAX);
   if (messages.reduce((n, m) => n + m.length + 2, 0) <= AGGREGATE_MAX) return `[${messages.join(', ')}]`;
   const tail = (n: number): string => `and ${n} more error${n === 1 ? '' : 's'}`;
   const room = AGGREGATE_MAX - tail(messages.length).length - 4;
@@ -124,7 +127,7 @@ function joinedInFull(messages: readonly string[]): string {
     shown.push(m);
     used += m.length + 2;
   }
-  if (shown.length === 0) shown.push(boundText(messages[0]!, room - 2));
+  if (shown.length === 0) shown.push(boundText(first, room - 2));
   return `[${[...shown, tail(messages.length - shown.length)].join(', ')}]`;
 }
 
@@ -132,7 +135,12 @@ t.test('aggregate reads only the messages it shows, and says what a join of all 
   fc.assert(
     fc.property(fc.array(fc.oneof(fc.string({ unit: fc.constantFrom('a', ' ', ':'), minLength: 1, maxLength: 1500 }), fc.string({ minLength: 1, maxLength: 40 })), { maxLength: 300 }), (messages) => {
       let asked = 0;
-      const got = aggregate(messages.length, (i) => (asked++, messages[i]!));
+      const got = aggregate(messages.length, (i) => {
+        asked++;
+        const m = messages[i];
+        if (m === undefined) throw new Error(`asked for message ${i} of ${messages.length}`);
+        return m;
+      });
       const want = joinedInFull(messages);
       if (got !== want) throw new Error(`${JSON.stringify(got.slice(-60))} != ${JSON.stringify(want.slice(-60))}`);
       if (asked > messages.length) throw new Error(`asked ${asked} times for ${messages.length} messages`);

@@ -38,6 +38,13 @@ export function workedObjects(): Rec[] {
     .map((f) => parse(readFileSync(join(dir, f), 'utf8')) as Rec);
 }
 
+/** The worked request named `name`. */
+export function workedObject(name: string): Rec {
+  const o = workedObjects().find((w) => isRec(w['metadata']) && w['metadata']['name'] === name);
+  if (!o) throw new Error(`no worked request named ${name}`);
+  return o;
+}
+
 /** Every Singlestore / Issuer of the worked state files (for a view). */
 export function stateObjects(file: 'state.yaml' | 'state-tls.yaml'): unknown[] {
   return parseAllDocuments(readFileSync(join(FIXTURES, 'worked', file), 'utf8'))
@@ -143,18 +150,18 @@ export function mutate(doc: unknown, ms: readonly Mutation[]): unknown {
   for (const m of ms) {
     const all = paths(root);
     const p = all[m.at % all.length] ?? [];
-    if (p.length === 0) {
+    const key = p.at(-1);
+    if (key === undefined) {
       if (m.kind === 'replace') root = m.value;
       continue;
     }
     const parent = getAt(root, p.slice(0, -1));
-    const key = p[p.length - 1] as string | number;
     if (m.kind === 'replace') {
       if (Array.isArray(parent)) parent[key as number] = clone(m.value ?? null);
       else if (isRec(parent)) parent[key as string] = m.value === undefined ? null : clone(m.value);
     } else if (m.kind === 'delete') {
       if (Array.isArray(parent)) parent.splice(key as number, 1);
-      else if (isRec(parent)) delete parent[key as string];
+      else if (isRec(parent)) Reflect.deleteProperty(parent, key);
     } else if (m.kind === 'duplicate') {
       if (Array.isArray(parent)) parent.push(clone(parent[key as number] ?? null));
     } else {
@@ -300,14 +307,15 @@ export type JsonPath = (string | number)[];
 
 /** Set `value` at `path` in `root`, making the objects and arrays on the way. */
 export function setAt(root: Rec, path: JsonPath, value: unknown): void {
+  const last = path.at(-1);
+  if (last === undefined) throw new Error('setAt: an empty path');
   let cur: unknown = root;
-  for (let i = 0; i < path.length - 1; i++) {
-    const k = path[i]!;
+  for (const [i, k] of path.slice(0, -1).entries()) {
     const holder = cur as Record<string | number, unknown>;
     if (!isRec(holder[k]) && !Array.isArray(holder[k])) holder[k] = typeof path[i + 1] === 'number' ? [] : {};
     cur = holder[k];
   }
-  (cur as Record<string | number, unknown>)[path[path.length - 1]!] = value;
+  (cur as Record<string | number, unknown>)[last] = value;
 }
 
 /** Fields of a SinglestoreOpsRequest a rule reads (relative to the object). */

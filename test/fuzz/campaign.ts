@@ -30,8 +30,7 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     const d = await fc.check(p.property, {
       numRuns: Number.MAX_SAFE_INTEGER,
-      interruptAfterTimeLimit: share,
-      markInterruptAsFailure: false,
+      plugins: [fc.interruptAfterTimeLimit(share, { failOnInterrupt: false })],
       ...(seed !== undefined ? { seed } : {}),
     });
     total += d.numRuns;
@@ -39,7 +38,7 @@ async function main(): Promise<number> {
     if (d.failed) {
       failed = true;
       const err = d.errorInstance instanceof Error ? d.errorInstance.message : String(d.errorInstance);
-      process.stdout.write(`FAIL ${p.name}: after ${d.numRuns} cases in ${secs} s (seed ${d.seed})\n  ${err}\n  ${fc.defaultReportMessage(d) ?? ''}\n`);
+      process.stdout.write(`FAIL ${p.name}: after ${d.numRuns} cases in ${secs} s (seed ${d.seed})\n  ${err}\n  ${fc.defaultReportMessage(d)}\n`);
     } else {
       process.stdout.write(`ok   ${p.name}: ${d.numRuns} cases in ${secs} s (seed ${d.seed})\n`);
     }

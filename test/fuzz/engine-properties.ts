@@ -42,7 +42,7 @@ function checkFindings(list: unknown, verdict: 'deny' | 'warn', ctx: unknown, ro
   for (const f of list as (Finding | Warning)[]) {
     const info = RULE_BY_ID.get(f.rule);
     check(info !== undefined, `unknown rule id ${JSON.stringify(f.rule)}`, { f, ctx });
-    check(info?.verdict === verdict || (verdict === 'warn' && info?.alsoWarns === true), `rule ${f.rule} (${info?.verdict}) reported as ${verdict}`, { f, ctx });
+    check(info?.verdict === verdict || (verdict === 'warn' && info?.alsoWarns === true), `rule ${f.rule} (${String(info?.verdict)}) reported as ${verdict}`, { f, ctx });
     const rootSchema = rootNotObject && f.rule === 'schema' && f.field === '';
     check(typeof f.field === 'string' && (f.field.length > 0 || rootSchema), `finding of ${f.rule} has an empty field`, { f, ctx });
     check(messageOf(f).trim().length > 0, `finding of ${f.rule} has an empty message`, { f, ctx });
@@ -63,7 +63,7 @@ export function engineProperties(): NamedProperty[] {
   const p = <T extends unknown[]>(name: string, runs: number, arbs: { [K in keyof T]: fc.Arbitrary<T[K]> }, fn: (...args: T) => void): NamedProperty => ({
     name,
     runs,
-    property: fc.asyncProperty(...(arbs as unknown as [fc.Arbitrary<unknown>]), async (...a: unknown[]) => (fn as unknown as (...x: unknown[]) => void)(...a)) as unknown as fc.IAsyncProperty<unknown[]>,
+    property: fc.asyncProperty(...(arbs as unknown as [fc.Arbitrary<unknown>]), async (...a: unknown[]) => (fn as unknown as (...x: unknown[]) => void)(...a)),
   });
   return [
     p('defaults are idempotent and apply cleanly', 600, [anyObject], (o) => {

@@ -73,7 +73,8 @@ export function strictApply(doc: unknown, patch: readonly PatchOperation[]): unk
     if (needsValue && !Object.prototype.hasOwnProperty.call(op, 'value')) throw new StrictPatchError(`operation ${n} (${op.op}) has no value`);
     if (needsValue && op.value === undefined) throw new StrictPatchError(`operation ${n} (${op.op}) has an undefined value`);
     if (op.op !== 'add' && op.op !== 'remove' && op.op !== 'replace' && op.op !== 'test') throw new StrictPatchError(`operation ${n}: op ${JSON.stringify(op.op)} not supported here`);
-    if (tokens.length === 0) {
+    const last = tokens.at(-1);
+    if (last === undefined) {
       if (op.op === 'add' || op.op === 'replace') root = clone(op.value) as Json;
       else if (op.op === 'test') {
         if (!deepEqual(root, op.value)) throw new StrictPatchError(`operation ${n}: test failed at the root`);
@@ -88,7 +89,6 @@ export function strictApply(doc: unknown, patch: readonly PatchOperation[]): unk
         parent = parent[t];
       } else throw new StrictPatchError(`operation ${n}: ${op.path}: cannot descend into a ${parent === null ? 'null' : typeof parent}`);
     }
-    const last = tokens[tokens.length - 1] as string;
     if (Array.isArray(parent)) {
       if (op.op === 'add') parent.splice(arrayIndex(last, parent.length, true, op.path), 0, clone(op.value) as Json);
       else {
@@ -99,10 +99,10 @@ export function strictApply(doc: unknown, patch: readonly PatchOperation[]): unk
       }
     } else if (isObj(parent)) {
       const has = Object.prototype.hasOwnProperty.call(parent, last);
-      if (op.op === 'add') parent[last] = clone(op.value) as Json;
+      if (op.op === 'add') parent[last] = clone(op.value);
       else if (!has) throw new StrictPatchError(`operation ${n}: ${op.op} ${op.path}: the target does not exist`);
-      else if (op.op === 'remove') delete parent[last];
-      else if (op.op === 'replace') parent[last] = clone(op.value) as Json;
+      else if (op.op === 'remove') Reflect.deleteProperty(parent, last);
+      else if (op.op === 'replace') parent[last] = clone(op.value);
       else if (!deepEqual(parent[last], op.value)) throw new StrictPatchError(`operation ${n}: test failed at ${op.path}`);
     } else {
       throw new StrictPatchError(`operation ${n}: ${op.path}: the parent is a ${parent === null ? 'null' : typeof parent}, not an object or array`);

@@ -9,7 +9,7 @@ import type { AdmissionEngine } from '../../src/server/decisions.js';
 import { decide } from '../../src/core/engine.js';
 import { StrictPatchError, strictApply } from './json-patch.js';
 import { checkAnswer, decodable, PropertyFailure, type FuzzApp } from './properties.js';
-import { realReviews, wrapReview, workedObjects } from './arbitraries.js';
+import { realReviews, wrapReview, workedObject } from './arbitraries.js';
 
 t.test('strict applier: valid patches', async (t) => {
   const doc = { a: { b: [1, 2] }, 'x/y': 1, 't~': 2 };
@@ -58,7 +58,7 @@ function appWith(engine: AdmissionEngine): FuzzApp {
   return { app: buildApp({ metrics: createMetrics(), logger: pino({ level: 'warn' }, sink), engine }), errorLines };
 }
 
-const addTls = workedObjects().find((o) => (o['metadata'] as { name: string }).name === 'sdbops-add-tls')!;
+const addTls = workedObject('sdbops-add-tls');
 const review = wrapReview(addTls, { uid: 'oracle-1' });
 
 t.test('checkAnswer accepts the real app', async (t) => {
@@ -96,7 +96,7 @@ t.test('checkAnswer catches an engine that throws', async (t) => {
 });
 
 t.test('decodable() agrees with the fixtures', async (t) => {
-  for (const r of realReviews()) t.equal(decodable(r), true, String((r['request'] as { uid: string }).uid));
+  for (const r of realReviews()) t.equal(decodable(r), true, (r['request'] as { uid: string }).uid);
   t.equal(decodable({ ...review, request: { ...(review['request'] as object), uid: '' } }), false, 'empty uid');
   t.equal(decodable({ ...review, apiVersion: 'admission.k8s.io/v2' }), false, 'unknown apiVersion');
   t.equal(decodable({ ...review, request: { ...(review['request'] as object), operation: 'PATCH' } }), false, 'unknown operation');

@@ -116,7 +116,7 @@ export async function checkAnswer(f: FuzzApp, url: '/validate' | '/mutate', body
   const expectOk = decodable(body);
   if (!expectOk) {
     check(a.status === 400, `${url}: a body that is not a decodable AdmissionReview got ${a.status}`, a.json);
-    check(typeof a.json?.['message'] === 'string' && (a.json['message'] as string).length > 0, `${url}: 400 without a message`, a.json);
+    check(typeof a.json?.['message'] === 'string' && a.json['message'].length > 0, `${url}: 400 without a message`, a.json);
     return;
   }
   check(a.status === 200, `${url}: a decodable AdmissionReview got ${a.status}`, a.json);
@@ -142,7 +142,7 @@ async function checkPatch(f: FuzzApp, body: Rec, r: Rec): Promise<void> {
     return;
   }
   check(r['patchType'] === 'JSONPatch', '/mutate: patch without patchType JSONPatch', r);
-  check(typeof r['patch'] === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(r['patch'] as string), '/mutate: patch is not base64', r['patch']);
+  check(typeof r['patch'] === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(r['patch']), '/mutate: patch is not base64', r['patch']);
   const ops = JSON.parse(Buffer.from(r['patch'] as string, 'base64').toString('utf8')) as PatchOperation[];
   check(Array.isArray(ops) && ops.length > 0, '/mutate: patch is not a non-empty JSON array', ops);
   const req = body['request'] as Rec;
@@ -161,7 +161,7 @@ async function checkPatch(f: FuzzApp, body: Rec, r: Rec): Promise<void> {
   const r2 = again.json?.['response'] as Rec | undefined;
   check(r2?.['patch'] === undefined, '/mutate: defaults are not idempotent (the patched object got another patch)', {
     first: ops,
-    second: typeof r2?.['patch'] === 'string' ? JSON.parse(Buffer.from(r2['patch'] as string, 'base64').toString('utf8')) : r2,
+    second: typeof r2?.['patch'] === 'string' ? (JSON.parse(Buffer.from(r2['patch'], 'base64').toString('utf8')) as unknown) : r2,
   });
 }
 
@@ -181,7 +181,7 @@ export function admissionProperties(apps: { tlsOff: FuzzApp; tlsOn: FuzzApp; bus
   const p = <T extends unknown[]>(name: string, runs: number, arbs: { [K in keyof T]: fc.Arbitrary<T[K]> }, fn: (...args: T) => Promise<void>): NamedProperty => ({
     name,
     runs,
-    property: fc.asyncProperty(...(arbs as unknown as [fc.Arbitrary<unknown>]), fn as unknown as (...a: unknown[]) => Promise<void>) as unknown as fc.IAsyncProperty<unknown[]>,
+    property: fc.asyncProperty(...(arbs as unknown as [fc.Arbitrary<unknown>]), fn as unknown as (...a: unknown[]) => Promise<void>),
   });
   return [
     p('random JSON value', 400, [URL, fc.jsonValue({ maxDepth: 4 })], async (url, v) => checkAnswer(apps.tlsOff, url, v)),
@@ -203,7 +203,7 @@ export function admissionProperties(apps: { tlsOff: FuzzApp; tlsOn: FuzzApp; bus
       check(a.status === 413 && typeof a.json?.['message'] === 'string', `${url}: a ${payload.length}-byte body over a 4096-byte limit got ${a.status}`, a.json);
     }),
     p('other content types get 415', 100, [URL, fc.constantFrom('text/plain', 'application/yaml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'text/json', 'application/xml'), fc.jsonValue({ maxDepth: 2 })], async (url, ct, v) => {
-      const a = await send(apps.tlsOff, { url, payload: JSON.stringify(v) ?? 'null', contentType: ct });
+      const a = await send(apps.tlsOff, { url, payload: JSON.stringify(v), contentType: ct });
       check(a.status === 415 && typeof a.json?.['message'] === 'string', `${url}: content type ${ct} got ${a.status}`, a.json);
     }),
   ];

@@ -95,9 +95,10 @@ import { desiredCertificates, newTLS } from '../../src/core/reconcile/index.js';
 
 /** The Certificates the reconciler would have made for `tls`, with a status. */
 export function certsFor(tls: TLSConfig, o: Parameters<typeof cert>[1] = {}): Certificate[] {
-  const full = newTLS(tls, {})!;
+  const full = newTLS(tls, {});
+  if (!full) throw new Error('newTLS with an empty request removed spec.tls');
   return desiredCertificates(database(full), full).map((d) => {
     const c = cert(d.metadata?.name ?? '', o);
-    return { ...d, metadata: { ...d.metadata, generation: c.metadata?.generation }, status: c.status } as Certificate;
+    return { ...d, metadata: { ...d.metadata, generation: c.metadata?.generation }, status: c.status };
   });
 }

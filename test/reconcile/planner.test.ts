@@ -8,7 +8,7 @@ const REQ = 'SinglestoreOpsRequest demo/sdbops-x';
 const PRE_CERT = ['ReconfigureTLS', 'DatabasePauseSucceeded'];
 const PRE_PS = [...PRE_CERT, 'CertificateSynced'];
 const PRE_RESTART = [...PRE_PS, 'UpdatePetSets'];
-const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0'];
+const PODS = ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-leaf-0'] as const;
 const RESTARTED = PODS.flatMap((p) => [`GetPod--${p}`, `EvictPod--${p}`, `CheckPodReady--${p}`]);
 const PRE_UPDATE = [...PRE_RESTART, ...RESTARTED, 'RestartNodes'];
 const PRE_RESUME = [...PRE_UPDATE, 'UpdateDatabase'];
@@ -18,7 +18,10 @@ const EVICTED_MSG = Object.fromEntries(PODS.map((p, i) => [`EvictPod--${p}`, `Su
 /** TLS_ON as KubeDB's defaulting leaves it: the derived secretName on server and client. */
 const TLS_DEFAULTED: typeof TLS_ON = {
   ...TLS_ON,
-  certificates: TLS_ON.certificates!.map((c) => ({ ...c, secretName: `sample-sdb-${c.alias}-cert` })),
+  certificates: TLS_ON.certificates?.map((c) => {
+    if (c.alias === undefined) throw new Error('a certificate of TLS_ON has no alias');
+    return { ...c, secretName: `sample-sdb-${c.alias}-cert` };
+  }),
 };
 const serverCert = (o = {}) => cert('sample-sdb-server-cert', o);
 const clientCert = (o = {}) => cert('sample-sdb-client-cert', o);
@@ -28,7 +31,7 @@ const act = (p: Plan) => {
   if (p.type !== 'act') throw new Error(`expected act, got ${JSON.stringify(p)}`);
   return p;
 };
-const kinds = (p: Plan) => act(p).actions.map((a: Action) => `${a.kind}:${'name' in a ? a.name : a.kind === 'createCertificate' ? a.certificate.metadata?.name : ''}`);
+const kinds = (p: Plan) => act(p).actions.map((a: Action) => `${a.kind}:${'name' in a ? a.name : a.kind === 'createCertificate' ? String(a.certificate.metadata?.name) : ''}`);
 const now = T0 + 1000;
 /** A Progressing wait is woken by watch events; its timer only makes spec.timeout (10m
  *  from the last transition, T0) fire: 1 ms past it. */
@@ -273,7 +276,7 @@ const cases: Case[] = [
       request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED.slice(0, 3), 'GetPod--sample-sdb-aggregator-1'], condMessages: EVICTED_MSG }),
       database: database(TLS_ON, { pausedBy: REQ }),
       petSets: petSets(TLS_ON),
-      pods: [pod(PODS[0]!, 'new-0'), pod(PODS[1]!, 'old-1'), pod(PODS[2]!, 'old-2')],
+      pods: [pod(PODS[0], 'new-0'), pod(PODS[1], 'old-1'), pod(PODS[2], 'old-2')],
     }),
     want: { type: 'act', step: 'EvictPod--sample-sdb-aggregator-1', actions: ['evictPod:sample-sdb-aggregator-1'], phase: undefined, condition: 'EvictPod--sample-sdb-aggregator-1' },
   },
@@ -283,7 +286,7 @@ const cases: Case[] = [
       request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED.slice(0, 6), 'GetPod--sample-sdb-leaf-0'], condMessages: EVICTED_MSG }),
       database: database(TLS_ON, { pausedBy: REQ }),
       petSets: petSets(TLS_ON),
-      pods: [pod(PODS[0]!, 'new-0'), pod(PODS[1]!, 'new-1'), pod(PODS[2]!, 'old-2')],
+      pods: [pod(PODS[0], 'new-0'), pod(PODS[1], 'new-1'), pod(PODS[2], 'old-2')],
     }),
     want: { type: 'act', step: 'EvictPod--sample-sdb-leaf-0', actions: ['evictPod:sample-sdb-leaf-0'], phase: undefined, condition: 'EvictPod--sample-sdb-leaf-0' },
   },
@@ -358,7 +361,7 @@ t.test('add: the server Certificate carries KubeDB dnsNames, usages, owner and i
 t.test('add: Ready Certificates for their generation → CertificateSynced', async (t) => {
   const o = observed({ request: request({ issuerRef: { name: 'sdb-issuer', kind: 'Issuer' } }, { conds: PRE_CERT }), database: database(undefined, { pausedBy: REQ }) });
   const created = act(plan(o, now)).actions.map((a) => (a.kind === 'createCertificate' ? a.certificate : undefined)).filter((x) => x !== undefined);
-  o.certificates = created.map((c) => ({ ...c, metadata: { ...c.metadata, generation: 1 }, status: cert('x').status! }));
+  o.certificates = created.map((c) => ({ ...c, metadata: { ...c.metadata, generation: 1 }, status: cert('x').status }));
   const p = act(plan(o, now));
   t.equal(p.status?.condition?.type, 'CertificateSynced');
   t.strictSame(p.actions, []);
@@ -371,19 +374,21 @@ t.test('rotate: marks Issuing on every Certificate and records their revisions',
   });
   // Certificates as the planner wants them (no drift), revision 3 and 1.
   const desired = act(plan({ ...o, certificates: [] }, now)).actions.map((a) => (a.kind === 'createCertificate' ? a.certificate : undefined)).filter((x) => x !== undefined);
-  o.certificates = desired.map((c, i) => ({ ...c, metadata: { ...c.metadata, generation: 1 }, status: { ...cert('x').status!, revision: i === 0 ? 3 : 1 } }));
+  o.certificates = desired.map((c, i) => ({ ...c, metadata: { ...c.metadata, generation: 1 }, status: { ...cert('x').status, revision: i === 0 ? 3 : 1 } }));
   const p = act(plan(o, now));
   t.strictSame(kinds(p), ['markIssuing:sample-sdb-server-cert', 'markIssuing:sample-sdb-client-cert']);
   t.equal(p.status?.condition?.type, 'IssueCertificatesSucceeded');
   t.equal(p.status?.condition?.message, 'Successfully requested re-issue of Certificates sample-sdb-server-cert (revision 3), sample-sdb-client-cert (revision 1)');
 
   // Recorded: Ready but not re-issued yet (revision unchanged) → wait; Issuing → wait.
-  o.request = request({ rotateCertificates: true }, { conds: [...PRE_CERT, 'IssueCertificatesSucceeded'], condMessages: { IssueCertificatesSucceeded: p.status!.condition!.message! } });
+  const issued = p.status?.condition?.message;
+  if (issued === undefined) throw new Error('IssueCertificatesSucceeded has no message');
+  o.request = request({ rotateCertificates: true }, { conds: [...PRE_CERT, 'IssueCertificatesSucceeded'], condMessages: { IssueCertificatesSucceeded: issued } });
   t.equal(plan(o, now).type, 'wait', 'same revisions: waiting');
   o.certificates = o.certificates.map((c) => ({ ...c, status: { ...c.status, conditions: [...(c.status?.conditions ?? []), { type: 'Issuing', status: 'True' }] } }));
   t.equal(plan(o, now).type, 'wait', 'issuing: waiting');
   // cert-manager done: revisions 4 and 2, Issuing gone.
-  o.certificates = o.certificates.map((c, i) => ({ ...c, status: { conditions: cert('x').status!.conditions, revision: i === 0 ? 4 : 2 } }));
+  o.certificates = o.certificates.map((c, i) => ({ ...c, status: { conditions: cert('x').status?.conditions, revision: i === 0 ? 4 : 2 } }));
   const done = act(plan(o, now));
   t.equal(done.status?.condition?.type, 'CertificateSynced');
 });
@@ -405,7 +410,7 @@ t.test('update database: the merged spec.tls is written', async (t) => {
             issuerRef: TLS_ON.issuerRef,
             certificates: [
               { alias: 'server', subject: { organizations: ['kubedb:server'] }, emailAddresses: ['kubedb@appscode.com'], secretName: 'sample-sdb-server-cert' },
-              { ...TLS_ON.certificates![1], secretName: 'sample-sdb-client-cert' },
+              { ...TLS_ON.certificates?.[1], secretName: 'sample-sdb-client-cert' },
             ],
           },
         },
@@ -448,7 +453,9 @@ for (const c of timeoutCases) {
 
 t.test('the timeout counts from the start of the current step, not of the request', async (t) => {
   const o = observed({ request: request({ rotateCertificates: true }, { conds: PRE_PS, condTime: T0 }), database: database(TLS_ON, { pausedBy: REQ }), petSets: petSets(TLS_ON, { generation: 2, observedGeneration: 1 }) });
-  o.request.status!.conditions![0]!.lastTransitionTime = iso(T0 - 60 * MIN);
+  const first = o.request.status?.conditions?.[0];
+  if (!first) throw new Error('the request has no condition');
+  first.lastTransitionTime = iso(T0 - 60 * MIN);
   t.equal(plan(o, T0 + 5 * MIN).type, 'wait');
   t.equal(act(plan(o, T0 + 10 * MIN + 1)).step, 'Failed');
 });
@@ -472,13 +479,14 @@ t.test('per-pod conditions GetPod--, EvictPod--, CheckPodReady-- carry no reason
   t.strictSame(get.status?.condition, { type: 'GetPod--sample-sdb-aggregator-0', status: 'True', reason: '', message: 'Successfully got pod demo/sample-sdb-aggregator-0 (uid old-0)' });
   const evict = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0'] }), pods, ...base }), now));
   t.equal(evict.status?.condition?.reason, '');
-  const ready = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0', 'EvictPod--sample-sdb-aggregator-0'], condMessages: EVICTED_MSG }), pods: [pod(PODS[0]!, 'new-0')], ...base }), now));
+  const ready = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, 'GetPod--sample-sdb-aggregator-0', 'EvictPod--sample-sdb-aggregator-0'], condMessages: EVICTED_MSG }), pods: [pod(PODS[0], 'new-0')], ...base }), now));
   t.equal(ready.status?.condition?.type, 'CheckPodReady--sample-sdb-aggregator-0');
   t.equal(ready.status?.condition?.reason, '');
   const restart = act(plan(observed({ request: request({ rotateCertificates: true }, { conds: [...PRE_RESTART, ...RESTARTED], condMessages: EVICTED_MSG }), pods: newPods(), ...base }), now));
   t.equal(restart.status?.condition?.reason, 'RestartNodes', 'step conditions keep reason == type');
   // nextStatus writes no reason key at all for them
-  const st = nextStatus(request({ rotateCertificates: true }, { conds: PRE_RESTART }), get.status!, iso(now));
+  if (!get.status) throw new Error('GetPod changes no status');
+  const st = nextStatus(request({ rotateCertificates: true }, { conds: PRE_RESTART }), get.status, iso(now));
   const c = st.conditions?.find((x) => x.type === 'GetPod--sample-sdb-aggregator-0');
   t.notOk(c && 'reason' in c, 'no reason key on the stored condition');
 });
@@ -495,23 +503,24 @@ t.test('a pod missing at GetPod is recorded, then skipped at EvictPod (its PetSe
 t.test('topology replicas default as KubeDB defaults them (aggregator 3, leaf 2), not 1', async (t) => {
   t.strictSame(KUBEDB_DEFAULT_REPLICAS, { aggregator: 3, leaf: 2, standalone: 1 });
   const db = database(TLS_ON);
-  db.spec!.topology = { aggregator: {}, leaf: {} };
+  db.spec = { ...db.spec, topology: { aggregator: {}, leaf: {} } };
   t.strictSame(restartOrder(db, []), ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1', 'sample-sdb-aggregator-2', 'sample-sdb-leaf-0', 'sample-sdb-leaf-1']);
   t.equal(replicasOf(db, 'leaf'), 2);
-  db.spec!.topology = { aggregator: { replicas: 1 }, leaf: {} };
+  db.spec = { ...db.spec, topology: { aggregator: { replicas: 1 }, leaf: {} } };
   t.equal(replicasOf(db, 'aggregator'), 1, 'given replicas win');
   t.equal(replicasOf(db, 'leaf', petSet('sample-sdb-leaf', 4, TLS_ON)), 4, "the PetSet's own replicas win over everything");
   const standalone = database(TLS_ON);
-  delete standalone.spec!.topology;
+  const { topology: _topology, ...standaloneSpec } = standalone.spec ?? {};
+  standalone.spec = standaloneSpec;
   t.strictSame(restartOrder(standalone, []), ['sample-sdb-0'], 'standalone: one pod');
 });
 
 t.test('a long database name: the planner waits for and creates the Certificates KubeDB names', async (t) => {
   const long = 's' + 'x'.repeat(57); // 58 characters
   const db = database(undefined, { pausedBy: REQ });
-  db.metadata!.name = long;
+  db.metadata = { ...db.metadata, name: long };
   const req = request({ issuerRef: { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' } }, { conds: PRE_CERT });
-  req.spec!.databaseRef = { name: long };
+  req.spec = { ...req.spec, databaseRef: { name: long } };
   const p = act(plan(observed({ request: req, database: db }), now));
   const made = p.actions.map((a) => (a.kind === 'createCertificate' ? [a.certificate.metadata?.name, a.certificate.spec?.secretName, a.certificate.metadata?.labels?.['app.kubernetes.io/component']] : []));
   t.strictSame(made, [

@@ -28,7 +28,8 @@ t.test('round trip: format → parse gives the same state; the format is fixed (
   const c = stateCondition(STATE);
   t.equal(c.type, STATE_CONDITION);
   t.equal(c.status, 'True');
-  t.strictSame(readState([cond(STATE_CONDITION, c.message!)]), { state: STATE, source: 'condition' });
+  if (c.message === undefined) throw new Error('the state condition has no message');
+  t.strictSame(readState([cond(STATE_CONDITION, c.message)]), { state: STATE, source: 'condition' });
 });
 
 t.test('malformed state is rejected with a clear error', async (t) => {
@@ -80,7 +81,9 @@ t.test('the state condition is written in the same status change as its step, an
   const later = iso(T0 + 60_000);
   const st = nextStatus(req, { condition: { type: 'GetPod--p-0', status: 'True', reason: '', message: 'm' }, state: { pods: { 'p-0': 'u' }, revisions: {} } }, later);
   t.strictSame(st.conditions?.map((c) => c.type), ['ReconfigureTLS', 'GetPod--p-0', STATE_CONDITION]);
-  t.strictSame(parseState(st.conditions!.find((c) => c.type === STATE_CONDITION)!.message!), { pods: { 'p-0': 'u' }, revisions: {} });
+  const stored = st.conditions?.find((c) => c.type === STATE_CONDITION)?.message;
+  if (stored === undefined) throw new Error('no state condition message was written');
+  t.strictSame(parseState(stored), { pods: { 'p-0': 'u' }, revisions: {} });
   const onlyState = [cond('ReconfigureTLS', ''), { ...cond(STATE_CONDITION, formatState(STATE)), lastTransitionTime: iso(T0 + 9 * 60_000) }];
   t.equal(latestTransition(onlyState), T0, 'the state condition’s time is ignored');
 });

@@ -46,18 +46,20 @@ t.test('newTLS', async (t) => {
     { name: 'remove → null', current: TLS_ON, req: { remove: true }, want: null },
   ];
   for (const c of cases) {
-    t.strictSame(newTLS(c.current, c.req), c.want, c.name);
-    if (c.want) t.strictSame(newTLS(newTLS(c.current, c.req)!, c.req), c.want, `${c.name} (idempotent)`);
+    const once = newTLS(c.current, c.req);
+    t.strictSame(once, c.want, c.name);
+    if (c.want && once) t.strictSame(newTLS(once, c.req), c.want, `${c.name} (idempotent)`);
   }
 });
 
 t.test('certificatePatch: no drift → undefined; cleared fields → null', async (t) => {
   const [server] = certsFor(TLS_ON);
-  t.equal(certificatePatch(server!, server!), undefined);
-  const withExtra = { ...server!, spec: { ...server!.spec, emailAddresses: ['a@b.c'] } };
-  t.strictSame(certificatePatch(withExtra, server!), { spec: { emailAddresses: null } });
-  const noOwner = { ...server!, metadata: { ...server!.metadata, ownerReferences: [] } };
-  t.strictSame(certificatePatch(noOwner, server!), { metadata: { ownerReferences: server!.metadata!.ownerReferences } });
+  if (!server) throw new Error('certsFor made no Certificate');
+  t.equal(certificatePatch(server, server), undefined);
+  const withExtra = { ...server, spec: { ...server.spec, emailAddresses: ['a@b.c'] } };
+  t.strictSame(certificatePatch(withExtra, server), { spec: { emailAddresses: null } });
+  const noOwner = { ...server, metadata: { ...server.metadata, ownerReferences: [] } };
+  t.strictSame(certificatePatch(noOwner, server), { metadata: { ownerReferences: server.metadata?.ownerReferences } });
 });
 
 t.test('tls-volume: projected Secrets with the file names SingleStore reads', async (t) => {
@@ -76,16 +78,17 @@ t.test('tls-volume: projected Secrets with the file names SingleStore reads', as
 t.test('petSetPatch adds to every container, is idempotent, and removes cleanly', async (t) => {
   const plain = petSet('sample-sdb-aggregator', 2, null);
   const withTLS = petSet('sample-sdb-aggregator', 2, TLS_ON);
-  const spec = withTLS.spec!.template!.spec!;
-  t.strictSame(spec.containers!.map((c) => c.volumeMounts), [
+  const spec = withTLS.spec?.template?.spec;
+  if (!spec) throw new Error('the PetSet has no pod template spec');
+  t.strictSame(spec.containers?.map((c) => c.volumeMounts), [
     [{ name: 'data', mountPath: '/var/lib/memsql' }, { name: 'tls-volume', mountPath: '/etc/memsql/certs' }],
     [{ name: 'tls-volume', mountPath: '/etc/memsql/certs' }],
   ]);
-  t.strictSame(spec.volumes!.map((v) => v.name), ['data', 'tls-volume']);
+  t.strictSame(spec.volumes?.map((v) => v.name), ['data', 'tls-volume']);
   t.equal(petSetPatch(withTLS, 'sample-sdb', TLS_ON), undefined, 'already there');
   t.equal(petSetPatch(plain, 'sample-sdb', null), undefined, 'already absent');
   const removal = petSetPatch(withTLS, 'sample-sdb', null) as { spec: { template: { spec: PetSet['spec'] } } };
-  t.strictSame(removal.spec.template.spec, plain.spec!.template!.spec);
+  t.strictSame(removal.spec.template.spec, plain.spec?.template?.spec);
 });
 
 t.test('PetSet names and restart order', async (t) => {
@@ -122,10 +125,10 @@ t.test('durationMs', async (t) => {
 t.test('conditions keep lastTransitionTime while status is unchanged', async (t) => {
   const a = setCondition([], { type: 'X' }, iso(T0));
   const b = setCondition(a, { type: 'X', message: 'again' }, iso(T0 + 5000));
-  t.equal(b[0]!.lastTransitionTime, iso(T0));
-  t.equal(b[0]!.message, 'again');
+  t.equal(b[0]?.lastTransitionTime, iso(T0));
+  t.equal(b[0]?.message, 'again');
   const c = setCondition(b, { type: 'X', status: 'False' }, iso(T0 + 9000));
-  t.equal(c[0]!.lastTransitionTime, iso(T0 + 9000));
+  t.equal(c[0]?.lastTransitionTime, iso(T0 + 9000));
 });
 
 t.test('nextStatus sets phase, condition and observedGeneration', async (t) => {
@@ -140,26 +143,28 @@ t.test('nextStatus sets phase, condition and observedGeneration', async (t) => {
 t.test('pause/resume only touch our own Paused condition', async (t) => {
   const ours = 'SinglestoreOpsRequest demo/a';
   const plain = database(TLS_ON);
-  const paused = pausedConditions(plain, ours, 'm', iso(T0))!;
+  const paused = pausedConditions(plain, ours, 'm', iso(T0));
+  if (!paused) throw new Error('pausedConditions left an unpaused database as it was');
   t.strictSame(paused.map((c) => [c.type, c.status, c.reason]), [['Ready', 'True', 'AllReplicasReady'], ['Paused', 'True', ours]]);
   const pausedDb = { ...plain, status: { ...plain.status, conditions: paused } };
   t.equal(pausedConditions(pausedDb, ours, 'm', iso(T0)), undefined, 'already paused by us');
-  t.strictSame(resumedConditions(pausedDb, ours)!.map((c) => c.type), ['Ready']);
+  t.strictSame(resumedConditions(pausedDb, ours)?.map((c) => c.type), ['Ready']);
   t.equal(resumedConditions(pausedDb, 'SinglestoreOpsRequest demo/b'), undefined, 'someone else’s pause is left alone');
   t.equal(resumedConditions(plain, ours), undefined);
 });
 
 t.test("issue 12: Certificates carry KubeDB's labels, component=database included; a missing one is patched in", async (t) => {
   const [server] = certsFor(TLS_ON);
-  t.strictSame(server!.metadata?.labels, {
+  if (!server) throw new Error('certsFor made no Certificate');
+  t.strictSame(server.metadata?.labels, {
     'app.kubernetes.io/name': 'singlestores.kubedb.com',
     'app.kubernetes.io/instance': 'sample-sdb',
     'app.kubernetes.io/managed-by': 'kubedb.com',
     'app.kubernetes.io/component': 'database',
   });
-  const old = structuredClone(server!);
-  old.metadata!.labels = { 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'app.kubernetes.io/instance': 'sample-sdb', 'app.kubernetes.io/managed-by': 'kubedb.com', team: 'db' };
-  t.strictSame(certificatePatch(old, server!), { metadata: { labels: { 'app.kubernetes.io/component': 'database' } } }, 'only the missing label; others left alone');
+  const old = structuredClone(server);
+  old.metadata = { ...old.metadata, labels: { 'app.kubernetes.io/name': 'singlestores.kubedb.com', 'app.kubernetes.io/instance': 'sample-sdb', 'app.kubernetes.io/managed-by': 'kubedb.com', team: 'db' } };
+  t.strictSame(certificatePatch(old, server), { metadata: { labels: { 'app.kubernetes.io/component': 'database' } } }, 'only the missing label; others left alone');
 });
 
 t.test('issue 12: newTLS with the database name writes the derived secretName for server and client, keeps a given one', async (t) => {
@@ -172,5 +177,6 @@ t.test('issue 12: newTLS with the database name writes the derived secretName fo
   });
   const given = newTLS({ issuerRef: { kind: 'Issuer', name: 'ca' }, certificates: [{ alias: 'client', secretName: 'mine' }, { alias: 'metrics-exporter' }] }, { rotateCertificates: true }, 'sample-sdb');
   t.strictSame(given?.certificates, [{ alias: 'client', secretName: 'mine' }, { alias: 'metrics-exporter' }, { alias: 'server', secretName: 'sample-sdb-server-cert' }], 'metrics-exporter is not defaulted, as in KubeDB');
-  t.strictSame(newTLS(given!, { rotateCertificates: true }, 'sample-sdb'), given, 'idempotent');
+  if (!given) throw new Error('newTLS removed spec.tls');
+  t.strictSame(newTLS(given, { rotateCertificates: true }, 'sample-sdb'), given, 'idempotent');
 });

@@ -54,7 +54,7 @@ export interface StoredEvent {
 }
 
 function clone<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return v === undefined ? v : structuredClone(v);
 }
 
 /** RFC 7386 JSON merge patch. */
@@ -63,7 +63,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> =
     typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-    if (v === null) delete out[k];
+    if (v === null) Reflect.deleteProperty(out, k);
     else out[k] = mergePatch(out[k], v);
   }
   return out;
@@ -132,7 +132,7 @@ export class MemoryStore {
 
   private map(kind: Kind): Map<string, Obj> {
     let m = this.objects.get(kind);
-    if (!m) this.objects.set(kind, (m = new Map()));
+    if (!m) this.objects.set(kind, (m = new Map<string, Obj>()));
     return m;
   }
 
@@ -306,7 +306,7 @@ export function memoryPorts(store: MemoryStore): Ports {
         s.call('pods.evict');
         const pod = s.get<Pod>('Pod', ns, name);
         if (!pod) throw new StatusError(404, `pods "${name}" not found`);
-        if (uid && pod.metadata?.uid !== uid) throw new StatusError(409, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata?.uid}`);
+        if (uid && pod.metadata?.uid !== uid) throw new StatusError(409, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${String(pod.metadata?.uid)}`);
         if (s.pdbBlocked.has(name)) throw new StatusError(429, 'Cannot evict pod as it would violate the pod\'s disruption budget.');
         s.evictions.push(name);
         s.delete('Pod', ns, name);
@@ -315,7 +315,7 @@ export function memoryPorts(store: MemoryStore): Ports {
     events: {
       async emit(involved, type, reason, message) {
         s.call('events.create');
-        s.events.push({ object: `${involved.metadata?.namespace}/${involved.metadata?.name}`, type, reason, message, time: s.clock.now() });
+        s.events.push({ object: `${String(involved.metadata?.namespace)}/${String(involved.metadata?.name)}`, type, reason, message, time: s.clock.now() });
       },
     },
     issuers: {
@@ -335,11 +335,11 @@ export function memoryPorts(store: MemoryStore): Ports {
       },
       async create(ns, lease) {
         s.call('leases.create');
-        return s.create('Lease', ns, lease as KubeObject) as Lease;
+        return s.create('Lease', ns, lease) as Lease;
       },
       async replace(ns, name, lease) {
         s.call('leases.update');
-        return s.replace('Lease', ns, name, lease as KubeObject) as Lease;
+        return s.replace('Lease', ns, name, lease) as Lease;
       },
     },
   };
@@ -398,7 +398,7 @@ export class MemoryCache implements ReconcileCache, ClusterView {
 
   private apply(kind: CachedKind, type: WatchEventType, obj: KubeObject): void {
     let m = this.objs.get(kind);
-    if (!m) this.objs.set(kind, (m = new Map()));
+    if (!m) this.objs.set(kind, (m = new Map<string, KubeObject>()));
     const k = this.key(obj.metadata?.namespace, obj.metadata?.name ?? '');
     if (type === 'DELETED') m.delete(k);
     else m.set(k, obj);
@@ -408,7 +408,7 @@ export class MemoryCache implements ReconcileCache, ClusterView {
     if (type === 'DELETED') return;
     const dbk = `${r.metadata?.namespace ?? ''}/${r.spec?.databaseRef?.name ?? ''}`;
     let d = this.byDb.get(dbk);
-    if (!d) this.byDb.set(dbk, (d = new Map()));
+    if (!d) this.byDb.set(dbk, (d = new Map<string, SinglestoreOpsRequest>()));
     d.set(k, r);
   }
 
@@ -418,11 +418,11 @@ export class MemoryCache implements ReconcileCache, ClusterView {
   private deliver(kind: CachedKind, type: WatchEventType, obj: KubeObject): void {
     this.delivered++;
     this.apply(kind, type, obj);
-    for (const l of this.listeners) l(kind, CHANGE[type], obj as CachedKinds[CachedKind]);
+    for (const l of this.listeners) l(kind, CHANGE[type], obj);
   }
 
   get<K extends CachedKind>(kind: K, namespace: string, name: string): CachedKinds[K] | undefined {
-    return this.objs.get(kind)?.get(this.key(namespace, name)) as CachedKinds[K] | undefined;
+    return this.objs.get(kind)?.get(this.key(namespace, name));
   }
 
   listOpsRequests(namespace: string, database: string): SinglestoreOpsRequest[] {
@@ -548,12 +548,13 @@ export class FakePetSetController {
   step(): void {
     for (const ps of this.store.list<PetSet>('PetSet')) {
       const ns = ps.metadata?.namespace;
+      const psName = ps.metadata?.name ?? '';
       if ((ps.status?.observedGeneration ?? 0) !== ps.metadata?.generation) {
-        this.store.patch('PetSet', ns, ps.metadata?.name ?? '', { status: { observedGeneration: ps.metadata?.generation, replicas: ps.spec?.replicas ?? 1 } }, true);
+        this.store.patch('PetSet', ns, psName, { status: { observedGeneration: ps.metadata?.generation, replicas: ps.spec?.replicas ?? 1 } }, true);
       }
       const n = ps.spec?.replicas ?? 1;
       for (let i = 0; i < n; i++) {
-        const name = `${ps.metadata?.name}-${i}`;
+        const name = `${psName}-${i}`;
         const pod = this.store.get<Pod>('Pod', ns, name);
         if (!pod) {
           if (this.holdBack.has(name)) continue;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject, PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
+import type { KubeObject, ObjectMeta, PetSet, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import { applyPatch, decide, defaultPatch } from '../../src/core/engine.js';
 import { desiredCertificates, makePreflight, petSetPatch, getCondition, PAUSED, STATE_CONDITION, type PlanOptions } from '../../src/core/reconcile/index.js';
 import { Reconciler, type PassResult, type ReconcilerOptions } from '../../src/controller/reconciler.js';
@@ -34,7 +34,10 @@ export interface Harness {
   cache?: MemoryCache;
 }
 
-export function newHarness(clock = new FakeClock()): Harness {
+/** A harness with its informer caches (what newHarness makes). */
+export type CachedHarness = Harness & { cache: MemoryCache };
+
+export function newHarness(clock = new FakeClock()): CachedHarness {
   const store = new MemoryStore(clock);
   return { store, clock, ports: memoryPorts(store), certManager: new FakeCertManager(store), petSets: new FakePetSetController(store), cache: new MemoryCache(store) };
 }
@@ -112,8 +115,11 @@ export function putProgressingRestart(h: Harness, namespace: string, database: s
   } as never);
 }
 
+/** A stored request: the store gives every object its metadata; a request always has a name. */
+export type StoredRequest = SinglestoreOpsRequest & { metadata: ObjectMeta & { name: string } };
+
 /** Adds a worked request as the mutating webhook would have admitted it (defaults applied). */
-export function addRequest(h: Harness, file: string, o: { name?: string; namespace?: string; database?: string; spec?: Record<string, unknown> } = {}): SinglestoreOpsRequest {
+export function addRequest(h: Harness, file: string, o: { name?: string; namespace?: string; database?: string; spec?: Record<string, unknown> } = {}): StoredRequest {
   const [raw] = loadDocs(file);
   let req = structuredClone(raw) as SinglestoreOpsRequest;
   req = applyPatch(req, defaultPatch(req)) as SinglestoreOpsRequest;
@@ -121,7 +127,10 @@ export function addRequest(h: Harness, file: string, o: { name?: string; namespa
   if (o.database) req.spec = { ...req.spec, databaseRef: { name: o.database } };
   if (o.spec) req.spec = { ...req.spec, ...o.spec };
   h.store.put('SinglestoreOpsRequest', req);
-  return h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', req.metadata?.namespace, req.metadata?.name ?? '')!;
+  const stored = h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', req.metadata.namespace, req.metadata.name ?? '');
+  const name = stored?.metadata?.name;
+  if (!stored || name === undefined) throw new Error(`${file}: the request was not stored under a name`);
+  return { ...stored, metadata: { ...stored.metadata, name } };
 }
 
 export const FAST_PLAN: PlanOptions = { notReadyRequeueMs: 10_000 };
@@ -168,6 +177,13 @@ export function makeReconciler(h: Harness, extra: Partial<ReconcilerOptions> = {
 
 export function getRequest(h: Harness, ns: string, name: string): SinglestoreOpsRequest | undefined {
   return h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', ns, name);
+}
+
+/** The stored database (a test whose database is gone fails here). */
+export function getDatabase(h: Harness, ns: string, name: string): Singlestore {
+  const db = h.store.get<Singlestore>('Singlestore', ns, name);
+  if (!db) throw new Error(`no Singlestore ${ns}/${name}`);
+  return db;
 }
 
 export function isPaused(h: Harness, ns: string, db: string): boolean {

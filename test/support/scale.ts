@@ -56,7 +56,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     const db = `sdb-${i}`;
     seedState(h, state, { namespace: ns, name: db });
     const r = addRequest(h, file, { namespace: ns, name: `sdbops-${i}`, database: db });
-    names.push(r.metadata!.name!);
+    names.push(r.metadata.name);
   }
   const cache = o.cache === false ? undefined : new MemoryCache(store, { lagMs: o.cacheLagMs ?? 0 });
   store.calls.clear();

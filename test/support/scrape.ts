@@ -21,9 +21,13 @@ export function parseExposition(text: string): { families: Map<string, string>; 
   const families = new Map<string, string>();
   const samples = new Set<string>();
   for (const line of text.split('\n')) {
-    const m = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (m) families.set(m[1]!, m[2]!);
-    else if (line && !line.startsWith('#')) samples.add(/^[^{ ]+/.exec(line)![0]);
+    const [, family, type] = /^# TYPE (\S+) (\S+)$/.exec(line) ?? [];
+    if (family !== undefined && type !== undefined) families.set(family, type);
+    else if (line && !line.startsWith('#')) {
+      const [sample] = /^[^{ ]+/.exec(line) ?? [];
+      if (sample === undefined) throw new Error(`not a sample line: ${line}`);
+      samples.add(sample);
+    }
   }
   return { families, samples };
 }

@@ -248,7 +248,7 @@ export function wirePod(ns: string, db: string, role: 'aggregator' | 'leaf', ord
   const cstatus = (c: string, image: string) => ({
     containerID: `containerd://${'9f'.repeat(32)}`,
     image,
-    imageID: `${image.split(':')[0]}@sha256:${'ab'.repeat(32)}`,
+    imageID: `${image.split(':')[0] ?? ''}@sha256:${'ab'.repeat(32)}`,
     lastState: {},
     name: c,
     ready: true,
@@ -309,15 +309,22 @@ export function wireCertificates(db: Obj): Obj[] {
   });
 }
 
+/** The element at i, counting round the list (not empty). */
+function cycle<T>(xs: readonly T[], i: number): T {
+  const x = xs[i % xs.length];
+  if (x === undefined) throw new Error('cycle: an empty list');
+  return x;
+}
+
 const CONDS = ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', 'UpdatePetSets', 'RestartNodes', 'UpdateDatabase', 'DatabaseResumeSucceeded', 'Successful'];
 
 /** A finished ops request (kubectl-applied), its conditions as the reconciler leaves them. */
 export function wireOpsRequest(ns: string, name: string, db: string, i: number): Obj {
   const types = ['Restart', 'VerticalScaling', 'HorizontalScaling', 'UpdateVersion', 'ReconfigureTLS'];
-  const type = types[i % types.length]!;
+  const type = cycle(types, i);
   const spec: Obj = { apply: 'IfReady', databaseRef: { name: db }, maxRetries: 1, timeout: '10m', type, ...(type === 'ReconfigureTLS' ? { tls: { rotateCertificates: true } } : {}) };
   const applied = { apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: ns }, spec };
-  const phase = ['Successful', 'Failed', 'Skipped'][i % 3]!;
+  const phase = cycle(['Successful', 'Failed', 'Skipped'], i);
   const status = {
     conditions: CONDS.slice(0, phase === 'Successful' ? CONDS.length : 3).map((c, k) => ({ lastTransitionTime: `2026-11-10T00:0${k}:00Z`, message: `Successfully ${c.replace(/([A-Z])/g, ' $1').trim().toLowerCase()} for Singlestore ${ns}/${db}`, observedGeneration: 1, reason: c, status: 'True', type: c })),
     observedGeneration: 1,
@@ -375,11 +382,11 @@ export function wireCluster(shape: { databases: number; namespaces: number; issu
     c.petsets.push(wirePetSet(ns, name, 'aggregator', 2, tls), wirePetSet(ns, name, 'leaf', 1, tls));
     c.pods.push(wirePod(ns, name, 'aggregator', 0, tls), wirePod(ns, name, 'aggregator', 1, tls), wirePod(ns, name, 'leaf', 0, tls));
   }
-  const held = (): number => Object.values(c).reduce((n, list: Obj[]) => n + list.length, 0);
+  const held = (): number => c.singlestores.length + c.singlestoreopsrequests.length + c.issuers.length + c.clusterissuers.length + c.certificates.length + c.petsets.length + c.pods.length;
   let n = 0;
   for (let k = 0; k < shape.targetOpsRequests; k++) c.singlestoreopsrequests.push(wireOpsRequest('demo', `sample-sdb-ops-${k}`, 'sample-sdb', n++));
   for (let i = 1; held() < shape.total; i++) {
-    const [ns, db] = dbs[i % dbs.length]!;
+    const [ns, db] = cycle(dbs, i);
     if (db === 'sample-sdb') continue;
     c.singlestoreopsrequests.push(wireOpsRequest(ns, `${db}-ops-${n}`, db, n));
     n++;
