@@ -129,7 +129,7 @@ function hostileView(): MemoryView {
   }
   objs.push({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: HUGE }, status: {} });
   for (const [name, type] of [[`busy-${HUGE}`, 'Restart'], [`tls-${HUGE}`, 'ReconfigureTLS']] as const) {
-    objs.push({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type: `${type}`, databaseRef: { name: HUGE } }, status: { phase: 'Progressing' } });
+    objs.push({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type, databaseRef: { name: HUGE } }, status: { phase: 'Progressing' } });
     objs.push({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type: `${type}${HUGE}`, databaseRef: { name: 'sample-sdb' } }, status: { phase: 'Pending' } });
   }
   return MemoryView.from(objs);
@@ -199,7 +199,7 @@ function checkAnswer(url: string, status: number, text: string): void {
       bounded(c['field'], FIELD_MAX, `${url}: cause field`);
     }
     const first = causes[0];
-    if (first && first['field']) {
+    if (first?.['field']) {
       check((st['message'] as string).includes(`${first['field'] as string}: `), `${url}: the message does not name the first cause's field`, { field: first['field'], message: st['message'] });
     }
   }

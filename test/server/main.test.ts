@@ -157,10 +157,15 @@ t.test("serve with a kubeconfig: the reconciler's caches only with --reconcile, 
     const url = new URL(req.url ?? '/', 'http://x');
     if (!known.includes(url.pathname)) {
       res.writeHead(404, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ kind: 'Status', code: 404, message: 'not found' }));
+      res.end(JSON.stringify({ kind: 'Status', code: 404, message: 'not found' }));
+      return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    if (url.searchParams.get('watch') === 'true') return void (held.push(res), res.flushHeaders());
+    if (url.searchParams.get('watch') === 'true') {
+      held.push(res);
+      res.flushHeaders();
+      return;
+    }
     listed.push(url.pathname);
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
   });

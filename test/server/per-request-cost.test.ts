@@ -14,7 +14,7 @@ import { applyPatch } from '../../src/core/defaults.js';
 import type { AdmissionEngine } from '../../src/server/decisions.js';
 import type { Scheduler } from '../../src/server/admission-route.js';
 import { batchedScheduler } from '../../src/server/scheduler.js';
-import { admissionFixture, post, settled, stateView } from './helpers.js';
+import { admissionFixture, post, sentReview, settled, stateView } from './helpers.js';
 
 function rawApp(level: string, engine?: AdmissionEngine, scheduler?: Scheduler) {
   const lines: string[] = [];
@@ -31,7 +31,7 @@ function rawApp(level: string, engine?: AdmissionEngine, scheduler?: Scheduler) 
 t.test('decision line: reqId right after the base bindings, one id per request, the documented keys in order', async (t) => {
   const { app, lines, parsed } = rawApp('info');
   await post(app, '/validate', admissionFixture('v1-create-allowed.json'));
-  const review = JSON.parse(admissionFixture('v1-create-allowed.json'));
+  const review = sentReview('v1-create-allowed.json');
   delete review.request.object.spec.apply;
   delete review.request.object.spec.timeout;
   await post(app, '/mutate', review);
@@ -106,7 +106,7 @@ t.test('LazyChildLogger makes the pino child only for a line at an enabled level
   counting.child = ((b: Record<string, unknown>, o?: object) => {
     made++;
     return parent.child(b, o);
-  }) as typeof parent.child;
+  });
   const lazy = new LazyChildLogger(counting, { reqId: 'req-9' }, {});
   lazy.debug({ a: 1 }, 'hidden');
   lazy.trace('hidden');
@@ -231,7 +231,7 @@ t.test('metrics: reviews counted in batches are exact at every read, across batc
   // One more review after a scrape shows up in the next read of the metric itself.
   metrics.recordReview('validate', 'denied', { deny: ['timeout'] }, 0.001);
   const denied = await metrics.reviews.get();
-  t.equal(denied.values.find((x) => x.labels['verdict'] === 'denied')?.value, 1, 'Counter.get() flushes too');
+  t.equal(denied.values.find((x) => x.labels.verdict === 'denied')?.value, 1, 'Counter.get() flushes too');
   text = await metrics.registry.metrics();
   t.match(text, new RegExp(`sdb_tls_guard_admission_review_duration_seconds_count\\{webhook="validate"\\} ${v + 1}\\n`));
   t.match(text, /sdb_tls_guard_admission_rule_reviews_total\{webhook="validate",rule="timeout",verdict="deny"\} 1\n/);

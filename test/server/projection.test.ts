@@ -36,7 +36,7 @@ type Obj = Record<string, unknown>;
 function traced<T>(obj: T, reads: Set<string>, path = ''): T {
   if (typeof obj !== 'object' || obj === null) return obj;
   const isArray = Array.isArray(obj);
-  return new Proxy(obj as object, {
+  return new Proxy(obj, {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver);
       if (typeof key !== 'string' || (isArray && (key === 'length' || typeof v === 'function'))) return v;
@@ -52,7 +52,7 @@ function traced<T>(obj: T, reads: Set<string>, path = ''): T {
       reads.add(`${path}.*`);
       return Reflect.ownKeys(target);
     },
-  }) as T;
+  });
 }
 
 /** Every value at `path` (`[]` expands arrays, `.*` is the value itself). */
@@ -144,7 +144,7 @@ function plans(w: { db: <T extends KubeObject>(o: T) => T; ops: <T extends KubeO
       for (const phase of ['', 'Pending', 'Progressing', 'Successful']) {
         for (const conds of phase === 'Progressing' ? STAGES : [[]]) {
           const base = request(r.spec!.tls!, { phase, conds, condTime: CONDS_AT, condMessages: { 'EvictPod--sample-sdb-aggregator-0': 'evicted (uid 7c0f3a2e-9b1d-4e5f-8a6b-000000000001)' } });
-          const req = w.ops({ ...base, spec: { ...base.spec!, databaseRef: { name } } } as SinglestoreOpsRequest);
+          const req = w.ops({ ...base, spec: { ...base.spec!, databaseRef: { name } } });
           const obs: Observed = {
             request: req,
             siblings: history.map((h) => w.ops(h)),
