@@ -37,9 +37,10 @@ t.test('decision line: reqId right after the base bindings, one id per request, 
   await post(app, '/mutate', review);
   t.equal(lines.length, 2, 'one line per decision, nothing else at info');
   const [v, m] = parsed();
-  t.equal(v!['reqId'], 'req-1');
-  t.equal(m!['reqId'], 'req-2');
-  t.same(Object.keys(v!), ['level', 'time', 'app', 'reqId', 'uid', 'user', 'namespace', 'name', 'kind', 'operation', 'webhook', 'verdict', 'rules', 'warnings', 'durationMs', 'msg']);
+  if (!v || !m) throw new Error('not two decision lines');
+  t.equal(v['reqId'], 'req-1');
+  t.equal(m['reqId'], 'req-2');
+  t.same(Object.keys(v), ['level', 'time', 'app', 'reqId', 'uid', 'user', 'namespace', 'name', 'kind', 'operation', 'webhook', 'verdict', 'rules', 'warnings', 'durationMs', 'msg']);
   t.match(v, { level: 30, app: 'sdb-tls-guard', uid: '0f1e2d3c-0001-4000-8000-000000000001', webhook: 'validate', verdict: 'allowed', rules: [], msg: 'admission decision' });
   t.match(m, { webhook: 'mutate', verdict: 'allowed', rules: ['default-apply', 'default-timeout'], msg: 'admission decision' });
   await app.close();
@@ -58,7 +59,7 @@ t.test('decision line is skipped when info is off; a failure is still logged at 
   await post(failing.app, '/validate', admissionFixture('v1-create-allowed.json'));
   const [line] = failing.parsed();
   t.match(line, { level: 50, reqId: 'req-1', webhook: 'validate', verdict: 'denied', error: 'boom', msg: 'admission decision failed: engine error' });
-  t.type(line!['stack'], 'string');
+  t.type(line?.['stack'], 'string');
   await quiet.app.close();
   await failing.app.close();
 });
@@ -126,7 +127,9 @@ t.test('LazyChildLogger makes the pino child only for a line at an enabled level
   );
   const grand = lazy.child({ component: 'x' });
   grand.info('from the grandchild');
-  t.match(JSON.parse(out[2]!), { reqId: 'req-9', component: 'x', msg: 'from the grandchild' });
+  const [, , third] = out;
+  if (third === undefined) throw new Error('no line from the grandchild');
+  t.match(JSON.parse(third), { reqId: 'req-9', component: 'x', msg: 'from the grandchild' });
   t.equal(made, 1, 'child() reuses the one real child');
 
   const withLevel = lazyChildLoggerFactory(parent, { reqId: 'req-10' }, { level: 'debug' });
@@ -185,7 +188,7 @@ t.test('applyPatch: containers copied once per patch, the input and patch values
     { op: 'add', path: '/spec/extra', value },
     { op: 'add', path: '/spec/extra/b', value: 2 },
     { op: 'add', path: '/spec/a~1b~0c', value: 'escaped' },
-  ]) as Record<string, any>;
+  ]) as Record<string, unknown>;
   t.equal(JSON.stringify(input), before, 'input unchanged');
   t.same(value, { a: 1 }, 'a patch value is copied before a later op changes it');
   t.same(out, {
