@@ -28,9 +28,9 @@ t.test('bad bodies are 4xx with a reason', async (t) => {
     const res = await post(app, c.url ?? '/validate', c.payload, c.contentType);
     t.equal(res.status, c.status, `${c.name}: status`);
     t.equal(res.body.startsWith('{'), true, `${c.name}: JSON body`);
-    const body = res.json();
+    const body = res.json() as Record<string, unknown>;
     t.strictSame(Object.keys(body), ['message'], `${c.name}: only a message`);
-    t.ok(String(body['message']).startsWith(c.message), `${c.name}: ${body['message']}`);
+    t.ok(String(body['message']).startsWith(c.message), `${c.name}: ${String(body['message'])}`);
   }
 });
 
@@ -38,7 +38,7 @@ t.test('application/json with a charset is accepted', async (t) => {
   const { app } = makeApp();
   const res = await post(app, '/validate', admissionFixture('v1-delete.json'), 'application/json; charset=utf-8');
   t.equal(res.status, 200);
-  t.equal(res.json()['response'].uid, '0f1e2d3c-0006-4000-8000-000000000006');
+  t.equal(res.review().response?.uid, '0f1e2d3c-0006-4000-8000-000000000006');
 });
 
 t.test('no content type at all is 415', async (t) => {
@@ -88,9 +88,9 @@ t.test('every decodable review gets 200 with its uid, even with odd embedded obj
     for (const hook of ['/validate', '/mutate']) {
       const res = await post(app, hook, review);
       t.equal(res.status, 200, `${name} ${hook}: 200`);
-      const r = res.json()['response'];
-      t.equal(r.uid, uid, `${name} ${hook}: uid echoed`);
-      if (hook === '/mutate') t.equal(r.allowed, true, `${name}: mutate never denies`);
+      const r = res.review().response;
+      t.equal(r?.uid, uid, `${name} ${hook}: uid echoed`);
+      if (hook === '/mutate') t.equal(r?.allowed, true, `${name}: mutate never denies`);
     }
   }
 });

@@ -24,7 +24,7 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const seed = process.env['FC_SEED'] !== undefined ? Number(process.env['FC_SEED']) : undefined;
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- finding raw control characters in the output is this pattern's job
 const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 // ------------------------------------------------------------------ hostile input
@@ -90,7 +90,9 @@ function bodyOf(c: Case): string {
   for (const p of c.puts) {
     if (typeof p.where === 'number') {
       const paths = allPaths(doc);
-      setAt(doc, paths[p.where % paths.length]!, clone(p.value));
+      const path = paths[p.where % paths.length];
+      if (!path) throw new Error('the base review has no paths');
+      setAt(doc, path, clone(p.value));
     } else setAt(doc, p.where, clone(p.value));
   }
   if (c.key) {
@@ -117,7 +119,9 @@ const LONG = 'x'.repeat(400);
 /** A view that holds hostile objects too: a huge-named paused, halted database and issuer, busy siblings. */
 function hostileView(): MemoryView {
   const objs = busyStateObjects() as Rec[];
-  const db = clone(objs.find((o) => o['kind'] === 'Singlestore')!);
+  const found = objs.find((o) => o['kind'] === 'Singlestore');
+  if (!found) throw new Error('the busy state has no Singlestore');
+  const db = clone(found);
   for (const name of [HUGE, 'sample-sdb\n\n\n']) {
     const d = clone(db);
     (d['metadata'] as Rec)['name'] = name;
@@ -129,7 +133,7 @@ function hostileView(): MemoryView {
   }
   objs.push({ apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: HUGE }, status: {} });
   for (const [name, type] of [[`busy-${HUGE}`, 'Restart'], [`tls-${HUGE}`, 'ReconfigureTLS']] as const) {
-    objs.push({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type: `${type}`, databaseRef: { name: HUGE } }, status: { phase: 'Progressing' } });
+    objs.push({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type, databaseRef: { name: HUGE } }, status: { phase: 'Progressing' } });
     objs.push({ apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name, namespace: 'demo' }, spec: { type: `${type}${HUGE}`, databaseRef: { name: 'sample-sdb' } }, status: { phase: 'Pending' } });
   }
   return MemoryView.from(objs);
@@ -161,7 +165,11 @@ t.teardown(async () => {
 
 class Broken extends Error {}
 function check(cond: boolean, what: string, detail?: unknown): void {
-  if (!cond) throw new Broken(`${what}${detail === undefined ? '' : `: ${JSON.stringify(detail)?.slice(0, 400)}`}`);
+  if (!cond) {
+    // JSON.stringify gives undefined for a function or a symbol, which its `string` type leaves out.
+    const text = JSON.stringify(detail) as string | undefined;
+    throw new Broken(`${what}${detail === undefined ? '' : `: ${String(text?.slice(0, 400))}`}`);
+  }
 }
 
 function bounded(s: unknown, max: number, what: string): void {
@@ -199,7 +207,7 @@ function checkAnswer(url: string, status: number, text: string): void {
       bounded(c['field'], FIELD_MAX, `${url}: cause field`);
     }
     const first = causes[0];
-    if (first && first['field']) {
+    if (first?.['field']) {
       check((st['message'] as string).includes(`${first['field'] as string}: `), `${url}: the message does not name the first cause's field`, { field: first['field'], message: st['message'] });
     }
   }
@@ -266,7 +274,11 @@ t.test('property: hostile values in every field keep every answer, cause, warnin
 
 // ------------------------------------------------------------------ the field is still named
 
-const ADD_TLS = workedObjects().find((o) => (o['metadata'] as Rec)['name'] === 'sdbops-add-tls')!;
+const ADD_TLS = ((): Rec => {
+  const found = workedObjects().find((o) => (o['metadata'] as Rec)['name'] === 'sdbops-add-tls');
+  if (!found) throw new Error('no worked request sdbops-add-tls');
+  return found;
+})();
 const MORE = /… \(\d+ more characters\)/;
 
 async function validate(a: BoundApp, object: Rec, uid = 'u-1'): Promise<{ status: number; json: Rec; lines: Rec[] }> {
@@ -309,7 +321,8 @@ t.test('an unknown key of 70,000 characters under spec.tls: the field is cut but
   ((obj['spec'] as Rec)['tls'] as Rec)[`\u001b[31m${HUGE}`] = true;
   const { json } = await validate(apps.plain, obj);
   const st = (json['response'] as Rec)['status'] as Rec;
-  const c = ((st['details'] as Rec)['causes'] as Rec[])[0]!;
+  const [c] = (st['details'] as Rec)['causes'] as Rec[];
+  if (!c) throw new Error('no status cause');
   t.match(String(c['field']), /^spec\.tls\.\\u001b\[31mx+… \(\d+ more characters\)$/);
   t.match(String(c['message']), /^Forbidden: unknown field "spec\.tls\.\\u001b\[31mx+… \(\d+ more characters\)/);
 });
@@ -347,7 +360,9 @@ t.test('the envelope: 400 reasons quote a huge kind, apiVersion or operation cut
     t.equal(res.statusCode, 400, path.join('.'));
     t.match((JSON.parse(res.body) as Rec)['message'], re);
     checkLogLines(a.lines.slice(before));
-    const line = JSON.parse(a.lines[a.lines.length - 1]!) as Rec;
+    const last = a.lines.at(-1);
+    if (last === undefined) throw new Error('no log line');
+    const line = JSON.parse(last) as Rec;
     t.match(line['reason'], re, 'the log line gives the same reason');
   }
   const doc = clone(review);
@@ -358,7 +373,9 @@ t.test('the envelope: 400 reasons quote a huge kind, apiVersion or operation cut
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(res.statusCode, 200);
   t.equal(((JSON.parse(res.body) as Rec)['response'] as Rec)['uid'], `${HUGE}\n`, 'the uid is echoed exactly (the API server matches it)');
-  const line = JSON.parse(apps.plain.lines[before]!) as Rec;
+  const first = apps.plain.lines[before];
+  if (first === undefined) throw new Error('no log line for the review');
+  const line = JSON.parse(first) as Rec;
   t.match(line['uid'], MORE, 'the log line cuts it');
   t.ok((line['uid'] as string).length <= LOG_FIELD_MAX);
   t.match(line['user'], /^\\u001b\[2Jx+… \(\d+ more characters\)$/, 'the user is escaped and cut');

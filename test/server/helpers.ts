@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
+import type { KubeObject, ObjectMeta, SinglestoreOpsRequestSpec } from '../../src/api/types.js';
+import type { AdmissionReview, GroupVersionKind } from '../../src/admission/review.js';
 import { buildApp, type AppDeps } from '../../src/server/app.js';
 import { createMetrics } from '../../src/metrics.js';
 import { MemoryView } from '../../src/core/memory-view.js';
@@ -23,6 +25,15 @@ export function loadYaml(path: string): unknown[] {
 
 export function admissionFixture(name: string): string {
   return readFileSync(join(ADMISSION_DIR, name), 'utf8');
+}
+
+/** An admission fixture as sent, typed for the edits a test makes before sending it again. */
+export interface SentReview {
+  request: { uid: string; kind: GroupVersionKind; object: { metadata: ObjectMeta; spec: SinglestoreOpsRequestSpec } };
+}
+
+export function sentReview(name: string): SentReview {
+  return JSON.parse(admissionFixture(name)) as SentReview;
 }
 
 export function stateView(file: 'state.yaml' | 'state-tls.yaml'): MemoryView {
@@ -65,11 +76,23 @@ export async function post(app: FastifyInstance, url: string, payload: string | 
     headers: { 'content-type': contentType },
     payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
   });
-  return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) as Record<string, any> };
+  return {
+    status: res.statusCode,
+    body: res.body,
+    json: () => JSON.parse(res.body) as unknown,
+    /** The body read as the AdmissionReview answer of /validate and /mutate (src/admission/review.ts). */
+    review: () => JSON.parse(res.body) as AdmissionReview,
+  };
+}
+
+/** The JSON Patch of an answer, decoded (the base64 of a JSON array). */
+export function decodePatch(patch: string | undefined): unknown[] {
+  if (patch === undefined) throw new Error('the answer has no patch');
+  return JSON.parse(Buffer.from(patch, 'base64').toString('utf8')) as unknown[];
 }
 
 /** Wrap an object in a v1 AdmissionReview as the API server would. */
-export function wrap(object: Record<string, any>, opts: { uid?: string; operation?: string; oldObject?: unknown; apiVersion?: string } = {}) {
+export function wrap(object: KubeObject, opts: { uid?: string; operation?: string; oldObject?: unknown; apiVersion?: string } = {}) {
   const GVK = { group: 'ops.kubedb.com', version: 'v1alpha1', kind: 'SinglestoreOpsRequest' };
   const GVR = { group: 'ops.kubedb.com', version: 'v1alpha1', resource: 'singlestoreopsrequests' };
   return {

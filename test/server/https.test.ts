@@ -202,7 +202,7 @@ t.test('certificate reload: a swapped Secret volume is served without dropping a
   writeSecretVolume(dir, '2026_11_28_a', a.cert, a.key);
 
   const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void logs.push(JSON.parse(s)) } as unknown as NodeJS.WritableStream);
+  const logger = pino({ level: 'info' }, { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) } as unknown as NodeJS.WritableStream);
   const metrics = createMetrics();
   const reloader = new CertificateReloader({
     files: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },

@@ -65,17 +65,17 @@ t.test('real informers: sync, watch events, a missing CRD that appears later', a
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  await until('three caches synced', () => view.readiness().caches!.filter((c) => c.synced).length === 3);
+  await until('three caches synced', () => view.readiness().caches?.filter((c) => c.synced).length === 3);
   const r = view.readiness();
   t.equal(r.ready, false, 'not ready while clusterissuers are missing');
-  t.match(r.caches!.find((c) => c.resource === 'clusterissuers.cert-manager.io')!.reason, /^clusterissuers\.cert-manager\.io\/v1: not served by the API server \(CRD not installed\?\) \(404\); retrying in /);
+  t.match(r.caches?.find((c) => c.resource === 'clusterissuers.cert-manager.io')?.reason, /^clusterissuers\.cert-manager\.io\/v1: not served by the API server \(CRD not installed\?\) \(404\); retrying in /);
   t.equal(view.getSinglestore('demo', 'sample-sdb')?.metadata?.name, 'sample-sdb');
   t.equal(view.getIssuer('demo', 'sdb-issuer')?.kind, 'Issuer');
 
   // A watch event reaches the index.
   await until('ops watch open', () => (watchers.get('/apis/ops.kubedb.com/v1alpha1/singlestoreopsrequests') ?? []).length > 0);
   const op = { apiVersion: 'ops.kubedb.com/v1alpha1', kind: 'SinglestoreOpsRequest', metadata: { name: 'r1', namespace: 'demo', resourceVersion: '101' }, spec: { type: 'ReconfigureTLS', databaseRef: { name: 'sample-sdb' } }, status: { phase: 'Progressing' } };
-  for (const w of watchers.get('/apis/ops.kubedb.com/v1alpha1/singlestoreopsrequests')!) w.write(`${JSON.stringify({ type: 'ADDED', object: op })}\n`);
+  for (const w of watchers.get('/apis/ops.kubedb.com/v1alpha1/singlestoreopsrequests') ?? []) w.write(`${JSON.stringify({ type: 'ADDED', object: op })}\n`);
   await until('ops request indexed', () => view.listOpsRequests('demo', 'sample-sdb').length === 1);
   t.equal(view.listOpsRequests('demo', 'sample-sdb')[0]?.status?.phase, 'Progressing');
 
@@ -120,7 +120,14 @@ t.test("real informers with the reconciler's kinds: paged lists, KubeDB's label 
     }
     // The API server applies the selector and pages with limit/continue.
     const sel = url.searchParams.get('labelSelector');
-    const selected = all.filter((o) => !sel || sel.split(',').every((kv) => ((o as { metadata: { labels?: Record<string, string> } }).metadata.labels ?? {})[kv.split('=')[0]!] === kv.split('=')[1]));
+    const selected = all.filter(
+      (o) =>
+        !sel ||
+        sel.split(',').every((kv) => {
+          const [key = '', value] = kv.split('=');
+          return (o as { metadata: { labels?: Record<string, string> } }).metadata.labels?.[key] === value;
+        }),
+    );
     const from = Number(url.searchParams.get('continue') || 0);
     const limit = Number(url.searchParams.get('limit') || selected.length);
     const next = from + limit < selected.length ? String(from + limit) : undefined;
@@ -155,24 +162,28 @@ t.test("real informers with the reconciler's kinds: paged lists, KubeDB's label 
   const selector = new URLSearchParams({ labelSelector: MANAGED_SELECTOR }).toString();
   t.equal(podLists.length, 2, `125 KubeDB pods in pages of ${LIST_PAGE_SIZE}: ${podLists.join(' ')}`);
   t.ok(podLists.every((s) => s.includes(selector) && s.includes(`limit=${LIST_PAGE_SIZE}`)), 'every page asks with the selector and the limit');
-  t.ok(podLists[1]!.includes('continue=100'), 'the second page continues the first');
+  t.ok(podLists[1]?.includes('continue=100'), 'the second page continues the first');
   await new Promise((r) => setTimeout(r, 50));
   const podWatches = seen.filter((s) => s.startsWith('/api/v1/pods?') && s.includes('watch=true'));
-  t.ok(podWatches.length >= 1 && podWatches.every((s) => s.includes(selector)), `the watch carries the selector too: ${podWatches[0]}`);
+  t.ok(podWatches.length >= 1 && podWatches.every((s) => s.includes(selector)), `the watch carries the selector too: ${String(podWatches[0])}`);
   t.ok(seen.some((s) => s.startsWith('/apis/kubedb.com/v1alpha2/singlestores?') && !s.includes('labelSelector')), 'Singlestores are listed whole');
 
   t.equal(view.list('pods').length, 125, 'only the KubeDB pods are held');
+  const podInformer = informers.get('pods');
+  if (!podInformer) throw new Error('the factory made no pods informer');
   const inCache = view.get('pods', 'demo', 'sdb-1-aggregator-0');
-  t.equal(inCache, informers.get('pods')!.get('sdb-1-aggregator-0', 'demo'), "one copy: the informer's store holds the very object the view holds");
-  t.notOk(inCache && 'managedFields' in inCache.metadata!, 'projected at the informer');
+  t.equal(inCache, podInformer.get('sdb-1-aggregator-0', 'demo'), "one copy: the informer's store holds the very object the view holds");
+  t.notOk(inCache?.metadata && 'managedFields' in inCache.metadata, 'projected at the informer');
   t.notOk(inCache && 'spec' in inCache);
 
   // A watch event: projected in place as well.
-  for (const w of podWatch) w.write(`${JSON.stringify({ type: 'MODIFIED', object: { ...pods[1], metadata: { ...pods[1]!.metadata, resourceVersion: '6000' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } } })}\n`);
+  const [, second] = pods;
+  if (!second) throw new Error('no second wire pod');
+  for (const w of podWatch) w.write(`${JSON.stringify({ type: 'MODIFIED', object: { ...second, metadata: { ...second.metadata, resourceVersion: '6000' }, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] } } })}\n`);
   const end = Date.now() + 5000;
   while (view.get('pods', 'demo', 'sdb-1-aggregator-0')?.metadata?.resourceVersion !== '6000' && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   const updated = view.get('pods', 'demo', 'sdb-1-aggregator-0');
   t.equal(updated?.status?.conditions?.[0]?.status, 'False');
-  t.equal(updated, informers.get('pods')!.get('sdb-1-aggregator-0', 'demo'), 'still one copy after a watch event');
-  t.notOk(updated && 'managedFields' in updated.metadata!);
+  t.equal(updated, podInformer.get('sdb-1-aggregator-0', 'demo'), 'still one copy after a watch event');
+  t.notOk(updated?.metadata && 'managedFields' in updated.metadata);
 });

@@ -1,24 +1,30 @@
 // InformerView over fake informers: indexes, sync, failures with backoff restarts.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import t from 'tap';
 import { describeInformerError, InformerView, MANAGED_SELECTOR, RECONCILER_RESOURCES, resourcePath, WATCHED_RESOURCES, type InformerLike, type ResourceDef, type ResourceKey } from '../../src/kube/informer-view.js';
 import { certificateLabels } from '../../src/core/reconcile/tls.js';
 import { createMetrics } from '../../src/metrics.js';
 
-type Handler = (x: any) => void;
+type ObjectVerb = 'add' | 'update' | 'delete';
+type ObjectHandler = (obj: KubernetesObject) => void;
+type ErrorHandler = (err?: unknown) => void;
 
 /** Behaves like client-node's ListWatch: start() lists (emitting add/delete) or emits error, then resolves. */
 class FakeInformer implements InformerLike {
-  handlers: Record<string, Handler[]> = {};
+  handlers: Record<ObjectVerb, ObjectHandler[]> = { add: [], update: [], delete: [] };
+  errorHandlers: ErrorHandler[] = [];
   /** What the next start() does: list these objects, or fail with this error. */
-  script: ({ list: any[] } | { error: unknown })[] = [];
+  script: ({ list: KubernetesObject[] } | { error: unknown })[] = [];
   starts = 0;
   stops = 0;
-  private held: any[] = [];
-  on(verb: string, cb: Handler): void {
-    (this.handlers[verb] ??= []).push(cb);
+  private held: KubernetesObject[] = [];
+  on(...[verb, cb]: [verb: ObjectVerb, cb: ObjectHandler] | [verb: 'error', cb: ErrorHandler]): void {
+    if (verb === 'error') this.errorHandlers.push(cb);
+    else this.handlers[verb].push(cb);
   }
-  emit(verb: string, x: any): void {
-    for (const h of this.handlers[verb] ?? []) h(x);
+  emit(...[verb, x]: [verb: ObjectVerb, obj: KubernetesObject] | [verb: 'error', err: unknown]): void {
+    if (verb === 'error') for (const h of this.errorHandlers) h(x);
+    else for (const h of this.handlers[verb]) h(x);
   }
   async start(): Promise<void> {
     this.starts++;
@@ -27,8 +33,9 @@ class FakeInformer implements InformerLike {
       this.emit('error', step.error);
       return;
     }
-    for (const old of this.held) if (!step.list.some((o) => o.metadata.name === old.metadata.name && o.metadata.namespace === old.metadata.namespace)) this.emit('delete', old);
-    for (const o of step.list) this.emit(this.held.some((h) => h.metadata.name === o.metadata.name && h.metadata.namespace === o.metadata.namespace) ? 'update' : 'add', o);
+    const same = (a: KubernetesObject, b: KubernetesObject) => a.metadata?.name === b.metadata?.name && a.metadata?.namespace === b.metadata?.namespace;
+    for (const old of this.held) if (!step.list.some((o) => same(o, old))) this.emit('delete', old);
+    for (const o of step.list) this.emit(this.held.some((h) => same(h, o)) ? 'update' : 'add', o);
     this.held = [...step.list];
   }
   async stop(): Promise<void> {
@@ -48,7 +55,7 @@ function setup(scripts: Partial<Record<ResourceKey, FakeInformer['script']>> = {
       return f;
     },
     backoff: { initialMs: 10, maxMs: 40 },
-    logger: { info() {}, warn: (o) => void warnings.push(o as Record<string, unknown>) },
+    logger: { info: () => undefined, warn: (o) => void warnings.push(o as Record<string, unknown>) },
   });
   return { view, fakes, warnings };
 }
@@ -103,8 +110,8 @@ t.test('lookups through the indexes after sync', async (t) => {
 
   // Watch events keep the indexes current.
   const seen: string[] = [];
-  const unsubscribe = view.subscribe((resource, type, obj) => seen.push(`${resource}:${type}:${obj.metadata?.name}`));
-  fakes.singlestoreopsrequests.emit('update', { ...ops('demo', 'a', 'sample-sdb'), status: { phase: 'Progressing' } });
+  const unsubscribe = view.subscribe((resource, type, obj) => seen.push(`${resource}:${type}:${String(obj.metadata?.name)}`));
+  fakes.singlestoreopsrequests.emit('update', ops('demo', 'a', 'sample-sdb', 'Progressing'));
   t.equal(view.listOpsRequests('demo', 'sample-sdb').find((o) => o.metadata?.name === 'a')?.status?.phase, 'Progressing');
   fakes.singlestoreopsrequests.emit('delete', ops('demo', 'b', 'sample-sdb'));
   t.strictSame(view.listOpsRequests('demo', 'sample-sdb').map((o) => o.metadata?.name), ['a']);
@@ -124,7 +131,7 @@ t.test('lookups through the indexes after sync', async (t) => {
     'singlestores:delete:sample-sdb',
   ], 'issuer changes are not delivered (nothing waits on them)');
   t.equal(view.getIssuer('demo', 'sdb-issuer'), undefined);
-  t.equal(view.cacheStats()[1]!.objects, 3);
+  t.equal(view.cacheStats()[1]?.objects, 3);
   await view.stop();
   t.equal(fakes.singlestores.stops, 1);
 });
@@ -181,7 +188,8 @@ t.test('stop() cancels pending restarts', async (t) => {
 });
 
 t.test('error reasons', async (t) => {
-  const def = WATCHED_RESOURCES[2]!;
+  const def = WATCHED_RESOURCES[2];
+  if (!def) throw new Error('no third watched resource');
   t.equal(describeInformerError(def, { code: 403 }), 'issuers.cert-manager.io/v1: forbidden: the service account may not list/watch it cluster-wide (403)');
   t.equal(describeInformerError(def, { statusCode: 401 }), 'issuers.cert-manager.io/v1: unauthorized: the credentials were rejected (401)');
   t.equal(describeInformerError(def, Object.assign(new Error('Bad Gateway\nmore'), { statusCode: 502 })), 'issuers.cert-manager.io/v1: HTTP 502: Bad Gateway');
@@ -251,7 +259,8 @@ t.test("the reconciler's caches: get, hasSynced per kind, subscribe after the ca
   const seen: string[] = [];
   const off = view.subscribe((kind, type, obj) => {
     const cached = view.get(kind, 'demo', obj.metadata?.name ?? '');
-    seen.push(`${kind}:${type}:${obj.metadata?.name}:${type === 'delete' ? String(cached) : (cached as { status?: { phase?: string } })?.status?.phase ?? 'cached'}`);
+    const phase = (cached as { status?: { phase?: string } } | undefined)?.status?.phase;
+    seen.push(`${kind}:${type}:${String(obj.metadata?.name)}:${type === 'delete' ? (cached === undefined ? 'undefined' : 'still cached') : (phase ?? 'cached')}`);
   });
   fakes.pods.emit('update', pod('sample-sdb-aggregator-0', { status: { phase: 'Pending', conditions: [] } }));
   fakes.pods.emit('add', pod('sample-sdb-leaf-0'));
@@ -269,7 +278,7 @@ t.test('objects are projected in place, at the informer: the object the informer
   const { view, fakes } = setup({}, { reconciler: true });
   view.start();
   await view.synced();
-  const sent = pod('sample-sdb-aggregator-1') as Record<string, any>;
+  const sent = pod('sample-sdb-aggregator-1');
   fakes.pods.emit('add', sent);
   const cached = view.get('pods', 'demo', 'sample-sdb-aggregator-1');
   t.equal(cached, sent, "the same object, not a copy (the informer's store and ours hold one object)");
@@ -277,7 +286,7 @@ t.test('objects are projected in place, at the informer: the object the informer
   t.notOk('spec' in sent, 'the pod spec dropped');
   t.strictSame(sent.status, { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }, 'status: phase and conditions only');
   t.strictSame(sent.metadata.labels, KUBEDB, 'labels kept');
-  const sdbSent = sdb('demo', 'x', { metadata: { namespace: 'demo', name: 'x', managedFields: [{}] }, spec: { halted: true, podTemplate: { a: 1 } } }) as Record<string, any>;
+  const sdbSent = sdb('demo', 'x', { metadata: { namespace: 'demo', name: 'x', managedFields: [{}] }, spec: { halted: true, podTemplate: { a: 1 } } });
   fakes.singlestores.emit('add', sdbSent);
   t.strictSame(view.getSinglestore('demo', 'x')?.spec, { halted: true }, 'the webhook caches are projected too');
   t.notOk('managedFields' in sdbSent.metadata);

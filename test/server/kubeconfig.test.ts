@@ -32,31 +32,38 @@ writeFileSync(B, kubeconfig([['dev', 'https://shadowed:6443'], ['stage', 'https:
 writeFileSync(NOCTX, kubeconfig([['dev', 'https://127.0.0.1:6443']], [['dev', 'dev']]));
 writeFileSync(BROKEN, 'clusters: [unclosed');
 
+/** loadKubeConfig for a case that has a kubeconfig: undefined there is a failure. */
+function loaded(opts: Parameters<typeof loadKubeConfig>[0]) {
+  const k = loadKubeConfig(opts);
+  if (!k) throw new Error('no kubeconfig loaded');
+  return k;
+}
+
 t.test('nothing configured → undefined (no ~/.kube/config fallback)', async (t) => {
   t.equal(loadKubeConfig({ env: { HOME: dir } }), undefined);
   t.equal(loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' }, tokenPath: join(dir, 'no-token') }), undefined, 'in-cluster needs the token file');
 });
 
 t.test('--kubeconfig, with and without --context', async (t) => {
-  const a = loadKubeConfig({ kubeconfig: A, env: { KUBECONFIG: B } })!;
+  const a = loaded({ kubeconfig: A, env: { KUBECONFIG: B } });
   t.strictSame({ source: a.source, context: a.context, server: a.server }, { source: `--kubeconfig ${A}`, context: 'dev', server: 'https://127.0.0.1:6443' }, 'the flag wins over KUBECONFIG');
-  const p = loadKubeConfig({ kubeconfig: A, context: 'prod', env: {} })!;
+  const p = loaded({ kubeconfig: A, context: 'prod', env: {} });
   t.strictSame({ context: p.context, server: p.server }, { context: 'prod', server: 'https://10.0.0.1:6443' });
 });
 
 t.test('KUBECONFIG path list: first current-context and first definition win', async (t) => {
-  const k = loadKubeConfig({ env: { KUBECONFIG: [join(dir, 'missing.yaml'), A, B].join(delimiter) } })!;
+  const k = loaded({ env: { KUBECONFIG: [join(dir, 'missing.yaml'), A, B].join(delimiter) } });
   t.equal(k.source, `KUBECONFIG=${A}${delimiter}${B}`);
   t.equal(k.context, 'dev');
   t.equal(k.server, 'https://127.0.0.1:6443', 'cluster dev from the first file');
-  const s = loadKubeConfig({ env: { KUBECONFIG: [A, B].join(delimiter) }, context: 'stage' })!;
+  const s = loaded({ env: { KUBECONFIG: [A, B].join(delimiter) }, context: 'stage' });
   t.equal(s.server, 'https://10.0.0.2:6443', 'contexts of later files are usable');
 });
 
 t.test('in-cluster service account, from the given environment', async (t) => {
   const token = join(dir, 'token');
   writeFileSync(token, 'sa-token');
-  const k = loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, tokenPath: token })!;
+  const k = loaded({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, tokenPath: token });
   t.strictSame({ source: k.source, context: k.context, server: k.server }, { source: 'in-cluster service account', context: 'inClusterContext', server: 'https://[fd00::1]:443' });
   t.equal(k.kubeConfig.getCurrentCluster()?.caFile, join(dir, 'ca.crt'));
 });

@@ -5,14 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import t from 'tap';
+import type { CheckReport } from '../../src/cli/output.js';
 import { packageVersion, run, type MainIO } from '../../src/main.js';
 import { WORKED_DIR } from './helpers.js';
 
 function io(over: Partial<MainIO> = {}) {
   let out = '';
   let err = '';
-  const stdout = new Writable({ write: (c: Buffer, _e, cb) => ((out += c.toString()), cb()) });
-  const stderr = new Writable({ write: (c: Buffer, _e, cb) => ((err += c.toString()), cb()) });
+  const stdout = new Writable({
+    write: (c: Buffer, _e, cb) => {
+      out += c.toString();
+      cb();
+    },
+  });
+  const stderr = new Writable({
+    write: (c: Buffer, _e, cb) => {
+      err += c.toString();
+      cb();
+    },
+  });
   const value: MainIO = { stdin: new PassThrough(), stdout, stderr, env: {}, cwd: process.cwd(), ...over };
   return { io: value, out: () => out, err: () => err };
 }
@@ -21,7 +32,7 @@ const dir = mkdtempSync(join(tmpdir(), 'sdb-tls-guard-main-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('--version, help and unknown commands', async (t) => {
-  const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   t.equal(packageVersion(), version);
   const v = io();
   t.equal(await run(['--version'], v.io), 0);
@@ -82,10 +93,11 @@ t.test('serve --self-signed without a kubeconfig: listens, says cluster rules ar
   const done = run(['serve', '--self-signed', '--port', '0', '--host', '127.0.0.1', '--namespace', 'guard'], c.io);
   const { port, caPem } = await up;
   t.ok(caPem?.startsWith('-----BEGIN CERTIFICATE-----'), 'CA handed over');
+  if (caPem === undefined) return;
   t.match(c.err(), /^sdb-tls-guard: self-signed serving certificate for localhost, sdb-tls-guard, sdb-tls-guard\.guard, sdb-tls-guard\.guard\.svc, sdb-tls-guard\.guard\.svc\.cluster\.local, 127\.0\.0\.1, ::1\nCA bundle \(PEM; e\.g\. curl --cacert\):\n-----BEGIN CERTIFICATE-----/);
-  t.ok(c.err().includes(`caBundle (base64, for the webhook configurations):\n${Buffer.from(caPem!).toString('base64')}\n`), 'base64 caBundle printed');
+  t.ok(c.err().includes(`caBundle (base64, for the webhook configurations):\n${Buffer.from(caPem).toString('base64')}\n`), 'base64 caBundle printed');
 
-  const ready = await get(port, '/readyz', caPem!);
+  const ready = await get(port, '/readyz', caPem);
   t.equal(ready.status, 200);
   t.match(JSON.parse(ready.body), { ready: true, clusterRules: 'not-evaluated', message: /cluster rules are not evaluated/ });
 
@@ -99,7 +111,7 @@ t.test('serve --self-signed without a kubeconfig: listens, says cluster rules ar
   t.match(lines.find((l) => l['msg'] === 'shutting down'), { signal: 'SIGTERM' });
   t.equal(msgs[msgs.length - 1], 'stopped');
   t.notOk(c.out().includes('BEGIN CERTIFICATE'), 'no certificate material in the log');
-  await t.rejects(get(port, '/healthz', caPem!), { code: 'ECONNREFUSED' }, 'closed after shutdown');
+  await t.rejects(get(port, '/healthz', caPem), { code: 'ECONNREFUSED' }, 'closed after shutdown');
 });
 
 t.test('serve --self-signed --ca-out writes the CA file instead of printing it', async (t) => {
@@ -123,9 +135,9 @@ t.test('check is dispatched to the CLI', async (t) => {
   const c = io();
   const code = await run(['check', '--output', 'json', join(WORKED_DIR, 'add-tls.yaml')], c.io);
   t.equal(code, 0);
-  const doc = JSON.parse(c.out());
+  const doc = JSON.parse(c.out()) as CheckReport;
   t.equal(doc.summary.checked, 1);
-  t.equal(doc.results[0].name, 'sdbops-add-tls');
+  t.equal(doc.results[0]?.name, 'sdbops-add-tls');
 });
 
 t.test('serve --shutdown-delay: /readyz fails while draining, requests are still answered, then it closes', async (t) => {
@@ -136,13 +148,14 @@ t.test('serve --shutdown-delay: /readyz fails while draining, requests are still
   const c = io({ shutdown, onListening: (i) => listening(i) });
   const done = run(['serve', '--self-signed', '--port', '0', '--host', '127.0.0.1', '--shutdown-delay', '400ms', '--reconcile=false'], c.io);
   const { port, caPem } = await up;
-  t.equal((await get(port, '/readyz', caPem!)).status, 200);
+  if (caPem === undefined) throw new Error('no CA handed over');
+  t.equal((await get(port, '/readyz', caPem)).status, 200);
   stop('SIGTERM');
   await new Promise((r) => setTimeout(r, 50));
-  const draining = await get(port, '/readyz', caPem!);
+  const draining = await get(port, '/readyz', caPem);
   t.equal(draining.status, 503, 'not ready while draining');
   t.match(JSON.parse(draining.body), { ready: false, message: 'shutting down: draining for 0.4s' });
-  t.equal((await get(port, '/healthz', caPem!)).status, 200, 'still serving while draining');
+  t.equal((await get(port, '/healthz', caPem)).status, 200, 'still serving while draining');
   t.equal(await done, 0);
   t.match(c.out(), /"drainMs":400/);
 });
@@ -157,10 +170,15 @@ t.test("serve with a kubeconfig: the reconciler's caches only with --reconcile, 
     const url = new URL(req.url ?? '/', 'http://x');
     if (!known.includes(url.pathname)) {
       res.writeHead(404, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ kind: 'Status', code: 404, message: 'not found' }));
+      res.end(JSON.stringify({ kind: 'Status', code: 404, message: 'not found' }));
+      return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    if (url.searchParams.get('watch') === 'true') return void (held.push(res), res.flushHeaders());
+    if (url.searchParams.get('watch') === 'true') {
+      held.push(res);
+      res.flushHeaders();
+      return;
+    }
     listed.push(url.pathname);
     res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
   });
@@ -182,15 +200,16 @@ t.test("serve with a kubeconfig: the reconciler's caches only with --reconcile, 
     let listening!: (i: { port: number; caPem?: string }) => void;
     const up = new Promise<{ port: number; caPem?: string }>((r) => (listening = r));
     const c = io({ shutdown, onListening: (i) => listening(i) });
-    const done = run(['serve', '--self-signed', '--port', '0', '--host', '127.0.0.1', '--kubeconfig', kc, `--reconcile=${reconcile}`], c.io);
+    const done = run(['serve', '--self-signed', '--port', '0', '--host', '127.0.0.1', '--kubeconfig', kc, `--reconcile=${String(reconcile)}`], c.io);
     const { port, caPem } = await up;
-    let ready = await get(port, '/readyz', caPem!);
+    if (caPem === undefined) throw new Error('no CA handed over');
+    let ready = await get(port, '/readyz', caPem);
     for (let i = 0; i < 100 && ready.status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      ready = await get(port, '/readyz', caPem!);
+      ready = await get(port, '/readyz', caPem);
     }
     const body = JSON.parse(ready.body) as { caches: { resource: string; synced: boolean; gatesReadiness: boolean }[]; message: string };
-    t.equal(ready.status, 200, `--reconcile=${reconcile}: ready`);
+    t.equal(ready.status, 200, `--reconcile=${String(reconcile)}: ready`);
     const resources = body.caches.map((x) => x.resource);
     if (!reconcile) {
       t.strictSame(resources, ['singlestores.kubedb.com', 'singlestoreopsrequests.ops.kubedb.com', 'issuers.cert-manager.io', 'clusterissuers.cert-manager.io'], '--reconcile=false: the four webhook caches only');

@@ -14,7 +14,7 @@ import { applyPatch } from '../../src/core/defaults.js';
 import type { AdmissionEngine } from '../../src/server/decisions.js';
 import type { Scheduler } from '../../src/server/admission-route.js';
 import { batchedScheduler } from '../../src/server/scheduler.js';
-import { admissionFixture, post, settled, stateView } from './helpers.js';
+import { admissionFixture, post, sentReview, settled, stateView } from './helpers.js';
 
 function rawApp(level: string, engine?: AdmissionEngine, scheduler?: Scheduler) {
   const lines: string[] = [];
@@ -31,15 +31,16 @@ function rawApp(level: string, engine?: AdmissionEngine, scheduler?: Scheduler) 
 t.test('decision line: reqId right after the base bindings, one id per request, the documented keys in order', async (t) => {
   const { app, lines, parsed } = rawApp('info');
   await post(app, '/validate', admissionFixture('v1-create-allowed.json'));
-  const review = JSON.parse(admissionFixture('v1-create-allowed.json'));
+  const review = sentReview('v1-create-allowed.json');
   delete review.request.object.spec.apply;
   delete review.request.object.spec.timeout;
   await post(app, '/mutate', review);
   t.equal(lines.length, 2, 'one line per decision, nothing else at info');
   const [v, m] = parsed();
-  t.equal(v!['reqId'], 'req-1');
-  t.equal(m!['reqId'], 'req-2');
-  t.same(Object.keys(v!), ['level', 'time', 'app', 'reqId', 'uid', 'user', 'namespace', 'name', 'kind', 'operation', 'webhook', 'verdict', 'rules', 'warnings', 'durationMs', 'msg']);
+  if (!v || !m) throw new Error('not two decision lines');
+  t.equal(v['reqId'], 'req-1');
+  t.equal(m['reqId'], 'req-2');
+  t.same(Object.keys(v), ['level', 'time', 'app', 'reqId', 'uid', 'user', 'namespace', 'name', 'kind', 'operation', 'webhook', 'verdict', 'rules', 'warnings', 'durationMs', 'msg']);
   t.match(v, { level: 30, app: 'sdb-tls-guard', uid: '0f1e2d3c-0001-4000-8000-000000000001', webhook: 'validate', verdict: 'allowed', rules: [], msg: 'admission decision' });
   t.match(m, { webhook: 'mutate', verdict: 'allowed', rules: ['default-apply', 'default-timeout'], msg: 'admission decision' });
   await app.close();
@@ -58,7 +59,7 @@ t.test('decision line is skipped when info is off; a failure is still logged at 
   await post(failing.app, '/validate', admissionFixture('v1-create-allowed.json'));
   const [line] = failing.parsed();
   t.match(line, { level: 50, reqId: 'req-1', webhook: 'validate', verdict: 'denied', error: 'boom', msg: 'admission decision failed: engine error' });
-  t.type(line!['stack'], 'string');
+  t.type(line?.['stack'], 'string');
   await quiet.app.close();
   await failing.app.close();
 });
@@ -106,7 +107,7 @@ t.test('LazyChildLogger makes the pino child only for a line at an enabled level
   counting.child = ((b: Record<string, unknown>, o?: object) => {
     made++;
     return parent.child(b, o);
-  }) as typeof parent.child;
+  });
   const lazy = new LazyChildLogger(counting, { reqId: 'req-9' }, {});
   lazy.debug({ a: 1 }, 'hidden');
   lazy.trace('hidden');
@@ -126,7 +127,9 @@ t.test('LazyChildLogger makes the pino child only for a line at an enabled level
   );
   const grand = lazy.child({ component: 'x' });
   grand.info('from the grandchild');
-  t.match(JSON.parse(out[2]!), { reqId: 'req-9', component: 'x', msg: 'from the grandchild' });
+  const [, , third] = out;
+  if (third === undefined) throw new Error('no line from the grandchild');
+  t.match(JSON.parse(third), { reqId: 'req-9', component: 'x', msg: 'from the grandchild' });
   t.equal(made, 1, 'child() reuses the one real child');
 
   const withLevel = lazyChildLoggerFactory(parent, { reqId: 'req-10' }, { level: 'debug' });
@@ -185,7 +188,7 @@ t.test('applyPatch: containers copied once per patch, the input and patch values
     { op: 'add', path: '/spec/extra', value },
     { op: 'add', path: '/spec/extra/b', value: 2 },
     { op: 'add', path: '/spec/a~1b~0c', value: 'escaped' },
-  ]) as Record<string, any>;
+  ]) as Record<string, unknown>;
   t.equal(JSON.stringify(input), before, 'input unchanged');
   t.same(value, { a: 1 }, 'a patch value is copied before a later op changes it');
   t.same(out, {
@@ -231,7 +234,7 @@ t.test('metrics: reviews counted in batches are exact at every read, across batc
   // One more review after a scrape shows up in the next read of the metric itself.
   metrics.recordReview('validate', 'denied', { deny: ['timeout'] }, 0.001);
   const denied = await metrics.reviews.get();
-  t.equal(denied.values.find((x) => x.labels['verdict'] === 'denied')?.value, 1, 'Counter.get() flushes too');
+  t.equal(denied.values.find((x) => x.labels.verdict === 'denied')?.value, 1, 'Counter.get() flushes too');
   text = await metrics.registry.metrics();
   t.match(text, new RegExp(`sdb_tls_guard_admission_review_duration_seconds_count\\{webhook="validate"\\} ${v + 1}\\n`));
   t.match(text, /sdb_tls_guard_admission_rule_reviews_total\{webhook="validate",rule="timeout",verdict="deny"\} 1\n/);

@@ -1,8 +1,9 @@
 // /healthz, /readyz and /metrics.
+import type { KubernetesObject } from '@kubernetes/client-node';
 import t from 'tap';
 import type { ReadinessReport } from '../../src/server/app.js';
 import { InformerView, type InformerLike, type ResourceDef } from '../../src/kube/informer-view.js';
-import { admissionFixture, makeApp, post, stateView } from './helpers.js';
+import { admissionFixture, makeApp, post, sentReview, stateView } from './helpers.js';
 
 t.test('/healthz is always ok', async (t) => {
   const { app } = makeApp();
@@ -42,15 +43,22 @@ t.test('/readyz follows the readiness provider: 503 until synced', async (t) => 
 
 /** A fake informer whose start() the test resolves by hand. */
 class FakeInformer implements InformerLike {
-  handlers: Record<string, ((x: any) => void)[]> = {};
+  handlers: Record<string, ((obj: KubernetesObject) => void)[]> = {};
   release: (() => void) | undefined;
-  on(verb: string, cb: (x: any) => void): void {
+  on(verb: string, cb: (obj: KubernetesObject) => void): void {
     (this.handlers[verb] ??= []).push(cb);
   }
   start(): Promise<void> {
     return new Promise((resolve) => (this.release = resolve));
   }
-  async stop(): Promise<void> {}
+  stop(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The /readyz body: the readiness report and its status word. */
+function readyz(body: string): ReadinessReport & { status: string } {
+  return JSON.parse(body) as ReadinessReport & { status: string };
 }
 
 t.test('/readyz with an InformerView: not ready until all four informers synced', async (t) => {
@@ -60,25 +68,30 @@ t.test('/readyz with an InformerView: not ready until all four informers synced'
   view.start();
   const r1 = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(r1.statusCode, 503);
-  const b1 = JSON.parse(r1.body);
+  const b1 = readyz(r1.body);
   t.equal(b1.ready, false);
-  t.equal(b1.caches.length, 4);
-  t.strictSame(b1.caches.map((c: any) => [c.resource, c.synced, c.reason]), [
+  t.equal(b1.caches?.length, 4);
+  t.strictSame(b1.caches?.map((c) => [c.resource, c.synced, c.reason]), [
     ['singlestores.kubedb.com', false, 'listing'],
     ['singlestoreopsrequests.ops.kubedb.com', false, 'listing'],
     ['issuers.cert-manager.io', false, 'listing'],
     ['clusterissuers.cert-manager.io', false, 'listing'],
   ]);
-  for (const key of ['singlestores', 'singlestoreopsrequests', 'issuers']) fakes.get(key)!.release!();
+  const release = (key: string) => {
+    const resolve = fakes.get(key)?.release;
+    if (!resolve) throw new Error(`the ${key} informer was not started`);
+    resolve();
+  };
+  for (const key of ['singlestores', 'singlestoreopsrequests', 'issuers']) release(key);
   await new Promise((r) => setImmediate(r));
   const r2 = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(r2.statusCode, 503, 'three of four is not ready');
-  t.match(JSON.parse(r2.body).message, /waiting for caches to sync: clusterissuers\.cert-manager\.io \(listing\)/);
-  fakes.get('clusterissuers')!.release!();
+  t.match(readyz(r2.body).message, /waiting for caches to sync: clusterissuers\.cert-manager\.io \(listing\)/);
+  release('clusterissuers');
   await view.synced();
   const r3 = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(r3.statusCode, 200);
-  t.equal(JSON.parse(r3.body).message, 'ready: all caches synced');
+  t.equal(readyz(r3.body).message, 'ready: all caches synced');
   await view.stop();
 });
 
@@ -91,7 +104,7 @@ t.test('/metrics: Prometheus text with reviews by verdict and rule, latency, rec
   await post(app, '/validate', admissionFixture('v1-create-denied.json'));
   await post(app, '/validate', admissionFixture('v1-create-restart-with-tls.json'));
   await post(app, '/validate', admissionFixture('v1beta1-create-allowed.json'));
-  const mutate = JSON.parse(admissionFixture('v1beta1-create-allowed.json'));
+  const mutate = sentReview('v1beta1-create-allowed.json');
   delete mutate.request.object.spec.apply;
   await post(app, '/mutate', mutate);
   deps.metrics.reconcileSteps.inc({ step: 'DatabasePauseSucceeded', result: 'success' });

@@ -36,7 +36,7 @@ type Obj = Record<string, unknown>;
 function traced<T>(obj: T, reads: Set<string>, path = ''): T {
   if (typeof obj !== 'object' || obj === null) return obj;
   const isArray = Array.isArray(obj);
-  return new Proxy(obj as object, {
+  return new Proxy(obj, {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver);
       if (typeof key !== 'string' || (isArray && (key === 'length' || typeof v === 'function'))) return v;
@@ -52,7 +52,7 @@ function traced<T>(obj: T, reads: Set<string>, path = ''): T {
       reads.add(`${path}.*`);
       return Reflect.ownKeys(target);
     },
-  }) as T;
+  });
 }
 
 /** Every value at `path` (`[]` expands arrays, `.*` is the value itself). */
@@ -64,7 +64,10 @@ function valuesAt(obj: unknown, path: string): unknown[] {
     const next: unknown[] = [];
     for (const v of cur) {
       if (s === '[]') {
-        if (Array.isArray(v)) next.push(...v);
+        if (Array.isArray(v)) {
+          const items: readonly unknown[] = v;
+          next.push(...items);
+        }
       } else if (typeof v === 'object' && v !== null && !Array.isArray(v)) next.push((v as Obj)[s.slice(1)]);
       else next.push(undefined);
     }
@@ -97,7 +100,7 @@ function checkReads(t: Test, kind: ResourceKey, objects: KubeObject[], readers: 
       // leaf; an object merely walked through is compared by presence (its fields read
       // are paths of their own).
       const shape = (v: unknown) => (path.endsWith('.*') || typeof v !== 'object' || v === null ? JSON.stringify(v) : Array.isArray(v) ? `array(${v.length})` : 'object');
-      if (JSON.stringify(valuesAt(o, path).map(shape)) !== JSON.stringify(valuesAt(lean, path).map(shape))) missing.push(`${o.metadata?.name}: ${path}`);
+      if (JSON.stringify(valuesAt(o, path).map(shape)) !== JSON.stringify(valuesAt(lean, path).map(shape))) missing.push(`${String(o.metadata?.name)}: ${path}`);
     }
   }
   t.strictSame(missing, [], `${kind}: every field read is kept`);
@@ -112,8 +115,28 @@ const certs = wireCertificates(tlsDb as Obj) as Certificate[];
 // Made once per database (each wire object gets a fresh uid), copied where a test changes them.
 const PET_SETS = new Map(['sample-sdb', 'plain-sdb'].map((db) => [db, [wirePetSet('demo', db, 'aggregator', 2, db === 'sample-sdb'), wirePetSet('demo', db, 'leaf', 1, db === 'sample-sdb')] as PetSet[]]));
 const PODS = new Map(['sample-sdb', 'plain-sdb'].map((db) => [db, [0, 1].map((i) => wirePod('demo', db, 'aggregator', i, db === 'sample-sdb')).concat(wirePod('demo', db, 'leaf', 0, db === 'sample-sdb')) as Pod[]]));
-const petSets = (db: string, _tls: boolean): PetSet[] => PET_SETS.get(db)!;
-const pods = (db: string, _tls: boolean): Pod[] => PODS.get(db)!;
+function petSets(db: string): PetSet[] {
+  const made = PET_SETS.get(db);
+  if (!made) throw new Error(`no PetSets made for ${db}`);
+  return made;
+}
+function pods(db: string): Pod[] {
+  const made = PODS.get(db);
+  if (!made) throw new Error(`no Pods made for ${db}`);
+  return made;
+}
+/** The `i`th of `xs`, which the wire objects above always have. */
+function nth<T>(xs: readonly T[], i: number): T {
+  const x = xs[i];
+  if (x === undefined) throw new Error(`no element ${i} of ${xs.length}`);
+  return x;
+}
+/** A wire database's name (wireSinglestore always sets it). */
+function nameOf(db: Singlestore): string {
+  const name = db.metadata?.name;
+  if (name === undefined) throw new Error('a database without a name');
+  return name;
+}
 const issuer = wireIssuer('demo', 'sdb-issuer') as Issuer;
 const history = [0, 1, 2, 3, 4].map((i) => wireOpsRequest('demo', `old-${i}`, 'sample-sdb', i)) as SinglestoreOpsRequest[];
 
@@ -139,35 +162,38 @@ const STAGES: string[][] = [
 function plans(w: { db: <T extends KubeObject>(o: T) => T; ops: <T extends KubeObject>(o: T) => T; cert: <T extends KubeObject>(o: T) => T; ps: <T extends KubeObject>(o: T) => T; pod: <T extends KubeObject>(o: T) => T }): unknown[] {
   const out: unknown[] = [];
   for (const [db, tls] of [[tlsDb, true], [plainDb, false]] as const) {
-    const name = db.metadata!.name!;
+    const name = nameOf(db);
     for (const r of worked) {
+      const tlsSpec = r.spec?.tls;
+      if (!tlsSpec) throw new Error(`the worked request ${String(r.metadata?.name)} has no spec.tls`);
       for (const phase of ['', 'Pending', 'Progressing', 'Successful']) {
         for (const conds of phase === 'Progressing' ? STAGES : [[]]) {
-          const base = request(r.spec!.tls!, { phase, conds, condTime: CONDS_AT, condMessages: { 'EvictPod--sample-sdb-aggregator-0': 'evicted (uid 7c0f3a2e-9b1d-4e5f-8a6b-000000000001)' } });
-          const req = w.ops({ ...base, spec: { ...base.spec!, databaseRef: { name } } } as SinglestoreOpsRequest);
+          const base = request(tlsSpec, { phase, conds, condTime: CONDS_AT, condMessages: { 'EvictPod--sample-sdb-aggregator-0': 'evicted (uid 7c0f3a2e-9b1d-4e5f-8a6b-000000000001)' } });
+          const req = w.ops({ ...base, spec: { ...base.spec, databaseRef: { name } } });
+          const database = w.db(db);
           const obs: Observed = {
             request: req,
             siblings: history.map((h) => w.ops(h)),
-            database: w.db(db),
+            database,
             certificates: tls ? certs.map((c) => w.cert(c)) : [],
             secrets: [],
-            petSets: petSets(name, tls).map((p) => w.ps(p)),
-            pods: pods(name, tls).map((p) => w.pod(p)),
+            petSets: petSets(name).map((p) => w.ps(p)),
+            pods: pods(name).map((p) => w.pod(p)),
           };
           out.push(plan(obs, CONDS_AT + 1000));
           const target = targetTLS(obs);
-          out.push(restartOrder(obs.database!, obs.petSets));
+          out.push(restartOrder(database, obs.petSets));
           for (const p of obs.petSets) out.push(petSetPatch(p, name, target));
           if (target) {
-            const desired = desiredCertificates(obs.database!, target);
+            const desired = desiredCertificates(database, target);
             for (const c of obs.certificates) {
               out.push(certificateReady(c), certificateState(c));
               const d = desired.find((x) => x.metadata?.name === c.metadata?.name);
               if (d) out.push(certificatePatch(c, d));
             }
           }
-          out.push(newTLS(obs.database!.spec?.tls, r.spec?.tls, name));
-          out.push(pausedConditions(obs.database!, pauseReason(req), 'm', iso(T0)), resumedConditions(obs.database!, pauseReason(req)));
+          out.push(newTLS(database.spec?.tls, r.spec?.tls, name));
+          out.push(pausedConditions(database, pauseReason(req), 'm', iso(T0)), resumedConditions(database, pauseReason(req)));
         }
       }
     }
@@ -186,7 +212,7 @@ function reviews(w: { db: <T extends KubeObject>(o: T) => T; ops: <T extends Kub
       getClusterIssuer: () => undefined,
     };
     for (const r of worked) {
-      const object = { ...r, spec: { ...r.spec!, databaseRef: { name: db.metadata!.name! } } };
+      const object = { ...r, spec: { ...r.spec, databaseRef: { name: nameOf(db) } } };
       out.push(decide({ object, oldObject: null, operation: 'CREATE', view }).result);
     }
   }
@@ -218,12 +244,12 @@ t.test('certificates: what the planner and certificatePatch read is kept', async
 });
 
 t.test('petsets: what the planner and petSetPatch read is kept (the containers and volumes it writes back whole)', async (t) => {
-  const reads = checkReads(t, 'petsets', [...petSets('sample-sdb', true), ...petSets('plain-sdb', false)], (wrap) => plans({ db: id, ops: id, cert: id, ps: wrap, pod: id }));
+  const reads = checkReads(t, 'petsets', [...petSets('sample-sdb'), ...petSets('plain-sdb')], (wrap) => plans({ db: id, ops: id, cert: id, ps: wrap, pod: id }));
   t.ok(reads.has('.spec.template.spec.containers[].*'), 'containers are read whole (deepEqual): the projection keeps them whole');
 });
 
 t.test('pods: what the restart steps read is kept', async (t) => {
-  checkReads(t, 'pods', [...pods('sample-sdb', true), ...pods('plain-sdb', false)], (wrap) => plans({ db: id, ops: id, cert: id, ps: id, pod: wrap }));
+  checkReads(t, 'pods', [...pods('sample-sdb'), ...pods('plain-sdb')], (wrap) => plans({ db: id, ops: id, cert: id, ps: id, pod: wrap }));
 });
 
 t.test('the answers are the same on projected objects', async (t) => {
@@ -233,36 +259,42 @@ t.test('the answers are the same on projected objects', async (t) => {
     reviews({ db: lean('singlestores'), ops: lean('singlestoreopsrequests'), issuer: lean('issuers') }),
   ]);
   t.ok(whole.length > 10_000, 'many answers compared');
-  const at = [...whole].findIndex((ch, i) => projectedAnswers[i] !== ch);
+  const at = whole.split('').findIndex((ch, i) => projectedAnswers[i] !== ch);
   t.equal(at, projectedAnswers.length === whole.length ? -1 : Math.min(projectedAnswers.length, whole.length), `same answers (first difference at ${at}: ${whole.slice(Math.max(0, at - 80), at + 80)})`);
 });
 
 t.test('what is dropped: managedFields, last-applied, the pod spec, unread status', async (t) => {
-  const pod = projected('pods', pods('sample-sdb', true)[0]!) as Obj & Pod;
-  t.notOk('managedFields' in pod.metadata!, 'no managedFields');
+  const pod = projected('pods', nth(pods('sample-sdb'), 0)) as Obj & Pod;
+  if (!pod.metadata || !pod.status) throw new Error('the projected pod has no metadata or no status');
+  t.notOk('managedFields' in pod.metadata, 'no managedFields');
   t.notOk('spec' in pod, 'no pod spec');
-  t.strictSame(Object.keys(pod.status!).sort(), ['conditions', 'phase']);
+  t.strictSame(Object.keys(pod.status).sort(), ['conditions', 'phase']);
   const db = projected('singlestores', tlsDb);
   t.notOk(db.metadata?.annotations, 'the last-applied annotation was the only one: annotations dropped');
-  t.notOk('podTemplate' in (db.spec!.topology!.aggregator as Obj), 'KubeDB podTemplates dropped');
-  const ps = projected('petsets', petSets('sample-sdb', true)[0]!);
-  t.strictSame(ps.spec!.template!.spec!.containers, petSets('sample-sdb', true)[0]!.spec!.template!.spec!.containers, 'containers whole');
-  t.notOk('volumeClaimTemplates' in ps.spec!, 'volumeClaimTemplates dropped');
+  const aggregator = db.spec?.topology?.aggregator;
+  if (!aggregator) throw new Error('the projected database has no aggregator');
+  t.notOk('podTemplate' in aggregator, 'KubeDB podTemplates dropped');
+  const wirePs = nth(petSets('sample-sdb'), 0);
+  const ps = projected('petsets', wirePs);
+  const containers = wirePs.spec?.template?.spec?.containers;
+  if (!ps.spec || !containers) throw new Error('the projected PetSet has no spec, or the wire one no containers');
+  t.strictSame(ps.spec.template?.spec?.containers, containers, 'containers whole');
+  t.notOk('volumeClaimTemplates' in ps.spec, 'volumeClaimTemplates dropped');
   const kept = (o: KubeObject, k: ResourceKey) => JSON.stringify(projected(k, o)).length / JSON.stringify(o).length;
-  t.ok(kept(pods('sample-sdb', true)[0]!, 'pods') < 0.1, 'a pod keeps under 10 % of its wire bytes');
+  t.ok(kept(nth(pods('sample-sdb'), 0), 'pods') < 0.1, 'a pod keeps under 10 % of its wire bytes');
   const other = { metadata: { name: 'x', annotations: { a: 'b', 'kubectl.kubernetes.io/last-applied-configuration': '{}' } } };
   t.strictSame(projectValue(other, PROJECTIONS.pods), { metadata: { name: 'x', annotations: { a: 'b' } } }, 'other annotations stay');
 });
 
 t.test('projecting is in place and idempotent; KEEP_ALL keeps everything', async (t) => {
-  const pod = structuredClone(pods('sample-sdb', true)[0]!);
+  const pod = structuredClone(nth(pods('sample-sdb'), 0));
   const status = pod.status;
   projectInPlace(pod, PROJECTIONS.pods);
   const once = JSON.stringify(pod);
   projectInPlace(pod, PROJECTIONS.pods);
   t.equal(JSON.stringify(pod), once, 'idempotent');
   t.not(pod.status, status, 'the kept field is a new, smaller object on the same top-level object');
-  const whole = structuredClone(pods('sample-sdb', true)[1]!);
+  const whole = structuredClone(nth(pods('sample-sdb'), 1));
   const before = JSON.stringify(whole);
   projectInPlace(whole, KEEP_ALL.pods);
   t.equal(JSON.stringify(whole), before);

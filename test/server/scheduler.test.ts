@@ -17,7 +17,7 @@ t.test('immediate: the line and the count are there when inject resolves', async
   const res = await app.inject({ method: 'POST', url: '/validate', headers: { 'content-type': 'application/json' }, payload: body() });
   t.equal(res.statusCode, 200);
   t.equal(logs.filter((l) => l['msg'] === 'admission decision').length, 1, 'written with the answer');
-  t.equal((await deps.metrics.reviews.get()).values.find((v) => v.labels['verdict'] === 'allowed')?.value, 1, 'counted with the answer');
+  t.equal((await deps.metrics.reviews.get()).values.find((v) => v.labels.verdict === 'allowed')?.value, 1, 'counted with the answer');
   await app.close();
 });
 
