@@ -58,12 +58,13 @@ const MODES: Mode[] = ['none', 'allow-all', 'ours'];
 
 async function seedDatabases(cp: ControlPlane, ns: string, n: number): Promise<void> {
   const docs = loadWorked('state.yaml');
-  const db = docs.find((d) => d.kind === 'Singlestore')!;
+  const db = docs.find((d) => d.kind === 'Singlestore');
+  if (!db) throw new Error('the worked state.yaml has no Singlestore');
   for (const d of docs.filter((x) => x.kind === 'Issuer')) await createWithStatus(cp.api, { ...structuredClone(d), metadata: { ...d.metadata, namespace: ns } });
   const batch = 20;
   for (let i = 0; i < n; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, (_, j) => createWithStatus(cp.api, { ...structuredClone(db), metadata: { name: `sdb-${i + j}`, namespace: ns } } as Obj)),
+      Array.from({ length: Math.min(batch, n - i) }, (_, j) => createWithStatus(cp.api, { ...structuredClone(db), metadata: { name: `sdb-${i + j}`, namespace: ns } })),
     );
   }
 }
@@ -175,7 +176,7 @@ async function webhookDurations(api: ApiClient): Promise<Map<string, { sum: numb
   const out = new Map<string, { sum: number; count: number }>();
   const re = new RegExp(`^${DURATION}_(sum|count)\\{([^}]*)\\} (\\S+)$`, 'gm');
   for (const m of text.matchAll(re)) {
-    const name = /(?:^|,)name="([^"]*)"/.exec(m[2]!)?.[1];
+    const name = /(?:^|,)name="([^"]*)"/.exec(m[2] ?? '')?.[1];
     if (!name) continue;
     const e = out.get(name) ?? { sum: 0, count: 0 };
     e[m[1] as 'sum' | 'count'] += Number(m[3]);
@@ -207,9 +208,10 @@ async function main(): Promise<void> {
       env: { ...process.env, ...hookEnv, ALLOW_ALL_CA_OUT: join(cp.dir, 'allow-all-ca.crt'), ALLOW_ALL_PATCH: patch },
     });
     const refLog = join(cp.dir, 'allow-all.log');
-    const refPort = await waitFor('the allow-all webhook to listen', async () => {
+    // A throw (no log yet) is retried: waitFor calls fn inside its try.
+    const refPort = await waitFor('the allow-all webhook to listen', () => {
       const m = /allow-all listening (\d+)/.exec(readFileSync(refLog, 'utf8'));
-      return m ? Number(m[1]) : undefined;
+      return Promise.resolve(m ? Number(m[1]) : undefined);
     }, 30_000, 100);
     out(`webhooks: ours at ${wh.url}, allow-all at https://127.0.0.1:${refPort}`);
     const refCa = readFileSync(join(cp.dir, 'allow-all-ca.crt'), 'utf8');
@@ -223,8 +225,8 @@ async function main(): Promise<void> {
         const r = await cp.api.post<Obj>(opsPath(ns[m]), workedRequest('add-tls.yaml', ns[m], { name: 'sdbops-dry', database: 'sdb-0' }), { dryRun: 'All' });
         last = `${r.status} spec ${JSON.stringify(r.body.spec)} patch ${Buffer.from(patch, "base64").toString()}`;
         return r.status === 201 && (r.body.spec as { timeout?: string } | undefined)?.timeout === '10m' ? true : undefined;
-      }, 30_000, 200).catch((err: Error) => {
-        throw new Error(`${err.message}; last answer: ${last}`);
+      }, 30_000, 200).catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; last answer: ${last}`);
       });
     }
 
@@ -239,8 +241,9 @@ async function main(): Promise<void> {
     for (let r = 0, done = 0; done < N; r++, done += per) {
       const n = Math.min(per, N - done);
       const round: Record<Mode, number[]> = { none: [], 'allow-all': [], ours: [] };
-      for (let k = 0; k < MODES.length; k++) {
-        const m = MODES[(r + k) % MODES.length]!;
+      // Each round starts one mode later: MODES rotated by r.
+      const start = r % MODES.length;
+      for (const m of [...MODES.slice(start), ...MODES.slice(0, start)]) {
         await creates(cp, ns[m], done, n, round[m], failed);
         ms[m].push(...round[m]);
       }
@@ -255,7 +258,7 @@ async function main(): Promise<void> {
 
     out();
     out(`API server ${cp.version}, etcd ${cp.etcdVersion}; ${N} sequential creates per mode in ${Math.ceil(N / per)} interleaved rounds (after ${WARMUP} warm-up creates per mode)`);
-    out(`our patch ${Buffer.from(patch, 'base64').toString('utf8')}; stored spec.timeout: ours ${timeout(stored.body)}, allow-all ${timeout(storedRef.body)}`);
+    out(`our patch ${Buffer.from(patch, 'base64').toString('utf8')}; stored spec.timeout: ours ${String(timeout(stored.body))}, allow-all ${String(timeout(storedRef.body))}`);
     out();
     out('| creates | p50 ms | p90 ms | p99 ms | max ms |');
     out('|---|---:|---:|---:|---:|');

@@ -62,7 +62,15 @@ interface Ready {
   pid: number;
 }
 
-function machine(): Record<string, string> {
+interface Machine {
+  nproc: string;
+  cpu: string;
+  memory: string;
+  node: string;
+  platform: string;
+}
+
+function machine(): Machine {
   let model = cpus()[0]?.model ?? 'unknown';
   try {
     const m = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
@@ -81,27 +89,32 @@ function machine(): Record<string, string> {
 
 function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onMsg = (m: { type?: string }) => {
+    const onMsg = (m: { type?: string } | null | undefined) => {
       if (m?.type === type) {
         child.off('message', onMsg);
         child.off('exit', onExit);
         resolve(m as T);
       }
     };
-    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before sending ${type}`));
+    const onExit = (code: number | null) => reject(new Error(`child exited (${String(code)}) before sending ${type}`));
     child.on('message', onMsg);
     child.once('exit', onExit);
   });
 }
 
-function post(port: number, path: string, body: string, ca: string): Promise<{ status: number; json: Record<string, any> }> {
+/** The part of an AdmissionReview answer the check reads. */
+interface AdmissionAnswer {
+  response?: { allowed?: boolean; patch?: string; warnings?: string[] };
+}
+
+function post(port: number, path: string, body: string, ca: string): Promise<{ status: number; json: AdmissionAnswer }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       { host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json' } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, any> }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as AdmissionAnswer }));
       },
     );
     req.on('error', reject);
@@ -151,7 +164,7 @@ function row(name: string, r: Measured): string {
 const HEADER = '| target | req/s (median) | p50 ms (median) | p99 ms (median) | max ms | requests (all rounds) | failed | server CPU µs/request |\n|---|---:|---:|---:|---:|---:|---:|---:|';
 
 type Out = (s?: string) => void;
-type Verdict = { name: string; pass: boolean; detail: string };
+interface Verdict { name: string; pass: boolean; detail: string }
 
 /** Issue 17's target: API calls per request, excluding each eviction and one confirming read of it. */
 export const CALLS_PER_REQUEST_TARGET = 30;
@@ -251,14 +264,14 @@ async function main(): Promise<void> {
   const v = await post(ready.appPort, '/validate', body, ready.caCert);
   const mu = await post(ready.appPort, '/mutate', body, ready.caCert);
   const a = await post(ready.barePort, '/admit', body, ready.caCert);
-  const patch = mu.json['response']?.patch ? (JSON.parse(Buffer.from(String(mu.json['response'].patch), 'base64').toString('utf8')) as { path: string }[]) : [];
-  const okV = v.status === 200 && v.json['response']?.allowed === true;
+  const patch = mu.json.response?.patch ? (JSON.parse(Buffer.from(mu.json.response.patch, 'base64').toString('utf8')) as { path: string }[]) : [];
+  const okV = v.status === 200 && v.json.response?.allowed === true;
   const okM = mu.status === 200 && patch.some((p) => p.path === '/spec/timeout');
-  const okA = a.status === 200 && a.json['response']?.allowed === true;
-  out(`check: validate ${v.status} allowed=${String(v.json['response']?.allowed)} warnings=${JSON.stringify(v.json['response']?.warnings ?? [])}; mutate ${mu.status} patch=${JSON.stringify(patch)}; bare ${a.status}`);
+  const okA = a.status === 200 && a.json.response?.allowed === true;
+  out(`check: validate ${v.status} allowed=${String(v.json.response?.allowed)} warnings=${JSON.stringify(v.json.response?.warnings ?? [])}; mutate ${mu.status} patch=${JSON.stringify(patch)}; bare ${a.status}`);
   const d = await post(ready.noopPort, '/validate', body, ready.caCert);
   const e = await post(ready.spinPort, '/admit', body, ready.caCert);
-  const okRefs = d.status === 200 && d.json['response']?.allowed === true && e.status === 200 && e.json['response']?.allowed === true;
+  const okRefs = d.status === 200 && d.json.response?.allowed === true && e.status === 200 && e.json.response?.allowed === true;
   if (!okV || !okM || !okA || !okRefs) {
     server.kill('SIGTERM');
     throw new Error('the targets did not answer as expected; not measuring');
@@ -287,12 +300,14 @@ async function main(): Promise<void> {
   type Key = 'a' | 'b' | 'c' | 'd' | 'e';
   // d and e (see bench/server.ts) are references measured at saturation only.
   const keysOf = (id: string): Key[] => (id === 'saturation' && REFERENCES ? ['a', 'b', 'c', 'd', 'e'] : ['a', 'b', 'c']);
-  const results: Record<string, Record<'a' | 'b' | 'c', Measured> & Partial<Record<'d' | 'e', Measured>>> = {};
-  /** Every round's measurement per regime and target (the per-round ratios read it). */
-  const rawOf: Record<string, Record<Key, { res: LoadResult; cpuMicros: number }[]>> = {};
+  /** Per regime: the combined results, and every round's measurement per target (the per-round ratios read it). */
+  const measured: {
+    rg: (typeof regimes)[number];
+    r: Record<'a' | 'b' | 'c', Measured> & Partial<Record<'d' | 'e', Measured>>;
+    raw: Record<Key, { res: LoadResult; cpuMicros: number }[]>;
+  }[] = [];
   for (const rg of regimes) {
     const raw: Record<Key, { res: LoadResult; cpuMicros: number }[]> = { a: [], b: [], c: [], d: [], e: [] };
-    rawOf[rg.id] = raw;
     for (let round = 0; round < ROUNDS; round++) {
       for (const k of keysOf(rg.id)) {
         const c0 = await cpu();
@@ -301,7 +316,7 @@ async function main(): Promise<void> {
         raw[k].push({ res, cpuMicros: c1 - c0 });
       }
     }
-    results[rg.id] = { a: combine(raw.a), b: combine(raw.b), c: combine(raw.c), ...(raw.d.length ? { d: combine(raw.d), e: combine(raw.e) } : {}) };
+    measured.push({ rg, raw, r: { a: combine(raw.a), b: combine(raw.b), c: combine(raw.c), ...(raw.d.length ? { d: combine(raw.d), e: combine(raw.e) } : {}) } });
   }
 
   server.send({ type: 'rss' });
@@ -310,8 +325,7 @@ async function main(): Promise<void> {
   await once(server, 'exit');
 
   const verdicts: { name: string; pass: boolean; detail: string }[] = [];
-  for (const rg of regimes) {
-    const r = results[rg.id]!;
+  for (const { rg, r, raw } of measured) {
     out();
     out(`## ${rg.title}`);
     out();
@@ -329,12 +343,13 @@ async function main(): Promise<void> {
     const pb = r.b.p99 / r.a.p99;
     const pc = r.c.p99 / r.a.p99;
     out(`ratios (of the medians): throughput b/a ${f3(tb)}, c/a ${f3(tc)}; p99 b/a ${f3(pb)}, c/a ${f3(pc)}; p50 b/a ${f3(r.b.p50 / r.a.p50)}, c/a ${f3(r.c.p50 / r.a.p50)}`);
-    const raw = rawOf[rg.id]!;
     out(
       `per round (a req/s; throughput b/a, c/a; p99 b/a, c/a): ${raw.a
         .map(({ res: a }, i) => {
-          const b = raw.b[i]!.res;
-          const c = raw.c[i]!.res;
+          // Each round measures a, b and c.
+          const b = raw.b[i]?.res;
+          const c = raw.c[i]?.res;
+          if (!b || !c) throw new Error(`round ${i + 1} has no (b) or (c) measurement`);
           return `#${i + 1} ${Math.round(a.reqPerSec)}; ${f3(b.reqPerSec / a.reqPerSec)}, ${f3(c.reqPerSec / a.reqPerSec)}; ${f3(b.p99 / a.p99)}, ${f3(c.p99 / a.p99)}`;
         })
         .join(' | ')}`,

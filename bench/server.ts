@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const https = httpsServerOptions({ cert: tls.cert, key: tls.key }, { minVersion: '1.2' });
 
   const bare = Fastify({ https, logger: false });
-  bare.post('/admit', async () => CONSTANT_RESPONSE);
+  bare.post('/admit', () => Promise.resolve(CONSTANT_RESPONSE));
 
   const server = process.env['BENCH_APISERVER'];
   if (!server) throw new Error('BENCH_APISERVER (the list/watch stand-in URL) is not set');
@@ -67,12 +67,12 @@ async function main(): Promise<void> {
   };
   const noop = buildApp({ metrics: createMetrics(), logger, view, https, engine: noopEngine, scheduler: batchedScheduler() });
   const spin = Fastify({ https, logger: false });
-  spin.post('/admit', async () => {
+  spin.post('/admit', () => {
     const until = performance.now() + 0.01;
     while (performance.now() < until) {
       // busy for 10 µs
     }
-    return CONSTANT_RESPONSE;
+    return Promise.resolve(CONSTANT_RESPONSE);
   });
 
   const barePort = await listen(bare);
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const spinPort = await listen(spin);
   send({ type: 'ready', barePort, appPort, noopPort, spinPort, caCert: tls.caCert, view: counts, syncMs, afterSync, pid: process.pid });
 
-  process.on('message', (m: { type?: string }) => {
+  process.on('message', (m: { type?: string } | null | undefined) => {
     if (m?.type === 'cpu') {
       const u = process.cpuUsage();
       send({ type: 'cpu', micros: u.user + u.system });

@@ -295,13 +295,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const pendingSeconds = new Float64Array(REVIEW_BATCH);
   const pendingWebhook = new Uint8Array(REVIEW_BATCH);
   let pendingCount = 0;
-  const webhookByIndex = [webhookLabels.validate, webhookLabels.mutate] as const;
   function countPending<K>(m: Map<K, number>, k: K): void {
     m.set(k, (m.get(k) ?? 0) + 1);
   }
   function countRules(webhook: Webhook, ids: readonly string[], verdict: string): void {
-    if (ids.length === 1) {
-      countPending(pendingRules, ruleLabelsOf(webhook, ids[0]!, verdict));
+    const only = ids.length === 1 ? ids[0] : undefined;
+    if (only !== undefined) {
+      countPending(pendingRules, ruleLabelsOf(webhook, only, verdict));
       return;
     }
     for (const rule of new Set(ids)) countPending(pendingRules, ruleLabelsOf(webhook, rule, verdict));
@@ -313,7 +313,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     pendingRules.clear();
     const n = pendingCount;
     pendingCount = 0;
-    for (let i = 0; i < n; i++) reviewDuration.observe(webhookByIndex[pendingWebhook[i]!]!, pendingSeconds[i]!);
+    for (let i = 0; i < n; i++) reviewDuration.observe(pendingWebhook[i] === 1 ? webhookLabels.mutate : webhookLabels.validate, pendingSeconds[i] ?? 0);
   }
 
   return {
@@ -340,9 +340,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
     recordReview(webhook, verdict, rules, seconds) {
       countPending(pendingReviews, verdictLabelsOf(webhook, verdict));
-      if (rules.deny && rules.deny.length) countRules(webhook, rules.deny, 'deny');
-      if (rules.warn && rules.warn.length) countRules(webhook, rules.warn, 'warn');
-      if (rules.default && rules.default.length) countRules(webhook, rules.default, 'default');
+      if (rules.deny?.length) countRules(webhook, rules.deny, 'deny');
+      if (rules.warn?.length) countRules(webhook, rules.warn, 'warn');
+      if (rules.default?.length) countRules(webhook, rules.default, 'default');
       pendingSeconds[pendingCount] = seconds;
       pendingWebhook[pendingCount] = webhook === 'validate' ? 0 : 1;
       if (++pendingCount === REVIEW_BATCH) flushReviews();

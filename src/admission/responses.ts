@@ -85,13 +85,18 @@ export function reviewResponse(uid: string, result: ReviewResult, target: Denial
     // neither a cause nor the aggregate shows are not formatted at all.
     const errors = result.errors;
     const bodies: string[] = [];
-    const body = (i: number): string => (bodies[i] ??= formatErrorBody(errors[i]!));
+    const errorAt = (i: number): Finding => {
+      const e = errors[i];
+      if (e === undefined) throw new RangeError(`no error ${i} of ${errors.length}`);
+      return e;
+    };
+    const body = (i: number): string => (bodies[i] ??= formatErrorBody(errorAt(i)));
     const shown = errors.length > MAX_CAUSES ? errors.slice(0, MAX_CAUSES) : errors;
     res.status = {
       status: 'Failure',
       code: 422,
       reason: 'Invalid',
-      message: aggregate(errors.length, (i) => fieldLine(errors[i]!.field, body(i))),
+      message: aggregate(errors.length, (i) => fieldLine(errorAt(i).field, body(i))),
       details: {
         ...(target.name ? { name: boundText(target.name, NAME_MAX) } : {}),
         ...(target.group !== undefined ? { group: target.group } : {}),

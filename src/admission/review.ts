@@ -159,11 +159,11 @@ export function decodeAdmissionReview(body: unknown): DecodeResult {
   const userInfo = request['userInfo'];
   if (userInfo !== undefined && userInfo !== null && !isRecord(userInfo)) return fail('AdmissionReview request.userInfo must be an object');
   const decoded: AdmissionRequest = {
-    ...(request as Record<string, unknown>),
+    ...request,
     uid,
     kind: gvk,
     operation: operation as Operation,
-  } as AdmissionRequest;
+  };
   return { ok: true, review: { apiVersion: apiVersion as AdmissionApiVersion, request: decoded } };
 }
 

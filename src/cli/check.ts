@@ -140,7 +140,7 @@ function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -165,7 +165,7 @@ export async function runCheck(argv: string[], io: CheckIO): Promise<number> {
       await write(io.stderr, e.messages.map((m) => `error: ${stderrLine(m)}\n`).join(''));
       return EXIT_TROUBLE;
     }
-    await write(io.stderr, `error: check failed unexpectedly: ${((e as Error)?.stack ?? String(e)).slice(0, STDERR_LINE_MAX)}\n`);
+    await write(io.stderr, `error: check failed unexpectedly: ${((e instanceof Error ? e.stack : undefined) ?? String(e)).slice(0, STDERR_LINE_MAX)}\n`);
     return EXIT_TROUBLE;
   }
 }

@@ -26,7 +26,7 @@ export interface LiveResult {
 /** A failure that stops the command (exit 2); the message says what to fix. */
 export class LiveError extends Error {}
 
-type Resource = { group: string; version: string; plural: string; kind: string };
+interface Resource { group: string; version: string; plural: string; kind: string }
 
 /** Load the kubeconfig the way kubectl picks it, but from the given env (no process.env). */
 export function loadKubeConfig(opts: Pick<LiveOptions, 'kubeconfig' | 'context' | 'env' | 'cwd'>): KubeConfig {
@@ -39,9 +39,10 @@ export function loadKubeConfig(opts: Pick<LiveOptions, 'kubeconfig' | 'context' 
     } else if (opts.env.KUBECONFIG) {
       const files = opts.env.KUBECONFIG.split(path.delimiter).filter((f) => f !== '');
       const present = files.map((f) => path.resolve(opts.cwd, f)).filter((f) => existsSync(f));
-      if (present.length === 0) throw new LiveError(`KUBECONFIG=${opts.env.KUBECONFIG}: no such file`);
-      kc.loadFromFile(present[0]!);
-      for (const f of present.slice(1)) {
+      const [first, ...others] = present;
+      if (first === undefined) throw new LiveError(`KUBECONFIG=${opts.env.KUBECONFIG}: no such file`);
+      kc.loadFromFile(first);
+      for (const f of others) {
         const more = new KubeConfig();
         more.loadFromFile(f);
         kc.mergeConfig(more);

@@ -181,8 +181,7 @@ function addDocument(value: unknown, source: string, out: LoadResult): void {
  *  read like any other, not a stack overflow. */
 function addObject(value: Record<string, unknown>, source: string, out: LoadResult, itemKind: string | undefined): void {
   const work: { value: Record<string, unknown> | undefined; itemKind: string | undefined; note?: string }[] = [{ value, itemKind }];
-  while (work.length > 0) {
-    const next = work.pop()!;
+  for (let next = work.pop(); next !== undefined; next = work.pop()) {
     if (next.value === undefined) {
       out.notes.push(next.note ?? '');
       continue;
@@ -269,7 +268,7 @@ function colOf(text: string, offset: number): number {
 function jsonMessage(e: unknown): string {
   const msg = errText(e);
   const m = /^(Unexpected token .+?), "[\s\S]*" is not valid JSON$/.exec(msg);
-  return (m ? m[1]! : msg).replace(/\s*\n\s*/g, ' ');
+  return (m?.[1] ?? msg).replace(/\s*\n\s*/g, ' ');
 }
 
 function errText(e: unknown): string {

@@ -91,8 +91,11 @@ export function formatJson(results: readonly Checked[]): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
+/** JSON.stringify as it behaves: undefined for a function or a symbol (its type says string). */
+const jsonText = (v: unknown): string | undefined => JSON.stringify(v);
+
 function showValue(v: unknown): string {
-  return v === undefined ? '' : `=${typeof v === 'string' ? quote(v) : boundText(JSON.stringify(v) ?? '', MESSAGE_MAX)}`;
+  return v === undefined ? '' : `=${typeof v === 'string' ? quote(v) : boundText(jsonText(v) ?? '', MESSAGE_MAX)}`;
 }
 
 /**

@@ -88,7 +88,7 @@ export function buildView(state: readonly Obj[], inputs: readonly Obj[]): Memory
     let obj = withNamespace(raw);
     const key = keyOf(obj);
     const existing = merged.get(key);
-    if (existing !== undefined && existing.status !== undefined) obj = { ...obj, status: existing.status };
+    if (existing?.status !== undefined) obj = { ...obj, status: existing.status };
     else if (existing !== undefined) {
       const { status: _dropped, ...rest } = obj;
       obj = rest;

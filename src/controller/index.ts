@@ -142,7 +142,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
       if (!leading || mine !== generation) return;
       reconciler.cacheChanged(kind, obj);
       if (kind === 'singlestoreopsrequests') {
-        const key = dbKey(obj as SinglestoreOpsRequest);
+        const key = dbKey(obj);
         if (key) {
           known.add(key);
           q.add(key);
@@ -157,13 +157,12 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     };
     unsubscribe = deps.cache?.subscribe((kind, _type, obj) => onCache(kind, obj));
     theSource
-      .start((type, obj) => {
+      .start((_type, obj) => {
         if (!leading || mine !== generation) return;
         const key = dbKey(obj);
         if (!key) return;
         known.add(key);
         q.add(key);
-        void type;
       })
       .catch((err: unknown) => log.error({ err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'ops request watch failed to start'));
     resync = setInterval(() => {
@@ -275,16 +274,22 @@ export function cacheOpsSource(cache: OpsRequestCache): OpsRequestSource {
   let off: (() => void) | undefined;
   const TYPES = { add: 'ADDED', update: 'MODIFIED', delete: 'DELETED' } as const;
   return {
-    async start(onEvent) {
-      off?.();
-      off = cache.subscribe((resource, type, obj) => {
-        if (resource === 'singlestoreopsrequests') onEvent(TYPES[type], obj as SinglestoreOpsRequest);
-      });
-      for (const o of cache.list('singlestoreopsrequests')) onEvent('ADDED', o as SinglestoreOpsRequest);
+    start(onEvent) {
+      try {
+        off?.();
+        off = cache.subscribe((resource, type, obj) => {
+          if (resource === 'singlestoreopsrequests') onEvent(TYPES[type], obj);
+        });
+        for (const o of cache.list('singlestoreopsrequests')) onEvent('ADDED', o);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err))); // a rejection, as before
+      }
     },
-    async stop() {
+    stop() {
       off?.();
       off = undefined;
+      return Promise.resolve();
     },
   };
 }

@@ -71,7 +71,7 @@ export class LeaderElector {
     }
     const spec = cur.spec ?? {};
     const key = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}|${cur.metadata?.resourceVersion ?? ''}`;
-    if (!this.observed || this.observed.key !== key) this.observed = { key, at: now };
+    if (this.observed?.key !== key) this.observed = { key, at: now };
     const holder = spec.holderIdentity ?? '';
     const theirDur = (spec.leaseDurationSeconds ?? secs) * 1000;
     if (holder !== '' && holder !== identity && this.observed.at + theirDur > now) return 'held';
@@ -100,6 +100,7 @@ export class LeaderElector {
   async tick(): Promise<void> {
     if (this.stopped) return;
     const r = await this.tryAcquireOrRenew().catch(() => 'failed' as const);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may set it during the await; TypeScript keeps the narrowing from before it
     if (this.stopped) return;
     const now = this.o.clock.now();
     if (r === 'ok') {
@@ -124,6 +125,7 @@ export class LeaderElector {
     const loop = async (): Promise<void> => {
       if (!this.running) return;
       await this.tick();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may clear it during the await; TypeScript keeps the narrowing from before it
       if (this.running) this.timer = setTimeout(() => void loop(), this.retry);
     };
     void loop();

@@ -59,7 +59,8 @@ export class KeyedQueue {
 
   private pump(): void {
     while (!this.stopped && this.running.size < this.o.concurrency && this.ready.length) {
-      const key = this.ready.shift()!;
+      const key = this.ready.shift();
+      if (key === undefined) break;
       this.queued.delete(key);
       this.running.set(key, this.run(key));
     }

@@ -2,7 +2,7 @@
 // the cache) → plan (pure, ../core/reconcile/stages.ts) → act one step → queue its status
 // change (written only if it changes something). Knows nothing of queues, timers or
 // leadership (see ./queue.ts, ./leader.ts, ./index.ts).
-import type { Certificate, KubeObject, PetSet, Pod, SinglestoreOpsRequest } from '../api/types.js';
+import type { Certificate, KubeObject, SinglestoreOpsRequest } from '../api/types.js';
 import {
   Cond,
   currentStage,
@@ -193,9 +193,9 @@ export class Reconciler {
       case 'singlestoreopsrequests':
         return (await p.opsRequests.get(ns, name)) as CachedKinds[K] | undefined;
       case 'certificates':
-        return (await p.certificates.get(ns, name)) as CachedKinds[K] | undefined;
+        return await p.certificates.get(ns, name);
       case 'petsets':
-        return (await p.petSets.get(ns, name)) as CachedKinds[K] | undefined;
+        return await p.petSets.get(ns, name);
       default:
         return (await p.pods.get(ns, name)) as CachedKinds[K] | undefined;
     }
@@ -204,7 +204,7 @@ export class Reconciler {
   /** The current copy of one object: the cache's, or our own write while the cache lags. */
   private async read<K extends CachedKind>(kind: K, ns: string, name: string): Promise<CachedKinds[K] | undefined> {
     const cache = this.o.cache;
-    if (!cache || !cache.hasSynced(kind)) return this.fetch(kind, ns, name);
+    if (!cache?.hasSynced(kind)) return this.fetch(kind, ns, name);
     const cached = cache.get(kind, ns, name);
     const key = ownKey(kind, ns, name);
     const mine = this.own.get(key);
@@ -222,14 +222,14 @@ export class Reconciler {
       this.own.delete(key); // the cache shows our write, or something newer
       return cached;
     }
-    return mine.obj as CachedKinds[K] | undefined;
+    return mine.obj;
   }
 
   /** Every ops request (any type) of one database: from the cache when given (no API
    *  call; our own newer writes win), else a namespace-wide LIST filtered here. */
   private async requestsOf(namespace: string, database: string): Promise<SinglestoreOpsRequest[]> {
     const cache = this.o.cache;
-    if (!cache || !cache.hasSynced('singlestoreopsrequests')) {
+    if (!cache?.hasSynced('singlestoreopsrequests')) {
       return (await this.o.ports.opsRequests.list(namespace)).filter((r) => r.spec?.databaseRef?.name === database);
     }
     const out: SinglestoreOpsRequest[] = [];
@@ -253,7 +253,7 @@ export class Reconciler {
     const paused = getCondition(db?.status?.conditions, PAUSED);
     if (db && paused && this.active()) {
       const holder = pauseHolder(paused.reason);
-      if (holder && holder.namespace === namespace && !all.some((r) => nameOf(r) === holder.name) && (await this.gone(namespace, holder.name))) {
+      if (holder?.namespace === namespace && !all.some((r) => nameOf(r) === holder.name) && (await this.gone(namespace, holder.name))) {
         this.log.warn({ namespace: logText(namespace), database: logText(database), request: logText(holder.name) }, 'resuming database paused by a deleted ops request');
         await this.resume(namespace, database, paused.reason ?? '');
         // Recorded on the deleted request (an Event may name an object that is gone), so
@@ -278,7 +278,7 @@ export class Reconciler {
   /** Whether the request is really gone: a cache miss is confirmed with a GET (an
    *  unsynced or lagging cache must not make us resume a database still being worked on). */
   private async gone(namespace: string, name: string): Promise<boolean> {
-    if (!this.o.cache || !this.o.cache.hasSynced('singlestoreopsrequests')) return true; // it was missing from a fresh LIST
+    if (!this.o.cache?.hasSynced('singlestoreopsrequests')) return true; // it was missing from a fresh LIST
     return (await this.o.ports.opsRequests.get(namespace, name)) === undefined;
   }
 
@@ -437,8 +437,8 @@ export class Reconciler {
         const o = objs[i];
         if (!o) return;
         if (r.kind === 'certificates') obs.certificates.push(o as Certificate);
-        else if (r.kind === 'petsets') obs.petSets.push(o as PetSet);
-        else if (r.kind === 'pods') obs.pods.push(o as Pod);
+        else if (r.kind === 'petsets') obs.petSets.push(o);
+        else if (r.kind === 'pods') obs.pods.push(o);
       });
     }
     if (stage.name === Cond.CertificateSynced && database && tlsOperation(req.spec?.tls) === 'remove') obs.secrets = secretNames(req, database);

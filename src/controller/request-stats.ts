@@ -42,7 +42,7 @@ export function requestStats(requests: readonly KubeObject[], databases: readonl
     byPhase.set(phase, (byPhase.get(phase) ?? 0) + 1);
     if (!NON_TERMINAL.has(phase)) continue;
     const namespace = namespaceOf(r);
-    const database = r.spec?.databaseRef?.name ?? '';
+    const database = r.spec.databaseRef?.name ?? '';
     const at = since(r, phase);
     if (at === undefined || database === '') continue;
     const k = `${namespace}/${database}/${phase}`;
@@ -53,7 +53,7 @@ export function requestStats(requests: readonly KubeObject[], databases: readonl
   for (const o of databases) {
     const db = o as Singlestore;
     const p = pausedByGuard(db);
-    if (!p || p.at === undefined) continue;
+    if (p?.at === undefined) continue;
     paused.push({ namespace: namespaceOf(db), database: db.metadata?.name ?? '', seconds: Math.max(0, (now - p.at) / 1000) });
   }
   return {

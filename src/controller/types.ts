@@ -23,10 +23,10 @@ export interface ReconcileMetrics {
 }
 
 export const silentLogger: Logger = {
-  info() {},
-  warn() {},
-  error() {},
-  debug() {},
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  debug: () => undefined,
 };
 
 /** The objects the reconciler reads from caches, by informer resource name. */

@@ -9,8 +9,7 @@ export function copyObject<T extends object>(v: T): T {
   const src = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const keys = Object.keys(src);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
+  for (const k of keys) {
     setOwn(out, k, src[k]);
   }
   return out as T;

@@ -33,12 +33,12 @@ const absent = (v: unknown): boolean => v === undefined || v === null;
 
 /** Escape one JSON Pointer reference token (RFC 6901). */
 export function escapePointerToken(t: string): string {
-  return t.indexOf('~') < 0 && t.indexOf('/') < 0 ? t : t.replace(/~/g, '~0').replace(/\//g, '~1');
+  return !t.includes('~') && !t.includes('/') ? t : t.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** The reference token an escaped one stands for (RFC 6901: `~1` is `/`, `~0` is `~`). */
 export function unescapePointerToken(t: string): string {
-  return t.indexOf('~') < 0 ? t : t.replace(/~1/g, '/').replace(/~0/g, '~');
+  return !t.includes('~') ? t : t.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** JSON Pointer from reference tokens: pointer('spec', 'tls') -> `/spec/tls`. */
@@ -110,9 +110,9 @@ function parsePointer(p: string, op: PatchOp): readonly string[] {
   const known = PARSED_DEFAULT_PATHS.get(p);
   if (known) return known;
   if (p === '') return [];
-  if (p[0] !== '/') throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
+  if (!p.startsWith('/')) throw new PatchError(`invalid JSON Pointer ${JSON.stringify(p)}`, op);
   const tokens = p.slice(1).split('/');
-  if (p.indexOf('~') < 0) return tokens;
+  if (!p.includes('~')) return tokens;
   return tokens.map(unescapePointerToken);
 }
 
@@ -124,7 +124,7 @@ function parsePointer(p: string, op: PatchOp): readonly string[] {
  */
 function shallowCopy(v: unknown, owned: unknown[]): unknown {
   if (owned.includes(v)) return v;
-  let c: unknown = v;
+  let c: unknown;
   if (Array.isArray(v)) c = v.slice();
   else if (isRecord(v)) c = copyObject(v); // not spread: see copy.ts
   else return v;
@@ -161,8 +161,8 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
   // Copy the containers along the path, then change the last one.
   const root = shallowCopy(doc, owned);
   let parent: unknown = root;
-  for (let i = 0; i < tokens.length - 1; i++) {
-    const t = tokens[i]!;
+  const last = tokens[tokens.length - 1] ?? ''; // tokens is not empty (the whole document is handled above)
+  for (const t of tokens.slice(0, -1)) {
     if (Array.isArray(parent)) {
       const idx = arrayIndex(t, parent.length, false, op);
       const next = shallowCopy(parent[idx], owned);
@@ -176,7 +176,6 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
       throw new PatchError(`path ${op.path} does not exist`, op);
     }
   }
-  const last = tokens[tokens.length - 1]!;
   if (Array.isArray(parent)) {
     if (op.op === 'add') parent.splice(arrayIndex(last, parent.length, true, op), 0, op.value);
     else if (op.op === 'replace') parent[arrayIndex(last, parent.length, false, op)] = op.value;
@@ -184,7 +183,7 @@ function applyOne(doc: unknown, op: PatchOp, owned: unknown[]): unknown {
   } else if (isRecord(parent)) {
     const exists = Object.prototype.hasOwnProperty.call(parent, last);
     if (op.op !== 'add' && !exists) throw new PatchError(`path ${op.path} does not exist`, op);
-    if (op.op === 'remove') delete parent[last];
+    if (op.op === 'remove') Reflect.deleteProperty(parent, last);
     else setOwn(parent, last, op.value);
   } else {
     throw new PatchError(`path ${op.path} does not exist`, op);

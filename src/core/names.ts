@@ -82,8 +82,8 @@ export function pauseReason(req: SinglestoreOpsRequest): string {
 
 /** The ops request a Paused condition's reason names (`SinglestoreOpsRequest <ns>/<name>`), if any. */
 export function pauseHolder(reason: string | undefined): { namespace: string; name: string } | undefined {
-  const m = PAUSE_REASON_RE.exec(reason ?? '');
-  return m ? { namespace: m[1]!, name: m[2]! } : undefined;
+  const [, namespace, name] = PAUSE_REASON_RE.exec(reason ?? '') ?? [];
+  return namespace !== undefined && name !== undefined ? { namespace, name } : undefined;
 }
 
 /** The message of the `Skipped` condition on a request superseded by `newer` (`<ns>/<name>`). */

@@ -101,7 +101,8 @@ export function parsePolicy(text: string, source: string): Policy {
   }
   if (problems.length > 0) throw new PolicyError(source, problems);
   if (list.length > 1) throw new PolicyError(source, ['the policy must be a single YAML document']);
-  const data: unknown = list.length === 0 ? null : list[0]!.toJS();
+  const [doc] = list;
+  const data: unknown = doc === undefined ? null : doc.toJS();
   if (data === null || data === undefined) return {};
   if (!validatePolicy(data)) {
     throw new PolicyError(source, (validatePolicy.errors ?? []).map((e) => describe(e, data)));

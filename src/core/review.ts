@@ -57,7 +57,8 @@ export function review(input: ReviewInput): ReviewResult {
     return result;
   }
   const object = input.object as SinglestoreOpsRequest;
-  const spec = object.spec!;
+  const spec = object.spec;
+  if (!spec) throw new Error('review: an ops request that passed the schema has no spec');
   if (spec.type !== 'ReconfigureTLS') {
     result.warnings.push(...tlsIgnored(spec));
     return result;

@@ -111,9 +111,22 @@ export function listGate(): ListGate {
  *  so a stuck response cannot hold the gate, and every other informer's list, forever. */
 export const LIST_PAGE_TIMEOUT_MS = 60_000;
 
+/** A list page as the API server sends it (`continue`, not client-node's `_continue`). */
+interface ListPage {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: KubernetesObject[];
+}
+
+const isHeaderList = (h: RequestOptions['headers']): h is readonly string[] => Array.isArray(h);
+
+/** The kubeconfig's request headers with `accept: application/json`. */
+function withAccept(headers: RequestOptions['headers']): RequestOptions['headers'] {
+  return isHeaderList(headers) ? [...headers, 'accept', 'application/json'] : { ...headers, accept: 'application/json' };
+}
+
 /** One GET of `path` from the kubeconfig's API server, parsed as JSON (plain objects, as
  *  the watch delivers them: no client-side deserialization of dates). */
-async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObject<KubernetesObject>> {
+async function getJson(kc: KubeConfig, path: string): Promise<ListPage> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('No currently active cluster');
   const opts: RequestOptions = {};
@@ -121,7 +134,7 @@ async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObje
   const url = new URL(cluster.server + path);
   const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', agent: opts.agent, headers: { ...opts.headers, accept: 'application/json' } }, (res) => {
+    const req = request(url, { method: 'GET', agent: opts.agent, headers: withAccept(opts.headers) }, (res) => {
       // Decoded as it arrives: one string of the page, no Buffer copy of it besides.
       res.setEncoding('utf8');
       let text = '';
@@ -132,7 +145,9 @@ async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObje
         if (code !== 200) {
           let message = text.slice(0, 200);
           try {
-            message = String((JSON.parse(text) as { message?: unknown }).message ?? message);
+            const m = (JSON.parse(text) as { message?: unknown }).message;
+            if (typeof m === 'string') message = m;
+            else if (m !== undefined && m !== null) message = JSON.stringify(m);
           } catch {
             // not a Status body
           }
@@ -140,9 +155,9 @@ async function getJson(kc: KubeConfig, path: string): Promise<KubernetesListObje
           return;
         }
         try {
-          resolve(JSON.parse(text) as KubernetesListObject<KubernetesObject>);
+          resolve(JSON.parse(text) as ListPage);
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });
@@ -169,8 +184,7 @@ export function pagedList(kc: KubeConfig, def: ResourceDef, project: (obj: Kuber
         return p;
       });
       for (const o of page.items ?? []) items.push(o);
-      // The raw JSON's list metadata: `continue` (client-node's typed models call it _continue).
-      const meta = page.metadata as { resourceVersion?: string; continue?: string } | undefined;
+      const meta = page.metadata;
       resourceVersion = meta?.resourceVersion ?? resourceVersion;
       cont = meta?.continue || undefined;
     } while (cont);
@@ -181,7 +195,7 @@ export function pagedList(kc: KubeConfig, def: ResourceDef, project: (obj: Kuber
 /** Informers over the API server of `kc`: paged list, then watch, of the resource's collection. */
 export function clientNodeInformerFactory(kc: KubeConfig): InformerFactory {
   const gate = listGate();
-  return (def, project) => makeInformer<KubernetesObject>(kc, resourcePath(def), pagedList(kc, def, project, gate), def.labelSelector) as unknown as InformerLike;
+  return (def, project) => makeInformer<KubernetesObject>(kc, resourcePath(def), pagedList(kc, def, project, gate), def.labelSelector);
 }
 
 export type ChangeType = 'add' | 'update' | 'delete';
@@ -241,7 +255,7 @@ export function describeInformerError(def: ResourceDef, err: unknown): string {
   if (code === 403) return `${what}: forbidden: the service account may not list/watch it cluster-wide (403)`;
   if (code === 401) return `${what}: unauthorized: the credentials were rejected (401)`;
   const msg = typeof e?.message === 'string' && e.message ? e.message : String(err);
-  return `${what}: ${code ? `HTTP ${code}: ` : ''}${msg.split('\n')[0]!.slice(0, 200)}`;
+  return `${what}: ${code ? `HTTP ${code}: ` : ''}${(msg.split('\n')[0] ?? '').slice(0, 200)}`;
 }
 
 /** The resource as /readyz names it: `<plural>.<group>`, `<plural>` for the core group. */
@@ -294,7 +308,7 @@ export class InformerView implements ClusterView {
 
   /** One cached object ("" namespace for ClusterIssuers); undefined when absent or not watched. */
   get<K extends ResourceKey>(kind: K, namespace: string, name: string): WatchedKinds[K] | undefined {
-    return this.states.get(kind)?.objects.get(keyOf(namespace, name)) as WatchedKinds[K] | undefined;
+    return this.states.get(kind)?.objects.get(keyOf(namespace, name));
   }
 
   getSinglestore(namespace: string, name: string): Singlestore | undefined {
@@ -391,7 +405,7 @@ export class InformerView implements ClusterView {
   readiness(): ReadinessReport {
     const caches = this.cacheReadiness();
     const ready = [...this.states.values()].every((st) => !gatesReadiness(st.def) || st.everSynced);
-    const describe = (list: CacheReadiness[]) => list.map((c) => `${c.resource} (${c.reason})`).join('; ');
+    const describe = (list: CacheReadiness[]) => list.map((c) => `${c.resource} (${String(c.reason)})`).join('; ');
     const waiting = caches.filter((c) => !c.synced && c.gatesReadiness);
     const behind = caches.filter((c) => !c.synced && !c.gatesReadiness);
     const reconcilerNote = behind.length ? `reconciler caches not synced (they do not gate readiness): ${describe(behind)}` : '';
@@ -415,6 +429,7 @@ export class InformerView implements ClusterView {
       this.failed(st, err);
       return;
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may set it during the await above; TypeScript keeps the narrowing from before it
     if (this.stopped || st.attempt !== attempt || st.failedAttempt === attempt) return;
     st.synced = true;
     st.everSynced = true;
@@ -452,14 +467,14 @@ export class InformerView implements ClusterView {
       if (previousDb !== undefined) {
         const bucket = this.ops.get(keyOf(ns, previousDb));
         bucket?.delete(name);
-        if (bucket && bucket.size === 0) this.ops.delete(keyOf(ns, previousDb));
+        if (bucket?.size === 0) this.ops.delete(keyOf(ns, previousDb));
         this.opsDb.delete(id);
       }
       if (type !== 'delete') {
         const db = dbOf(obj);
         const k = keyOf(ns, db);
         let bucket = this.ops.get(k);
-        if (!bucket) this.ops.set(k, (bucket = new Map()));
+        if (!bucket) this.ops.set(k, (bucket = new Map<string, SinglestoreOpsRequest>()));
         bucket.set(name, obj as SinglestoreOpsRequest);
         this.opsDb.set(id, db);
       }

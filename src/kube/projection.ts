@@ -132,11 +132,11 @@ export function projectInPlace(obj: object, keep: Keep): void {
   for (const k of Object.keys(o)) {
     const rule = keep[k];
     if (rule === undefined) {
-      delete o[k];
+      Reflect.deleteProperty(o, k);
       continue;
     }
     const v = projectValue(o[k], rule);
-    if (v === undefined) delete o[k];
+    if (v === undefined) Reflect.deleteProperty(o, k);
     else if (v !== o[k]) o[k] = v;
   }
 }

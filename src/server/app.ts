@@ -145,7 +145,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ message: boundText(`no route for ${request.method} ${request.url.split('?')[0]}`, MESSAGE_MAX) });
+    void reply.code(404).send({ message: boundText(`no route for ${request.method} ${request.url.split('?')[0] ?? ''}`, MESSAGE_MAX) });
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

@@ -33,7 +33,7 @@ export class LazyChildLogger {
 
   /** The pino child Fastify would have made, made on first use. */
   private real(): FastifyBaseLogger {
-    if (this.realChild === undefined) this.realChild = this.parent.child(this.bindings, this.options);
+    this.realChild ??= this.parent.child(this.bindings, this.options);
     return this.realChild;
   }
 
@@ -77,7 +77,8 @@ export class LazyChildLogger {
 
   private write(level: Level, args: unknown[]): void {
     if (!this.enabled(level)) return;
-    (this.real()[level] as (...a: unknown[]) => void)(...args);
+    const real = this.real();
+    Reflect.apply(real[level], real, args);
   }
 
   child(bindings: Bindings, options?: ChildOptions): FastifyBaseLogger {
@@ -92,5 +93,5 @@ export class LazyChildLogger {
 export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger {
   const o = options as { level?: string; serializers?: unknown } | undefined;
   if (o && (o.level !== undefined || o.serializers !== undefined)) return logger.child(bindings, options);
-  return new LazyChildLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+  return new LazyChildLogger(logger, bindings, options);
 }

@@ -75,14 +75,13 @@ export class DecisionBatch {
     const q = this.queue;
     this.queue = [];
     const started = this.now();
-    for (let i = 0; i < q.length; i++) {
+    for (const [i, item] of q.entries()) {
       if (i > 0 && this.now() - started >= this.maxBatchMs) {
         // Nothing can arrive during this synchronous loop: the leftover is the new queue.
         this.queue = q.slice(i);
         setImmediate(() => this.drain());
         return;
       }
-      const item = q[i]!;
       try {
         item.resolve(item.decide());
       } catch (err) {

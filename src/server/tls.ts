@@ -133,7 +133,8 @@ export async function readTlsFiles(f: TlsFiles): Promise<TlsMaterial> {
     if (r.status === 'rejected') throw r.reason;
     return r.value;
   });
-  return { cert: cert!, key: key!, ...(clientCa !== undefined ? { clientCa } : {}) };
+  if (cert === undefined || key === undefined) throw new Error('internal: a certificate or key read gave nothing');
+  return { cert, key, ...(clientCa !== undefined ? { clientCa } : {}) };
 }
 
 /** Where a reload lands: in main, the https.Server's setSecureContext. */
@@ -259,7 +260,7 @@ export class CertificateReloader {
     let info: CertificateInfo;
     try {
       material = await readTlsFiles(this.opts.files);
-      if (this.current && material.cert === this.current.cert && material.key === this.current.key && material.clientCa === this.current.clientCa) {
+      if (this.current?.cert === material.cert && material.key === this.current.key && material.clientCa === this.current.clientCa) {
         if (trigger === 'watch') this.arm();
         return false;
       }

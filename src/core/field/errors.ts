@@ -101,7 +101,11 @@ export function fieldLine(field: string, body: string): string {
 
 /** The denial of several errors as one message: what status.message and a Failed condition say. */
 export function formatAggregate(errors: readonly FieldError[]): string {
-  return aggregate(errors.length, (i) => formatFieldError(errors[i]!));
+  return aggregate(errors.length, (i) => {
+    const e = errors[i];
+    if (e === undefined) throw new RangeError(`formatAggregate: no error ${i} of ${errors.length}`);
+    return formatFieldError(e);
+  });
 }
 
 /**
@@ -142,7 +146,7 @@ export function aggregate(count: number, messageAt: (i: number) => string): stri
     shown.push(m);
     used += m.length + 2;
   }
-  if (shown.length === 0) shown.push(boundText(messages[0]!, AGGREGATE_MAX - reserve - 2));
+  if (shown.length === 0) shown.push(boundText(messages[0] ?? '', AGGREGATE_MAX - reserve - 2)); // count > 1: there is one
   return `[${[...shown, tail(count - shown.length)].join(', ')}]`;
 }
 

@@ -76,7 +76,8 @@ function escapedHead(s: string, budget: number, esc: (c: string, code: number) =
       piece = s.slice(i, i + 2);
       width = 2;
     } else {
-      piece = esc(s[i]!, code) ?? s[i]!;
+      const c = s.charAt(i);
+      piece = esc(c, code) ?? c;
     }
     if (head.length + piece.length > budget) break;
     head += piece;
@@ -172,7 +173,7 @@ export function boundText(s: string, max: number, runMax: number = RUN_MAX, lead
   const reserve = moreText(lead + t.length).length;
   let { head, used } = escapedHead(t, Math.max(0, max - lead - reserve), textEscape);
   // The `…` joins the head's last run: keep that run within runMax too (idempotence).
-  const lastRun = /\S*$/.exec(head)![0].length;
+  const lastRun = (/\S*$/.exec(head)?.[0] ?? '').length; // \S*$ always matches
   if (lastRun > runMax - 1) {
     let drop = lastRun - (runMax - 1);
     if (isHigh(head.charCodeAt(head.length - drop - 1))) drop++;

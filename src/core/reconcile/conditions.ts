@@ -34,11 +34,11 @@ export function setCondition(conds: readonly Condition[] | undefined, c: NewCond
     lastTransitionTime: nowIso,
   };
   const i = list.findIndex((x) => x.type === c.type);
-  if (i < 0) {
+  const old = i < 0 ? undefined : list[i];
+  if (old === undefined) {
     list.push(next);
     return list;
   }
-  const old = list[i]!;
   if (old.status === status && old.lastTransitionTime) next.lastTransitionTime = old.lastTransitionTime;
   list[i] = next;
   return list;

@@ -111,7 +111,7 @@ export function timeoutMs(req: SinglestoreOpsRequest, opts: PlanOptions = {}): n
 /** The Paused condition on the database, if this request put it there. */
 export function pausedByRequest(db: Singlestore | undefined, req: SinglestoreOpsRequest): Condition | undefined {
   const c = getCondition(db?.status?.conditions, PAUSED);
-  return c && c.reason === pauseReason(req) ? c : undefined;
+  return c?.reason === pauseReason(req) ? c : undefined;
 }
 
 /**

@@ -184,8 +184,14 @@ const certificates: Stage = {
   plan: ({ obs, state }) => planCertificates(obs, targetTLS(obs), state),
 };
 
+/** The database of a stage after the pre-flight one (which fails a request whose database is missing). */
+function observedDatabase(obs: Observed): Singlestore {
+  if (!obs.database) throw new Error('no Singlestore observed past the pre-flight stage');
+  return obs.database;
+}
+
 function planCertificates(obs: Observed, tls: TLSConfig | null, state: ReconcileState): Plan {
-  const db = obs.database!;
+  const db = observedDatabase(obs);
   const req = obs.request;
   const op = tlsOperation(req.spec?.tls);
   if (op === 'remove' || tls === null) {
@@ -199,7 +205,7 @@ function planCertificates(obs: Observed, tls: TLSConfig | null, state: Reconcile
     return record(Cond.CertificateSynced, 'Successfully removed all certificates', obs.secrets.map((s): Action => ({ kind: 'deleteSecret', name: s })));
   }
   if (op === 'rotate' && !db.spec?.tls) {
-    return wait(Cond.IssueCertificatesSucceeded, `TLS is not enabled on Singlestore ${db.metadata?.namespace}/${db.metadata?.name}`, 0);
+    return wait(Cond.IssueCertificatesSucceeded, `TLS is not enabled on Singlestore ${String(db.metadata?.namespace)}/${String(db.metadata?.name)}`, 0);
   }
   const desired = desiredCertificates(db, tls);
   const byName = new Map(obs.certificates.map((c) => [c.metadata?.name ?? '', c]));
@@ -217,7 +223,13 @@ function planCertificates(obs: Observed, tls: TLSConfig | null, state: Reconcile
     const names = actions.map((a) => (a.kind === 'createCertificate' ? a.certificate.metadata?.name : 'name' in a ? a.name : ''));
     return act(Cond.CertificateSynced, actions, `Creating or updating Certificates ${names.join(', ')}`);
   }
-  const current = desired.map((d) => byName.get(d.metadata?.name ?? '')!);
+  // No action left: every desired Certificate exists.
+  const current = desired.map((d) => {
+    const name = d.metadata?.name ?? '';
+    const have = byName.get(name);
+    if (!have) throw new Error(`Certificate ${name} is neither present nor created`);
+    return have;
+  });
   if (op === 'rotate') {
     if (!isDone(req, Cond.IssueCertificatesSucceeded)) {
       const list = current.map((c) => `${c.metadata?.name ?? ''} (revision ${c.status?.revision ?? 0})`).join(', ');
@@ -252,7 +264,7 @@ const petSets: Stage = {
   done: (req) => isDone(req, Cond.UpdatePetSets),
   reads: (req, db) => [dbRef(req), ...petSetRefs(req, db)],
   plan: ({ obs }) => {
-    const db = obs.database!;
+    const db = observedDatabase(obs);
     const ns = namespaceOf(obs.request);
     const tls = targetTLS(obs);
     const patches: { name: string; patch: Record<string, unknown> }[] = [];
@@ -296,7 +308,7 @@ const restart: Stage = {
     const req = obs.request;
     const conds = req.status?.conditions;
     const ns = namespaceOf(req);
-    const podName = currentPod(req, obs.database!, obs);
+    const podName = currentPod(req, observedDatabase(obs), obs);
     if (podName === undefined) return record(Cond.RestartNodes, 'Successfully restarted all nodes');
     const pod = obs.pods.find((p) => p.metadata?.name === podName);
     const evictType = evictPodCondition(podName);

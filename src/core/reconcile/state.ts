@@ -36,11 +36,14 @@ export const emptyState = (): ReconcileState => ({ pods: {}, revisions: {} });
 
 /** The state as the condition's message (keys in a fixed order, so equal states write equal text). */
 export function formatState(s: ReconcileState): string {
-  const pods: Record<string, string> = {};
-  for (const k of Object.keys(s.pods).sort()) pods[k] = s.pods[k]!;
-  const revisions: Record<string, number> = {};
-  for (const k of Object.keys(s.revisions).sort()) revisions[k] = s.revisions[k]!;
-  return JSON.stringify({ v: STATE_VERSION, pods, revisions });
+  return JSON.stringify({ v: STATE_VERSION, pods: sortedByKey(s.pods), revisions: sortedByKey(s.revisions) });
+}
+
+/** A copy of `r` with its keys in sort() order (code units), so JSON.stringify writes them so. */
+function sortedByKey<T>(r: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out[k] = v;
+  return out;
 }
 
 const NAME_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
@@ -117,7 +120,8 @@ export function legacyState(conds: readonly Condition[] | undefined): ReconcileS
     }
   }
   for (const m of (getCondition(conds, 'IssueCertificatesSucceeded')?.message ?? '').matchAll(LEGACY_REVISION_RE)) {
-    out.revisions[m[1]!] = Number(m[2]);
+    const [, certificate, revision] = m;
+    if (certificate !== undefined) out.revisions[certificate] = Number(revision);
   }
   return out;
 }

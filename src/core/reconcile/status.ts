@@ -27,13 +27,13 @@ export function nextStatus(req: SinglestoreOpsRequest, change: StatusChange, now
 /** Database conditions with our Paused added (undefined when already there as True). */
 export function pausedConditions(db: Singlestore, reason: string, message: string, nowIso: string): Condition[] | undefined {
   const c = getCondition(db.status?.conditions, PAUSED);
-  if (c && c.status === 'True' && c.reason === reason) return undefined;
+  if (c?.status === 'True' && c.reason === reason) return undefined;
   return setCondition(db.status?.conditions, { type: PAUSED, status: 'True', reason, message }, nowIso);
 }
 
 /** Database conditions without the Paused condition whose reason is `reason` (undefined: nothing to do). */
 export function resumedConditions(db: Singlestore, reason: string): Condition[] | undefined {
   const c = getCondition(db.status?.conditions, PAUSED);
-  if (!c || c.reason !== reason) return undefined;
+  if (c?.reason !== reason) return undefined;
   return removeCondition(db.status?.conditions, PAUSED);
 }

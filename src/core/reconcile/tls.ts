@@ -61,7 +61,8 @@ export function newTLS(current: TLSConfig | undefined, req: OpsTLSSpec | null | 
   for (const alias of ['server', 'client']) {
     let i = certs.findIndex((c) => c.alias === alias);
     if (i < 0) i = certs.push({ alias }) - 1;
-    if (db !== undefined && !certs[i]!.secretName) certs[i] = { ...certs[i], secretName: certificateName(db, alias) };
+    const cert = certs[i];
+    if (db !== undefined && cert && !cert.secretName) certs[i] = { ...cert, secretName: certificateName(db, alias) };
   }
   out.certificates = certs;
   return out;

@@ -22,7 +22,8 @@ export const NEEDS_DATABASE: readonly RuleId[] = ['database-halted', 'database-p
 
 function condition(conds: Condition[] | undefined, type: string): Condition | undefined {
   if (!Array.isArray(conds)) return undefined;
-  for (const c of conds) if (c && c.type === type) return c;
+  const entries: readonly (Condition | null | undefined)[] = conds; // a list from the wire may hold nulls
+  for (const c of entries) if (c?.type === type) return c;
   return undefined;
 }
 
@@ -84,7 +85,11 @@ export function inFlight(input: ClusterInput, dbName: string): SinglestoreOpsReq
     if (!NON_TERMINAL_PHASES.has(phase)) continue;
     out.push(r);
   }
-  out.sort((a, b) => (nameOf(a)! < nameOf(b)! ? -1 : nameOf(a)! > nameOf(b)! ? 1 : 0));
+  out.sort((a, b) => {
+    const x = nameOf(a);
+    const y = nameOf(b);
+    return x === undefined || y === undefined ? 0 : x < y ? -1 : x > y ? 1 : 0;
+  });
   return out;
 }
 
@@ -100,7 +105,7 @@ export function tlsOpInFlight(namespace: string, dbRef: string, others: readonly
     .map((r) =>
       deny(
         'tls-op-in-flight',
-        forbidden('spec.databaseRef', `SinglestoreOpsRequest ${namespace}/${nameOf(r)} (ReconfigureTLS) for Singlestore ${dbRef} is ${phaseText(r.status?.phase)}; wait until it finishes`),
+        forbidden('spec.databaseRef', `SinglestoreOpsRequest ${namespace}/${String(nameOf(r))} (ReconfigureTLS) for Singlestore ${dbRef} is ${phaseText(r.status?.phase)}; wait until it finishes`),
       ),
     );
 }
@@ -110,7 +115,7 @@ export function tlsOpSuperseded(namespace: string, others: readonly SinglestoreO
   return others
     .filter((r) => isTLSRequest(r) && supersedable(r))
     .map((r) =>
-      warn('tls-op-superseded', 'spec.databaseRef', `ReconfigureTLS request ${namespace}/${nameOf(r)} is ${phaseText(r.status?.phase)}; it will be Skipped in favour of this newer one`),
+      warn('tls-op-superseded', 'spec.databaseRef', `ReconfigureTLS request ${namespace}/${String(nameOf(r))} is ${phaseText(r.status?.phase)}; it will be Skipped in favour of this newer one`),
     );
 }
 
@@ -118,7 +123,7 @@ export function tlsOpSuperseded(namespace: string, others: readonly SinglestoreO
 export function opInFlight(namespace: string, others: readonly SinglestoreOpsRequest[]): Warning[] {
   return others
     .filter((r) => !isTLSRequest(r))
-    .map((r) => warn('op-in-flight', 'spec.databaseRef', `${String(r.spec?.type ?? 'ops')} request ${namespace}/${nameOf(r)} is ${phaseText(r.status?.phase)}; this one will wait`));
+    .map((r) => warn('op-in-flight', 'spec.databaseRef', `${r.spec?.type ?? 'ops'} request ${namespace}/${String(nameOf(r))} is ${phaseText(r.status?.phase)}; this one will wait`));
 }
 
 export function tlsNotEnabled(object: SinglestoreOpsRequest, db: Singlestore, dbRef: string): Finding[] {
@@ -155,7 +160,7 @@ export function issuers(input: ClusterInput): ReviewResult {
       continue;
     }
     const ready = condition(issuer.status?.conditions, 'Ready');
-    if (!ready || ready.status !== 'True') {
+    if (ready?.status !== 'True') {
       const why = ready ? `Ready=${ready.status}${ready.reason ? ` ${ready.reason}` : ''}` : 'no Ready condition';
       out.warnings.push(warn('issuer-not-ready', `${path}.name`, `${shown} is not ready (${why}); certificates wait`));
     }
@@ -176,10 +181,10 @@ export function noOp(object: SinglestoreOpsRequest, db: Singlestore, dbRef: stri
   const tls = object.spec?.tls;
   const want = tls?.issuerRef;
   const have = db.spec?.tls?.issuerRef;
-  if (!want || !have || (tls?.certificates?.length ?? 0) > 0) return [];
+  if (!want || !have || (tls.certificates?.length ?? 0) > 0) return [];
   const group = (g: string | undefined): string => (g === undefined || g === '' ? CERT_MANAGER_GROUP : g);
   if (want.kind !== have.kind || want.name !== have.name || group(want.apiGroup) !== group(have.apiGroup)) return [];
-  return [warn('no-op', 'spec.tls.issuerRef', `Singlestore ${dbRef} already uses ${want.kind} ${want.name}; this request changes nothing`)];
+  return [warn('no-op', 'spec.tls.issuerRef', `Singlestore ${dbRef} already uses ${String(want.kind)} ${String(want.name)}; this request changes nothing`)];
 }
 
 /** Run every cluster rule against the view. */

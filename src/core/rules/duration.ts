@@ -41,8 +41,8 @@ export function parseGoDuration(input: string): DurationResult {
   const invalid = (): DurationResult => ({ ok: false, error: `time: invalid duration ${quote(input)}` });
   let s = input;
   let neg = false;
-  if (s !== '' && (s[0] === '-' || s[0] === '+')) {
-    neg = s[0] === '-';
+  if (s !== '' && (s.startsWith('-') || s.startsWith('+'))) {
+    neg = s.startsWith('-');
     s = s.slice(1);
   }
   if (s === '0') return { ok: true, ns: 0n };

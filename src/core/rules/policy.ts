@@ -30,7 +30,7 @@ function allowedIssuers(input: PolicyInput, out: ReviewResult): void {
 function tlsRemovalProtected(input: PolicyInput, out: ReviewResult): void {
   const protect = input.policy.protectTLS;
   if (!protect || input.object.spec?.tls?.remove !== true) return;
-  const dbName = input.object.spec?.databaseRef?.name ?? '';
+  const dbName = input.object.spec.databaseRef?.name ?? '';
   const dbRef = `${input.namespace}/${dbName}`;
   if (protect.namespaces && !protect.namespaces.includes(input.namespace)) return;
   const match = protect.databaseSelector?.matchLabels;
@@ -63,10 +63,10 @@ function certificateDurationBounds(input: PolicyInput, out: ReviewResult): void 
   const hi = max?.ok ? max.ns : undefined;
   const want =
     lo !== undefined && hi !== undefined
-      ? `must be between ${bounds.min} and ${bounds.max}`
+      ? `must be between ${String(bounds.min)} and ${String(bounds.max)}`
       : lo !== undefined
-        ? `must be at least ${bounds.min}`
-        : `must be at most ${bounds.max}`;
+        ? `must be at least ${String(bounds.min)}`
+        : `must be at most ${String(bounds.max)}`;
   for (let i = 0; i < certs.length; i++) {
     const d = certs[i]?.duration;
     if (d === undefined) continue;

@@ -58,9 +58,10 @@ export function oneOperation(spec: Spec): Finding[] {
   if (ops.length === 1 && !tls.issuerRef && tls.certificates?.length === 0) {
     return [deny('one-operation', required('spec.tls', `no reconfiguration is provided in TLS spec: certificates is empty; ${ONE_OF}`))];
   }
-  const first = ops[0]!.join(' and ');
+  const [firstOp = [], ...extras] = ops;
+  const first = firstOp.join(' and ');
   const out: Finding[] = [];
-  for (const extra of ops.slice(1)) {
+  for (const extra of extras) {
     for (const field of extra) {
       out.push(deny('one-operation', forbidden('spec.tls', `${field} cannot be combined with ${first}; ${ONE_OF}`)));
     }

@@ -5,7 +5,6 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
-  type V1Secret,
 } from '@kubernetes/client-node';
 import { isNotFound } from '../ports.js';
 import type { BootstrapSecretPort, SecretObject, WebhookConfigObject, WebhookConfigPort } from './ports.js';
@@ -25,9 +24,9 @@ export function clientNodeBootstrapPorts(kc: KubeConfig): { secrets: BootstrapSe
   return {
     secrets: {
       get: (namespace, name) => orUndefined(core.readNamespacedSecret({ namespace, name }) as Promise<SecretObject>),
-      create: (namespace, body) => core.createNamespacedSecret({ namespace, body: body as V1Secret }) as Promise<SecretObject>,
+      create: (namespace, body) => core.createNamespacedSecret({ namespace, body }) as Promise<SecretObject>,
       replace: (namespace, name, body) =>
-        core.replaceNamespacedSecret({ namespace, name, body: body as V1Secret }) as Promise<SecretObject>,
+        core.replaceNamespacedSecret({ namespace, name, body }) as Promise<SecretObject>,
     },
     webhooks: {
       get: (kind, name) =>

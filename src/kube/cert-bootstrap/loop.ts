@@ -121,7 +121,7 @@ export function startCertBootstrap(deps: CertBootstrapDeps): CertBootstrap {
   const maxRetry = deps.maxRetryMs ?? 60_000;
   const setTimer = deps.setTimer ?? ((fn: () => void, ms: number) => {
     const h = setTimeout(fn, ms);
-    h.unref?.();
+    h.unref();
     return h;
   });
   const clearTimer = deps.clearTimer ?? ((h: unknown) => clearTimeout(h as NodeJS.Timeout));
@@ -147,7 +147,8 @@ export function startCertBootstrap(deps: CertBootstrapDeps): CertBootstrap {
     if (plan.issueServing) {
       const ca = next.ca;
       if (!ca?.key) throw new Error('internal: no CA key to sign the serving certificate with');
-      const caCert = parseCert(ca.cert)!;
+      const caCert = parseCert(ca.cert);
+      if (!caCert) throw new Error('internal: the CA certificate to sign with does not parse');
       next.serving = await maker.makeServing(ca as { cert: string; key: string }, servingValidity(now, Date.parse(caCert.validTo), cfg), {
         commonName: `${deps.serviceName}.${deps.namespace}.svc`,
         dnsNames: cfg.dnsNames,

@@ -62,11 +62,17 @@ export function readMaterial(secret: SecretObject | undefined): Material {
   const d = secret?.data;
   const m: Material = {};
   const caCert = decode(d, SECRET_KEYS.ca);
-  if (parseCert(caCert)) m.ca = { cert: caCert!, ...(decode(d, SECRET_KEYS.caKey) ? { key: decode(d, SECRET_KEYS.caKey)! } : {}) };
+  if (caCert !== undefined && parseCert(caCert)) {
+    const caKey = decode(d, SECRET_KEYS.caKey);
+    m.ca = { cert: caCert, ...(caKey ? { key: caKey } : {}) };
+  }
   const prev = decode(d, SECRET_KEYS.previousCa);
-  if (parseCert(prev)) m.previousCa = prev!;
+  if (prev !== undefined && parseCert(prev)) m.previousCa = prev;
   const cert = decode(d, SECRET_KEYS.cert);
-  if (parseCert(cert)) m.serving = { cert: cert!, ...(decode(d, SECRET_KEYS.key) ? { key: decode(d, SECRET_KEYS.key)! } : {}) };
+  if (cert !== undefined && parseCert(cert)) {
+    const key = decode(d, SECRET_KEYS.key);
+    m.serving = { cert, ...(key ? { key } : {}) };
+  }
   return m;
 }
 
