@@ -7,7 +7,7 @@
 import { decide } from '../src/core/engine.js';
 import { makePreflight } from '../src/core/reconcile/index.js';
 import { Reconciler } from '../src/controller/reconciler.js';
-import type { KubeObject, SinglestoreOpsRequest } from '../src/api/types.js';
+import type { KubeObject } from '../src/api/types.js';
 import { FakeCertManager, FakeClock, FakePetSetController, MemoryCache, MemoryStore, memoryPorts } from '../test/support/memory-ports.js';
 import { runScale as runStartReconcilerScale, type ScaleResult as QueueScaleResult } from '../test/support/scale.js';
 
@@ -127,7 +127,7 @@ export async function runScale(n = 200, concurrency = 4, maxRounds = 500): Promi
     clock,
     preflight: (fetched) => makePreflight({ decide, base: cache, fetched }),
   });
-  const phase = (t: { ns: string; req: string }): string => store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', t.ns, t.req)?.status?.phase ?? '';
+  const phase = (t: { ns: string; req: string }): string => store.get('SinglestoreOpsRequest', t.ns, t.req)?.status?.phase ?? '';
   const finished = (p: string): boolean => p === 'Successful' || p === 'Failed' || p === 'Skipped';
 
   const t0 = process.hrtime.bigint();
@@ -149,7 +149,7 @@ export async function runScale(n = 200, concurrency = 4, maxRounds = 500): Promi
   const top = [...store.calls.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6);
   let pausedAtEnd = 0;
   for (const t of targets) {
-    const db = store.get<{ status?: { conditions?: { type: string; status: string }[] } }>('Singlestore', t.ns, t.db);
+    const db = store.get('Singlestore', t.ns, t.db);
     if (db?.status?.conditions?.some((c) => c.type === 'Paused' && c.status !== 'False')) pausedAtEnd++;
   }
   return {

@@ -113,7 +113,7 @@ t.test('reconciler: the Failed condition and its Event name the field and cut th
     await rec.reconcileDatabase('demo', 'sample-sdb');
     h.clock.advance(1000);
   }
-  const r = h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', 'demo', 'sdbops-add-tls');
+  const r = h.store.get('SinglestoreOpsRequest', 'demo', 'sdbops-add-tls');
   t.equal(r?.status?.phase, 'Failed');
   const failed = r?.status?.conditions?.find((c) => c.type === 'Failed')?.message ?? '';
   t.match(failed, /spec\.tls\.issuerRef\.name: Invalid value: "x+"… \(69744 more characters\)/);

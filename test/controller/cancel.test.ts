@@ -4,7 +4,6 @@
 // database then runs instead of failing on the orphaned pause. What a half-done restart
 // leaves behind is what the docs say.
 import t from 'tap';
-import type { PetSet, Pod, Singlestore } from '../../src/api/types.js';
 import { startReconciler } from '../../src/controller/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { systemClock } from '../../src/kube/ports.js';
@@ -19,7 +18,7 @@ async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
   while (!cond() && Date.now() < end) await sleep(5);
   return cond();
 }
-const tlsVolume = (h: Harness, name: string) => Boolean(h.store.get<PetSet>('PetSet', NS, name)?.spec?.template?.spec?.volumes?.some((v) => v.name === 'tls-volume'));
+const tlsVolume = (h: Harness, name: string) => Boolean(h.store.get('PetSet', NS, name)?.spec?.template?.spec?.volumes?.some((v) => v.name === 'tls-volume'));
 
 /** Passes over the database until `stop` holds (the stand-ins run between passes). */
 async function passUntil(h: Harness, rec: ReturnType<typeof makeReconciler>, stop: () => boolean, max = 200): Promise<void> {
@@ -39,10 +38,10 @@ t.test('deleting a waiting (Pending) request: it is gone and nothing was touched
   await rec.reconcileDatabase(NS, DB);
   await rec.reconcileDatabase(NS, DB);
   t.equal(getRequest(h, NS, 'sdbops-rotate')?.status?.phase, 'Pending', 'waiting for the Restart request');
-  const before = h.store.get<Singlestore>('Singlestore', NS, DB);
+  const before = h.store.get('Singlestore', NS, DB);
   h.store.delete('SinglestoreOpsRequest', NS, 'sdbops-rotate');
   await rec.reconcileDatabase(NS, DB);
-  t.strictSame(h.store.get<Singlestore>('Singlestore', NS, DB), before, 'the database is as it was');
+  t.strictSame(h.store.get('Singlestore', NS, DB), before, 'the database is as it was');
   t.equal(h.store.calls.get('databases.patchStatus') ?? 0, 0, 'never paused');
   t.equal(h.store.evictions.length, 0, 'no pod restarted');
 });
@@ -97,7 +96,7 @@ t.test('deleting a running request mid-restart (add TLS): the watch event alone 
     t.strictSame(store.evictions, ['sample-sdb-aggregator-0', 'sample-sdb-aggregator-1'], 'the pods restarted so far');
     h.petSets.holdBack.clear();
     await sleep(30);
-    const leaf = store.get<Pod>('Pod', NS, 'sample-sdb-leaf-0');
+    const leaf = store.get('Pod', NS, 'sample-sdb-leaf-0');
     t.ok(leaf, 'the pod not reached yet still runs, on its old configuration');
     t.ok(store.events.some((e) => e.reason === 'DatabasePauseSucceeded'), 'the request’s events stay (until they expire)');
     t.ok(
@@ -139,13 +138,13 @@ t.test('deleting a running remove after its Secrets are gone: the PetSets still 
   h.store.delete('SinglestoreOpsRequest', NS, 'sdbops-remove');
   await rec.reconcileDatabase(NS, DB);
   t.notOk(isPaused(h, NS, DB), 'resumed');
-  t.ok(h.store.get<Singlestore>('Singlestore', NS, DB)?.spec?.tls, 'spec.tls still set');
+  t.ok(h.store.get('Singlestore', NS, DB)?.spec?.tls, 'spec.tls still set');
   t.notOk(tlsVolume(h, 'sample-sdb-aggregator'), 'the PetSets no longer mount the TLS Secrets (UpdatePetSets had run)');
   h.petSets.holdBack.clear();
   addRequest(h, 'remove.yaml', { name: 'sdbops-remove-again' });
   const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-remove-again');
   t.equal(r.status?.phase, 'Successful', 'a new remove completes it');
-  t.notOk(h.store.get<Singlestore>('Singlestore', NS, DB)?.spec?.tls, 'TLS off');
+  t.notOk(h.store.get('Singlestore', NS, DB)?.spec?.tls, 'TLS off');
 });
 
 t.test('metrics: a cancelled request counts no failure', async (t) => {

@@ -2,7 +2,6 @@
 import t from 'tap';
 import { LeaderElector } from '../../src/controller/leader.js';
 import { microTime } from '../../src/kube/ports.js';
-import type { Lease } from '../../src/kube/ports.js';
 import { FakeClock, MemoryStore, memoryPorts } from '../support/memory-ports.js';
 
 function setup() {
@@ -20,7 +19,7 @@ function setup() {
       onStartedLeading: () => log.push(`${identity} started`),
       onStoppedLeading: () => log.push(`${identity} stopped`),
     });
-  const lease = () => store.get<Lease>('Lease', 'kubedb', 'sdb-tls-guard-reconciler');
+  const lease = () => store.get('Lease', 'kubedb', 'sdb-tls-guard-reconciler');
   return { clock, store, mk, log, lease };
 }
 

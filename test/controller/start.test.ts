@@ -1,7 +1,6 @@
 // startReconciler end to end over the in-memory ports (real timers, short intervals):
 // the keyed queue, the watch, leader election between two instances, and the scale helper.
 import t from 'tap';
-import type { SinglestoreOpsRequest } from '../../src/api/types.js';
 import { KeyedQueue, startReconciler, reconcilerIdentity } from '../../src/controller/index.js';
 import type { ReconcileMetrics } from '../../src/controller/types.js';
 import { systemClock } from '../../src/kube/ports.js';
@@ -114,7 +113,7 @@ t.test('two replicas: only the leader acts; after it stops, the other takes over
     t.equal([a.isLeader(), b.isLeader()].filter(Boolean).length, 1, 'exactly one leader');
     const [leader, follower, lc, fc] = a.isLeader() ? [a, b, ca, cb] : [b, a, cb, ca];
     addRequest(h, 'rotate.yaml');
-    const phase = (n: string) => store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', 'demo', n)?.status?.phase;
+    const phase = (n: string) => store.get('SinglestoreOpsRequest', 'demo', n)?.status?.phase;
     t.ok(await until(() => phase('sdbops-rotate') === 'Successful'), 'first request done');
     t.ok(lc.steps() > 0, 'the leader carried it out');
     t.equal(fc.steps(), 0, 'the follower did nothing');

@@ -43,7 +43,19 @@ export class FakeClock implements Clock {
   }
 }
 
-type Kind = 'Singlestore' | 'SinglestoreOpsRequest' | 'Certificate' | 'Secret' | 'PetSet' | 'Pod' | 'Issuer' | 'ClusterIssuer' | 'Lease';
+/** What the store holds, by kind (a Secret is only ever deleted, never read). */
+interface StoredKinds {
+  Singlestore: Singlestore;
+  SinglestoreOpsRequest: SinglestoreOpsRequest;
+  Certificate: Certificate;
+  Secret: KubeObject;
+  PetSet: PetSet;
+  Pod: Pod;
+  Issuer: Issuer;
+  ClusterIssuer: Issuer;
+  Lease: Lease;
+}
+type Kind = keyof StoredKinds;
 
 export interface StoredEvent {
   object: string;
@@ -140,8 +152,8 @@ export class MemoryStore {
     return `${ns ?? ''}/${name}`;
   }
 
-  get<T>(kind: Kind, ns: string | undefined, name: string): T | undefined {
-    return clone(this.map(kind).get(this.key(ns, name))) as T | undefined;
+  get<K extends Kind>(kind: K, ns: string | undefined, name: string): StoredKinds[K] | undefined {
+    return clone(this.map(kind).get(this.key(ns, name))) as StoredKinds[K] | undefined;
   }
 
   list<T>(kind: Kind, ns?: string): T[] {
@@ -234,7 +246,7 @@ export function memoryPorts(store: MemoryStore): Ports {
     databases: {
       async get(ns, name) {
         s.call('databases.get');
-        return s.get<Singlestore>('Singlestore', ns, name);
+        return s.get('Singlestore', ns, name);
       },
       async patch(ns, name, patch) {
         s.call('databases.patch');
@@ -248,7 +260,7 @@ export function memoryPorts(store: MemoryStore): Ports {
     opsRequests: {
       async get(ns, name) {
         s.call('opsRequests.get');
-        return s.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', ns, name);
+        return s.get('SinglestoreOpsRequest', ns, name);
       },
       async list(ns) {
         s.call('opsRequests.list');
@@ -262,7 +274,7 @@ export function memoryPorts(store: MemoryStore): Ports {
     certificates: {
       async get(ns, name) {
         s.call('certificates.get');
-        return s.get<Certificate>('Certificate', ns, name);
+        return s.get('Certificate', ns, name);
       },
       async create(ns, cert) {
         s.call('certificates.create');
@@ -290,7 +302,7 @@ export function memoryPorts(store: MemoryStore): Ports {
     petSets: {
       async get(ns, name) {
         s.call('petSets.get');
-        return s.get<PetSet>('PetSet', ns, name);
+        return s.get('PetSet', ns, name);
       },
       async patch(ns, name, patch) {
         s.call('petSets.patch');
@@ -300,11 +312,11 @@ export function memoryPorts(store: MemoryStore): Ports {
     pods: {
       async get(ns, name) {
         s.call('pods.get');
-        return s.get<Pod>('Pod', ns, name);
+        return s.get('Pod', ns, name);
       },
       async evict(ns, name, uid) {
         s.call('pods.evict');
-        const pod = s.get<Pod>('Pod', ns, name);
+        const pod = s.get('Pod', ns, name);
         if (!pod) throw new StatusError(404, `pods "${name}" not found`);
         if (uid && pod.metadata?.uid !== uid) throw new StatusError(409, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${String(pod.metadata?.uid)}`);
         if (s.pdbBlocked.has(name)) throw new StatusError(429, 'Cannot evict pod as it would violate the pod\'s disruption budget.');
@@ -321,17 +333,17 @@ export function memoryPorts(store: MemoryStore): Ports {
     issuers: {
       async getIssuer(ns, name) {
         s.call('issuers.get');
-        return s.get<Issuer>('Issuer', ns, name);
+        return s.get('Issuer', ns, name);
       },
       async getClusterIssuer(name) {
         s.call('clusterIssuers.get');
-        return s.get<Issuer>('ClusterIssuer', undefined, name);
+        return s.get('ClusterIssuer', undefined, name);
       },
     },
     leases: {
       async get(ns, name) {
         s.call('leases.get');
-        return s.get<Lease>('Lease', ns, name);
+        return s.get('Lease', ns, name);
       },
       async create(ns, lease) {
         s.call('leases.create');
@@ -443,11 +455,11 @@ export class MemoryCache implements ReconcileCache, ClusterView {
   }
 
   getIssuer(namespace: string, name: string): Issuer | undefined {
-    return this.store.get<Issuer>('Issuer', namespace, name);
+    return this.store.get('Issuer', namespace, name);
   }
 
   getClusterIssuer(name: string): Issuer | undefined {
-    return this.store.get<Issuer>('ClusterIssuer', undefined, name);
+    return this.store.get('ClusterIssuer', undefined, name);
   }
 
   /** Resolves once every change made so far has been delivered (unless frozen). */
@@ -555,7 +567,7 @@ export class FakePetSetController {
       const n = ps.spec?.replicas ?? 1;
       for (let i = 0; i < n; i++) {
         const name = `${psName}-${i}`;
-        const pod = this.store.get<Pod>('Pod', ns, name);
+        const pod = this.store.get('Pod', ns, name);
         if (!pod) {
           if (this.holdBack.has(name)) continue;
           this.store.create('Pod', ns, {

@@ -83,7 +83,7 @@ export function seedState(h: Harness, stateFile: string, rename?: { namespace?: 
       if (rename?.name) obj.metadata = { ...obj.metadata, name: rename.name };
       if (rename?.namespace) obj.metadata = { ...obj.metadata, namespace: rename.namespace };
       h.store.put('Singlestore', obj);
-      db = h.store.get<Singlestore>('Singlestore', obj.metadata?.namespace, obj.metadata?.name ?? '');
+      db = h.store.get('Singlestore', obj.metadata?.namespace, obj.metadata?.name ?? '');
     } else if (obj.kind === 'Issuer') {
       if (rename?.namespace) obj.metadata = { ...obj.metadata, namespace: rename.namespace };
       h.store.put('Issuer', obj);
@@ -127,7 +127,7 @@ export function addRequest(h: Harness, file: string, o: { name?: string; namespa
   if (o.database) req.spec = { ...req.spec, databaseRef: { name: o.database } };
   if (o.spec) req.spec = { ...req.spec, ...o.spec };
   h.store.put('SinglestoreOpsRequest', req);
-  const stored = h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', req.metadata.namespace, req.metadata.name ?? '');
+  const stored = h.store.get('SinglestoreOpsRequest', req.metadata.namespace, req.metadata.name ?? '');
   const name = stored?.metadata?.name;
   if (!stored || name === undefined) throw new Error(`${file}: the request was not stored under a name`);
   return { ...stored, metadata: { ...stored.metadata, name } };
@@ -176,18 +176,18 @@ export function makeReconciler(h: Harness, extra: Partial<ReconcilerOptions> = {
 }
 
 export function getRequest(h: Harness, ns: string, name: string): SinglestoreOpsRequest | undefined {
-  return h.store.get<SinglestoreOpsRequest>('SinglestoreOpsRequest', ns, name);
+  return h.store.get('SinglestoreOpsRequest', ns, name);
 }
 
 /** The stored database (a test whose database is gone fails here). */
 export function getDatabase(h: Harness, ns: string, name: string): Singlestore {
-  const db = h.store.get<Singlestore>('Singlestore', ns, name);
+  const db = h.store.get('Singlestore', ns, name);
   if (!db) throw new Error(`no Singlestore ${ns}/${name}`);
   return db;
 }
 
 export function isPaused(h: Harness, ns: string, db: string): boolean {
-  return getCondition(h.store.get<Singlestore>('Singlestore', ns, db)?.status?.conditions, PAUSED) !== undefined;
+  return getCondition(h.store.get('Singlestore', ns, db)?.status?.conditions, PAUSED) !== undefined;
 }
 
 const TERMINAL = new Set(['Successful', 'Failed', 'Skipped']);
