@@ -4,7 +4,7 @@
 // informer, before the object is stored (see InformerView: the projection is made in
 // place, on the very object client-node's ListWatch keeps, so each object is held once).
 //
-// Who reads what (keep this table and its readers in step; test/server/projection.test.ts
+// Who reads what (keep this table and its readers in step; test/kube/projection.test.ts
 // runs the readers on full and on projected objects and compares):
 //   metadata (every kind)   name, namespace (keys, names in messages), uid (owner
 //       references of new Certificates; evicted/replaced pod uids), resourceVersion

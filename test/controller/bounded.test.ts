@@ -12,7 +12,7 @@ import { plan, type Plan } from '../../src/core/reconcile/index.js';
 import type { Finding } from '../../src/core/findings.js';
 import type { Logger } from '../../src/controller/types.js';
 import { addRequest, makeReconciler, newHarness, seedState } from '../support/reconcile-harness.js';
-import { database, request, T0, TLS_ON } from '../reconcile/builders.js';
+import { database, request, T0, TLS_ON } from '../core/reconcile/builders.js';
 import { HUGE, hostileString, OBJECT_FIELDS, setAt } from '../fuzz/arbitraries.js';
 
 // eslint-disable-next-line no-control-regex -- finding raw control characters in the output is the point

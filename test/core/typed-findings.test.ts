@@ -13,7 +13,7 @@ import { AGGREGATE_MAX, boundText } from '../../src/core/field/quote.js';
 import type { Finding, ReviewResult } from '../../src/core/findings.js';
 import { plan } from '../../src/core/reconcile/index.js';
 import { deny } from '../../src/core/rules/common.js';
-import { database, observed, request as pendingRequest } from '../reconcile/builders.js';
+import { database, observed, request as pendingRequest } from './reconcile/builders.js';
 import { request } from './helpers.js';
 
 const REF = { name: 'sdb-issuer', kind: 'Issuer', apiGroup: 'cert-manager.io' };

@@ -12,8 +12,8 @@ import {
   nextStatus,
   pausedConditions,
   resumedConditions,
-} from '../../src/core/reconcile/index.js';
-import type { PetSet } from '../../src/api/types.js';
+} from '../../../src/core/reconcile/index.js';
+import type { PetSet } from '../../../src/api/types.js';
 import { TLS_ON, database, certsFor, petSet, request, T0, iso } from './builders.js';
 
 t.test('newTLS', async (t) => {

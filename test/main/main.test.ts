@@ -7,7 +7,7 @@ import { PassThrough, Writable } from 'node:stream';
 import t from 'tap';
 import type { CheckReport } from '../../src/cli/output.js';
 import { packageVersion, run, type MainIO } from '../../src/main.js';
-import { WORKED_DIR } from './helpers.js';
+import { WORKED_DIR } from '../server/helpers.js';
 
 function io(over: Partial<MainIO> = {}) {
   let out = '';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { requestStats } from '../../src/controller/request-stats.js';
 import { OPS_PHASES } from '../../src/metrics.js';
 import { scrapeService } from '../support/scrape.js';
-import { FIXTURES } from './helpers.js';
+import { FIXTURES } from '../server/helpers.js';
 
 interface DocRow {
   name: string;

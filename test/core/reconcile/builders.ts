@@ -1,7 +1,7 @@
 // Small builders of observed objects for the planner's table tests.
-import type { Certificate, Condition, PetSet, Pod, Singlestore, SinglestoreOpsRequest, TLSConfig, OpsTLSSpec } from '../../src/api/types.js';
-import { petSetPatch, type Observed } from '../../src/core/reconcile/index.js';
-import { mergePatch } from '../support/memory-ports.js';
+import type { Certificate, Condition, PetSet, Pod, Singlestore, SinglestoreOpsRequest, TLSConfig, OpsTLSSpec } from '../../../src/api/types.js';
+import { petSetPatch, type Observed } from '../../../src/core/reconcile/index.js';
+import { mergePatch } from '../../support/memory-ports.js';
 
 export const T0 = Date.parse('2026-11-28T00:00:00Z');
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -91,7 +91,7 @@ export function observed(p: Partial<Observed> & { request: SinglestoreOpsRequest
   return { siblings: [], certificates: [], secrets: [], petSets: [], pods: [], database: database(TLS_ON), ...p };
 }
 
-import { desiredCertificates, newTLS } from '../../src/core/reconcile/index.js';
+import { desiredCertificates, newTLS } from '../../../src/core/reconcile/index.js';
 
 /** The Certificates the reconciler would have made for `tls`, with a status. */
 export function certsFor(tls: TLSConfig, o: Parameters<typeof cert>[1] = {}): Certificate[] {

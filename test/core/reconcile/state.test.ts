@@ -1,7 +1,7 @@
 // The reconciler's state as data (src/core/reconcile/state.ts): one format, written and
 // parsed by one module; a corrupt condition is reported and the legacy reading stands in.
 import t from 'tap';
-import type { Condition } from '../../src/api/types.js';
+import type { Condition } from '../../../src/api/types.js';
 import {
   formatState,
   legacyState,
@@ -11,7 +11,7 @@ import {
   readState,
   stateCondition,
   STATE_CONDITION,
-} from '../../src/core/reconcile/index.js';
+} from '../../../src/core/reconcile/index.js';
 import { request, T0, iso } from './builders.js';
 
 const STATE = { pods: { 'sample-sdb-aggregator-0': '3f0c1a9e-0000-4000-8000-000000000001', 'sample-sdb-leaf-0': '' }, revisions: { 'sample-sdb-server-cert': 3, 'sample-sdb-client-cert': 1 } };

@@ -28,7 +28,7 @@ import { requestStats } from '../../src/controller/request-stats.js';
 import { KEEP_ALL, PROJECTIONS, projectInPlace, projectValue } from '../../src/kube/projection.js';
 import type { ResourceKey } from '../../src/kube/informer-view.js';
 import { wireCertificates, wireIssuer, wireOpsRequest, wirePetSet, wirePod, wireSinglestore } from '../support/wire-objects.js';
-import { iso, request, T0 } from '../reconcile/builders.js';
+import { iso, request, T0 } from '../core/reconcile/builders.js';
 
 type Obj = Record<string, unknown>;
 

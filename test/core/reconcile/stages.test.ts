@@ -1,7 +1,7 @@
 // The chain of stages (src/core/reconcile/stages.ts): one ordered list decides which
 // stage a request is at and what that stage reads.
 import t from 'tap';
-import { currentStage, STAGES, refKey } from '../../src/core/reconcile/index.js';
+import { currentStage, STAGES, refKey } from '../../../src/core/reconcile/index.js';
 import { database, observed, petSet, request, TLS_ON } from './builders.js';
 
 const PRE_RESTART = ['ReconfigureTLS', 'DatabasePauseSucceeded', 'CertificateSynced', 'UpdatePetSets'];
