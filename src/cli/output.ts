@@ -73,11 +73,14 @@ export function summarize(results: readonly Checked[]): CheckReport['summary'] {
 
 /** A manifest's namespace and name may be anything: shown as a Kubernetes name can be. */
 const name = (s: string): string => boundText(s, NAME_MAX);
+/** Where a manifest came from (`<path>#<n>`): a path may hold any byte, a newline too, and
+ *  be of any length; escaped and cut like every message (docs/security.md). */
+const sourceText = (s: string): string => boundText(s, MESSAGE_MAX);
 
 export function formatJson(results: readonly Checked[]): string {
   const report: CheckReport = {
     results: results.map((r) => ({
-      source: r.source,
+      source: sourceText(r.source),
       namespace: name(r.namespace),
       name: name(r.name),
       allowed: r.allowed,
@@ -110,7 +113,8 @@ export function formatText(results: readonly Checked[]): string {
   const lines: string[] = [];
   for (const r of results) {
     const id = `${name(r.namespace)}/${r.name === '' ? '<no name>' : name(r.name)}`;
-    const who = `${r.source}: SinglestoreOpsRequest ${id}`;
+    const source = sourceText(r.source);
+    const who = `${source}: SinglestoreOpsRequest ${id}`;
     for (const e of r.errors) lines.push(`${who}: denied: [${e.rule}] ${formatFieldError(e)}`);
     for (const w of r.warnings) lines.push(`Warning: ${who}: [${w.rule}] ${formatWarning(w)}`);
     if (r.allowed) {
@@ -120,8 +124,8 @@ export function formatText(results: readonly Checked[]): string {
     }
     for (const g of r.notEvaluatedGroups) {
       const n = g.rules.length;
-      if (g.noState) lines.push(`${r.source} ${id}: ${n} cluster rule${n === 1 ? '' : 's'} not evaluated (no --state or --cluster)`);
-      else lines.push(`${r.source} ${id}: ${n} rule${n === 1 ? '' : 's'} not evaluated (${boundText(g.reason, MESSAGE_MAX)}): ${g.rules.join(', ')}`);
+      if (g.noState) lines.push(`${source} ${id}: ${n} cluster rule${n === 1 ? '' : 's'} not evaluated (no --state or --cluster)`);
+      else lines.push(`${source} ${id}: ${n} rule${n === 1 ? '' : 's'} not evaluated (${boundText(g.reason, MESSAGE_MAX)}): ${g.rules.join(', ')}`);
     }
   }
   const s = summarize(results);
