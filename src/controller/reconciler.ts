@@ -3,34 +3,8 @@
 // change (written only if it changes something). Knows nothing of queues, timers or
 // leadership (see ./queue.ts, ./leader.ts, ./index.ts).
 import type { Certificate, KubeObject, SinglestoreOpsRequest } from '../api/types.js';
-import {
-  Cond,
-  currentStage,
-  getCondition,
-  hasCondition,
-  latestTransition,
-  nextStatus,
-  PAUSED,
-  pauseHolder,
-  pauseReason,
-  pausedConditions,
-  plan,
-  refKey,
-  referencedIssuers,
-  resumedConditions,
-  secretNames,
-  setCondition,
-  tlsOperation,
-  type Action,
-  type ObjectRef,
-  type Observed,
-  type Plan,
-  type PlanOptions,
-  type Preflight,
-  type PrefetchedIssuers,
-  type Stage,
-  type StatusChange,
-} from '../core/reconcile/index.js';
+import { Cond, currentStage, getCondition, hasCondition, latestTransition, nextStatus, PAUSED, pausedConditions, plan, refKey, referencedIssuers, resumedConditions, secretNames, setCondition, tlsOperation, type Action, type ObjectRef, type Observed, type Plan, type PlanOptions, type Preflight, type PrefetchedIssuers, type Stage, type StatusChange } from '../core/reconcile/index.js';
+import { pauseHolder, pauseReason } from '../core/names.js';
 import { isConflict, isNotFound, isTooManyRequests, statusMessage, type Clock, type Ports } from '../kube/ports.js';
 import { silentLogger, type CachedKind, type CachedKinds, type Logger, type ReconcileCache, type ReconcileMetrics } from './types.js';
 import { boundText, EVENT_MESSAGE_MAX, LOG_FIELD_MAX, MESSAGE_MAX } from '../core/field/quote.js';

@@ -3,7 +3,8 @@
 // computed from the cached requests and databases at scrape time. A pure function of its
 // inputs and `now`; main hands it the informer caches.
 import type { KubeObject, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
-import { Cond, getCondition, PAUSED, pauseHolder } from '../core/reconcile/index.js';
+import { Cond, getCondition, PAUSED } from '../core/reconcile/index.js';
+import { pauseHolder } from '../core/names.js';
 import { phaseLabel, type RequestStats } from '../metrics.js';
 import { namespaceOf } from '../core/meta.js';
 

@@ -9,21 +9,8 @@ import { parse } from 'yaml';
 import type { Certificate, Issuer, KubeObject, PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../../src/api/types.js';
 import { decide } from '../../src/core/engine.js';
 import type { ClusterView } from '../../src/core/view.js';
-import {
-  certificatePatch,
-  certificateReady,
-  certificateState,
-  desiredCertificates,
-  newTLS,
-  pausedConditions,
-  pauseReason,
-  petSetPatch,
-  plan,
-  restartOrder,
-  resumedConditions,
-  targetTLS,
-  type Observed,
-} from '../../src/core/reconcile/index.js';
+import { certificatePatch, certificateReady, certificateState, desiredCertificates, newTLS, pausedConditions, petSetPatch, plan, restartOrder, resumedConditions, targetTLS, type Observed } from '../../src/core/reconcile/index.js';
+import { pauseReason } from '../../src/core/names.js';
 import { requestStats } from '../../src/controller/request-stats.js';
 import { KEEP_ALL, PROJECTIONS, projectInPlace, projectValue } from '../../src/kube/projection.js';
 import type { ResourceKey } from '../../src/kube/informer-view.js';

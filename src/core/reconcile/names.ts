@@ -39,18 +39,3 @@ export function requestKey(req: SinglestoreOpsRequest): string {
   return `${namespaceOf(req)}/${req.metadata?.name ?? ''}`;
 }
 
-// Derived object names and the pause reason live in the one naming module.
-export {
-  certificateName,
-  certificateSecretName,
-  governingServiceName,
-  MAX_NAME_LENGTH,
-  nameWithSuffix,
-  pauseHolder,
-  pauseReason,
-  petSetNames,
-  podName,
-  skippedMessage,
-  topologyPetSetName,
-  type PetSetRole,
-} from '../names.js';

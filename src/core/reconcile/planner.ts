@@ -18,7 +18,8 @@ import type { Finding } from '../findings.js';
 import { boundText, CONDITION_MESSAGE_MAX, EVENT_MESSAGE_MAX } from '../field/quote.js';
 import { getCondition, hasCondition, type NewCondition } from './conditions.js';
 import { durationMs } from './duration.js';
-import { Cond, PAUSED, pauseReason, petSetNames, podName as podNameOf } from './names.js';
+import { Cond, PAUSED } from './names.js';
+import { pauseReason, petSetNames, podName as podNameOf } from '../names.js';
 import type { ReconcileState } from './state.js';
 import { newTLS } from './tls.js';
 

@@ -13,18 +13,8 @@ import { quote } from '../field/quote.js';
 import { jsonEqual } from '../json-equal.js';
 import { namespaceOf } from '../meta.js';
 import { getCondition, hasCondition, isPodReady, latestTransition } from './conditions.js';
-import {
-  certificateName,
-  checkPodReadyCondition,
-  Cond,
-  evictPodCondition,
-  getPodCondition,
-  PAUSED,
-  pauseReason,
-  petSetNames,
-  requestKey,
-  skippedMessage,
-} from './names.js';
+import { checkPodReadyCondition, Cond, evictPodCondition, getPodCondition, PAUSED, requestKey } from './names.js';
+import { certificateName, pauseReason, petSetNames, skippedMessage } from '../names.js';
 import {
   act,
   certificateReady,

@@ -13,7 +13,8 @@ import {
   type TLSConfig,
   type Volume,
 } from '../../api/types.js';
-import { certificateName, certificateSecretName, governingServiceName, TLS_MOUNT_PATH, TLS_VOLUME } from './names.js';
+import { TLS_MOUNT_PATH, TLS_VOLUME } from './names.js';
+import { certificateName, certificateSecretName, governingServiceName } from '../names.js';
 import { jsonEqual } from '../json-equal.js';
 import { namespaceOf } from '../meta.js';
 

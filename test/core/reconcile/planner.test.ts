@@ -1,6 +1,7 @@
 // Every transition of SPEC section 5 as a named table case of the pure planner.
 import t from 'tap';
-import { plan, pauseReason, nextStatus, restartOrder, replicasOf, KUBEDB_DEFAULT_REPLICAS, type Plan, type Observed, type Action, type PreflightInput } from '../../../src/core/reconcile/index.js';
+import { plan, nextStatus, restartOrder, replicasOf, KUBEDB_DEFAULT_REPLICAS, type Plan, type Observed, type Action, type PreflightInput } from '../../../src/core/reconcile/index.js';
+import { pauseReason } from '../../../src/core/names.js';
 import type { Finding } from '../../../src/core/findings.js';
 import { T0, MIN, TLS_ON, request, database, cert, certsFor, petSet, pod, observed, iso } from './builders.js';
 

@@ -1,18 +1,7 @@
 // The pure TLS computations: new spec.tls, Certificate drift, tls-volume, names, durations.
 import t from 'tap';
-import {
-  certificatePatch,
-  newTLS,
-  durationMs,
-  petSetNames,
-  petSetPatch,
-  restartOrder,
-  tlsVolume,
-  setCondition,
-  nextStatus,
-  pausedConditions,
-  resumedConditions,
-} from '../../../src/core/reconcile/index.js';
+import { certificatePatch, newTLS, durationMs, petSetPatch, restartOrder, tlsVolume, setCondition, nextStatus, pausedConditions, resumedConditions } from '../../../src/core/reconcile/index.js';
+import { petSetNames } from '../../../src/core/names.js';
 import type { PetSet } from '../../../src/api/types.js';
 import { TLS_ON, database, certsFor, petSet, request, T0, iso } from './builders.js';
 
