@@ -34,9 +34,10 @@ const GOOD = `export async function probe(load: () => Promise<string | undefined
 }
 `;
 
-// Both files are written before the first lint: typescript-eslint builds the probe
-// project's program once, from the files its include matches at that moment; a file
-// written after it is "not found in any of the provided project(s)" (seen in CI).
+// Both files are written before the first lint: with CI=true typescript-eslint runs in
+// single-run mode and builds the probe project's program once, from the files its include
+// matches at that moment; a file written after it is "not found in any of the provided
+// project(s)" (CI failed so; `CI=true tap test/install/lint.test.ts` shows it).
 const PROBES = { 'bad.ts': BAD, 'good.ts': GOOD } as const;
 for (const [name, code] of Object.entries(PROBES)) writeFileSync(path.join(dir, name), code);
 
