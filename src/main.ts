@@ -21,6 +21,7 @@ import type { Policy } from './core/policy.js';
 import { parsePolicy } from './core/policy-load.js';
 import { InformerView } from './kube/informer-view.js';
 import { KubeConfigError, loadKubeConfig } from './kube/kubeconfig.js';
+import { systemClock } from './kube/ports.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { buildApp, type ReadinessReport } from './server/app.js';
 import { bufferedLogDestination } from './server/log-destination.js';
@@ -105,7 +106,8 @@ export async function startReconcilerHook(deps: ReconcilerHookDeps): Promise<Sto
   // name alone is not unique: two processes on one host).
   const identity = reconcilerIdentity(deps.podName, hostname(), process.pid);
   const running = startReconciler({
-    ports: clientPorts(deps.kubeConfig),
+    ports: clientPorts(deps.kubeConfig, systemClock),
+    clock: systemClock,
     source: cacheOpsSource(deps.view),
     view: deps.view,
     cache: deps.view,

@@ -9,7 +9,7 @@ import type { Policy } from '../core/policy.js';
 import { makePreflight, type PlanOptions } from '../core/reconcile/index.js';
 import type { ClusterView } from '../core/view.js';
 import { clientPorts, clientOpsSource } from '../kube/client-ports.js';
-import { systemClock, type Clock, type OpsRequestSource, type Ports } from '../kube/ports.js';
+import { systemClock, type Clock, type OpsRequestSource, type Ports, type Timer } from '../kube/ports.js';
 import { LeaderElector } from './leader.js';
 import { KeyedQueue } from './queue.js';
 import { Reconciler } from './reconciler.js';
@@ -45,6 +45,7 @@ export interface ReconcilerDeps {
   view?: ClusterView;
   policy?: Policy;
   engineOptions?: EngineOptions;
+  /** Time and timers for the passes, the queue, the resync and the Lease (default the system's). */
   clock?: Clock;
   /** Databases worked on in parallel (default 4). */
   concurrency?: number;
@@ -82,7 +83,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
   let source = deps.source;
   if (!ports || !source) {
     if (!deps.kubeConfig) throw new Error('startReconciler needs a kubeConfig, or ports and a source');
-    ports ??= clientPorts(deps.kubeConfig);
+    ports ??= clientPorts(deps.kubeConfig, clock);
     source ??= clientOpsSource(deps.kubeConfig, log);
   }
   const thePorts = ports;
@@ -90,7 +91,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
 
   let leading = false;
   let queue: KeyedQueue | undefined;
-  let resync: ReturnType<typeof setInterval> | undefined;
+  let resync: Timer | undefined;
   let unsubscribe: (() => void) | undefined;
   const known = new Set<string>();
   let generation = 0;
@@ -130,6 +131,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
       },
       {
         concurrency: deps.concurrency ?? 4,
+        clock,
         errorDelayMs: deps.errorRequeueMs ?? 5000,
         onError: (key, err) => {
           deps.metrics?.reconcileErrors?.inc({ kind: 'pass' });
@@ -165,9 +167,15 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
         q.add(key);
       })
       .catch((err: unknown) => log.error({ err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'ops request watch failed to start'));
-    resync = setInterval(() => {
-      for (const k of known) q.add(k);
-    }, deps.resyncMs ?? DEFAULT_RESYNC_MS);
+    const resyncMs = deps.resyncMs ?? DEFAULT_RESYNC_MS;
+    const armResync = (): void => {
+      resync = clock.setTimeout(() => {
+        if (mine !== generation) return;
+        for (const k of known) q.add(k);
+        armResync();
+      }, resyncMs);
+    };
+    armResync();
     log.info({ identity: deps.identity }, 'reconciler started');
   };
 
@@ -177,7 +185,7 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     leading = false;
     deps.metrics?.leader?.set(0);
     generation++;
-    if (resync) clearInterval(resync);
+    resync?.cancel();
     resync = undefined;
     unsubscribe?.();
     unsubscribe = undefined;

@@ -4,7 +4,7 @@
 // record change, so clock skew between replicas does not matter); the leader renews
 // every retry period and steps down when it could not renew within the renew deadline
 // or sees another holder. On stop the leader releases the Lease (holder cleared).
-import { isConflict, isNotFound, microTime, type Clock, type Lease, type LeasePort } from '../kube/ports.js';
+import { isConflict, isNotFound, microTime, type Clock, type Lease, type LeasePort, type Timer } from '../kube/ports.js';
 import { silentLogger, type Logger } from './types.js';
 
 export interface LeaderOptions {
@@ -26,7 +26,7 @@ export class LeaderElector {
   private leader = false;
   private lastRenew = 0;
   private observed: { key: string; at: number } | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: Timer | undefined;
   private running = false;
   private stopped = false;
   private readonly dur: number;
@@ -126,7 +126,7 @@ export class LeaderElector {
       if (!this.running) return;
       await this.tick();
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may clear it during the await; TypeScript keeps the narrowing from before it
-      if (this.running) this.timer = setTimeout(() => void loop(), this.retry);
+      if (this.running) this.timer = this.o.clock.setTimeout(() => void loop(), this.retry);
     };
     void loop();
   }
@@ -135,7 +135,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.running = false;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     if (!this.leader) return;
     this.leader = false;
     this.o.onStoppedLeading?.();

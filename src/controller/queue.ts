@@ -1,9 +1,13 @@
 // A keyed work queue: one worker per key at a time (a database's requests are handled
 // serially, in order), different keys in parallel up to `concurrency`. A key added while
-// it runs is run again right after; a worker's answer schedules a delayed re-run.
+// it runs is run again right after; a worker's answer schedules a delayed re-run, on the
+// clock it is given.
+import type { Clock, Timer } from '../kube/ports.js';
 
 export interface QueueOptions {
   concurrency: number;
+  /** Delays are measured and their timers set on it. */
+  clock: Clock;
   /** Delay after a worker throws (default 5s). */
   errorDelayMs?: number;
   onError?: (key: string, err: unknown) => void;
@@ -14,7 +18,7 @@ export class KeyedQueue {
   private readonly queued = new Set<string>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
-  private readonly timers = new Map<string, { at: number; handle: ReturnType<typeof setTimeout> }>();
+  private readonly timers = new Map<string, { at: number; timer: Timer }>();
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -27,20 +31,20 @@ export class KeyedQueue {
   add(key: string, delayMs = 0): void {
     if (this.stopped) return;
     if (delayMs > 0) {
-      const at = Date.now() + delayMs;
+      const at = this.o.clock.now() + delayMs;
       const t = this.timers.get(key);
       if (t && t.at <= at) return;
-      if (t) clearTimeout(t.handle);
-      const handle = setTimeout(() => {
+      t?.timer.cancel();
+      const timer = this.o.clock.setTimeout(() => {
         this.timers.delete(key);
         this.add(key, 0);
       }, delayMs);
-      this.timers.set(key, { at, handle });
+      this.timers.set(key, { at, timer });
       return;
     }
     const t = this.timers.get(key);
     if (t) {
-      clearTimeout(t.handle);
+      t.timer.cancel();
       this.timers.delete(key);
     }
     if (this.running.has(key)) {
@@ -94,7 +98,7 @@ export class KeyedQueue {
   /** Drops pending work and timers, waits for running workers to return. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t.handle);
+    for (const t of this.timers.values()) t.timer.cancel();
     this.timers.clear();
     this.ready.length = 0;
     this.queued.clear();

@@ -18,7 +18,7 @@ import {
   type V1Lease,
 } from '@kubernetes/client-node';
 import { GVK, type Certificate, type Issuer, type PetSet, type Pod, type Singlestore, type SinglestoreOpsRequest } from '../api/types.js';
-import { isNotFound, microTime, type Lease, type MergePatch, type OpsRequestSource, type Ports } from './ports.js';
+import { isNotFound, microTime, type Clock, type Lease, type MergePatch, type OpsRequestSource, type Ports } from './ports.js';
 import { namespaceOf } from '../core/meta.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -79,7 +79,8 @@ function leaseFromWire(l: V1Lease): Lease {
   };
 }
 
-export function clientPorts(kc: KubeConfig): Ports {
+/** The ports over client-node; Events are stamped with `clock`'s time (the reconciler's). */
+export function clientPorts(kc: KubeConfig, clock: Pick<Clock, 'now'>): Ports {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const coord = kc.makeApiClient(CoordinationV1Api);
@@ -137,7 +138,7 @@ export function clientPorts(kc: KubeConfig): Ports {
     },
     events: {
       async emit(involved, type, reason, message) {
-        const now = new Date();
+        const now = new Date(clock.now());
         const ns = namespaceOf(involved);
         await core.createNamespacedEvent({
           namespace: ns,

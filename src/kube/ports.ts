@@ -158,12 +158,26 @@ export interface Ports {
   leases: LeasePort;
 }
 
-/** Milliseconds since the epoch; the controller's only clock. */
-export interface Clock {
-  now(): number;
+/** A timer a Clock set: cancel() drops it (nothing happens once it has fired). */
+export interface Timer {
+  cancel(): void;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** The controller's only clock, and its timers on the same time line: milliseconds since
+ *  the epoch, and callbacks after a delay (a fake clock in tests moves both). */
+export interface Clock {
+  now(): number;
+  /** Calls fn once, ms from now. */
+  setTimeout(fn: () => void, ms: number): Timer;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const handle = globalThis.setTimeout(fn, ms);
+    return { cancel: () => globalThis.clearTimeout(handle) };
+  },
+};
 
 /** Lease times are MicroTime: RFC 3339 with six fractional digits. */
 export function microTime(ms: number): string {

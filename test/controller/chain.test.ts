@@ -78,7 +78,7 @@ t.test('a lagging cache: our own writes are read back, nothing is repeated', asy
   t.equal(h.store.events.filter((e) => e.reason === 'DatabasePauseSucceeded').length, 1, 'one pause event');
 });
 
-/** A cache that counts the reconciler's reads of each database (one per pass). */
+/** A cache that counts the reconciler's reads of each database (every pass reads it). */
 function counting(cache: MemoryCache): { cache: ReconcileCache; passes: Map<string, number> } {
   const passes = new Map<string, number>();
   return {
@@ -95,16 +95,10 @@ function counting(cache: MemoryCache): { cache: ReconcileCache; passes: Map<stri
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms = 5000): Promise<number> {
-  const start = performance.now();
-  while (!cond() && performance.now() - start < ms) await new Promise((r) => setImmediate(r));
-  return cond() ? performance.now() - start : Infinity;
-}
-
-t.test('watch events wake the waiting database within 100 ms, and not another one', async (t) => {
-  // Reconciler time is fake (no timeout can fire); the queue runs on real time. The
-  // stand-ins do not run on a timer: each event below is made by hand.
+/** Two databases waiting for cert-manager (nothing issues), under a reconciler whose
+ *  time, queue timers and resync all run on one fake clock: a database is woken only by a
+ *  watch event or by moving the clock. The stand-ins do not run on a timer. */
+async function twoWaiting(resyncMs: number) {
   const clock = new FakeClock();
   const h = newHarness(clock);
   seedState(h, 'state.yaml', { name: 'sdb-a' });
@@ -122,51 +116,100 @@ t.test('watch events wake the waiting database within 100 ms, and not another on
     identity: 'watch',
     leaderElection: false,
     clock,
-    resyncMs: 3_600_000, // no safety net: only watch events wake a database
+    resyncMs,
   });
-  const conds = (n: string) => conditionTypes(getRequest(h, NS, n));
-  try {
-    // Started by the ops-request events; both wait for cert-manager (nothing issues).
-    for (const n of ['ops-a', 'ops-b']) {
-      const v = n;
-      t.ok(Number.isFinite(await until(() => h.store.list<Certificate>('Certificate', NS).filter((c) => c.metadata?.name?.startsWith(v.replace('ops-', 'sdb-'))).length === 2)), `${n}: Certificates created`);
+  /** Lets what was started finish, with no fake time passing: the cache delivers, the
+   *  passes it wakes run, their writes are delivered, until nothing moves. */
+  const settle = async (): Promise<void> => {
+    for (;;) {
+      const version = h.store.version;
+      const delivered = h.cache.delivered;
+      await h.cache.settled();
+      await running.idle();
+      if (h.store.version === version && h.cache.delivered === delivered) return;
     }
-    await running.idle();
-    await sleep(20);
+  };
+  /** Fake milliseconds until `cond` holds, moving the clock 10 ms at a time and settling
+   *  after each move (Infinity when it does not hold within a fake second). */
+  const fakeMsUntil = async (cond: () => boolean): Promise<number> => {
+    const from = clock.now();
+    for (;;) {
+      await settle();
+      if (cond()) return clock.now() - from;
+      if (clock.now() - from >= 1000) return Infinity;
+      clock.advance(10);
+    }
+  };
+  await settle();
+  return { clock, h, running, passes, settle, fakeMsUntil, conds: (n: string) => conditionTypes(getRequest(h, NS, n)) };
+}
+
+const certificatesOf = (h: Harness, db: string) => h.store.list<Certificate>('Certificate', NS).filter((c) => c.metadata?.name?.startsWith(`${db}-`));
+
+t.test('watch events wake the waiting database within 100 ms of fake time, and not another one', async (t) => {
+  const { clock, h, running, passes, settle, fakeMsUntil, conds } = await twoWaiting(3_600_000); // no safety net: only watch events wake a database
+  try {
+    // Started by the ops-request events; both wait for cert-manager.
+    for (const db of ['sdb-a', 'sdb-b']) t.equal(certificatesOf(h, db).length, 2, `${db}: Certificates created`);
     t.notOk(conds('ops-a').includes('CertificateSynced'), 'a waits for its Certificates');
     const bBefore = passes.get('sdb-b') ?? 0;
 
     // cert-manager makes a's Certificates Ready.
-    for (const c of h.store.list<Certificate>('Certificate', NS).filter((x) => x.metadata?.name?.startsWith('sdb-a-'))) {
+    for (const c of certificatesOf(h, 'sdb-a')) {
       const certName = c.metadata?.name;
       if (certName === undefined) throw new Error('a Certificate without a name');
       h.store.patch('Certificate', NS, certName, { status: { revision: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', observedGeneration: c.metadata?.generation ?? 1, lastTransitionTime: clock.iso() }] } }, true);
     }
-    const certMs = await until(() => conds('ops-a').includes('CertificateSynced'));
-    t.ok(certMs < 100, `Certificate Ready woke sdb-a in ${certMs.toFixed(1)} ms`);
+    const certMs = await fakeMsUntil(() => conds('ops-a').includes('CertificateSynced'));
+    t.ok(certMs <= 100, `Certificate Ready woke sdb-a within ${String(certMs)} ms of fake time`);
 
     // The PetSet controller observes a's PetSets; a then evicts its first pod.
-    await until(() => conds('ops-a').includes('UpdatePetSets') || h.store.list('PetSet', NS).some((p) => (p as { metadata?: { generation?: number } }).metadata?.generation === 2));
-    await running.idle();
+    await settle();
+    t.ok(h.store.list('PetSet', NS).some((p) => (p as { metadata?: { generation?: number } }).metadata?.generation === 2), 'a patched its PetSets');
     clock.advance(2000);
     h.petSets.step();
-    t.ok(Number.isFinite(await until(() => conds('ops-a').includes(`EvictPod--${PODS[0].replace('sample-sdb', 'sdb-a')}`))), 'first pod evicted');
-    await running.idle();
+    const evictMs = await fakeMsUntil(() => conds('ops-a').includes(`EvictPod--${PODS[0].replace('sample-sdb', 'sdb-a')}`));
+    t.ok(evictMs <= 100, `PetSet observed woke sdb-a within ${String(evictMs)} ms of fake time: first pod evicted`);
     clock.advance(2000);
     h.petSets.step(); // recreates it (not Ready)
-    await running.idle();
+    await settle();
     const ready = `CheckPodReady--${PODS[0].replace('sample-sdb', 'sdb-a')}`;
     t.notOk(conds('ops-a').includes(ready), 'the replacement is not Ready yet');
     clock.advance(1000);
     h.petSets.step(); // the kubelet reports it Ready
-    const podMs = await until(() => conds('ops-a').includes(ready));
-    t.ok(podMs < 100, `pod Ready woke sdb-a in ${podMs.toFixed(1)} ms`);
-    await running.idle();
+    const podMs = await fakeMsUntil(() => conds('ops-a').includes(ready));
+    t.ok(podMs <= 100, `pod Ready woke sdb-a within ${String(podMs)} ms of fake time`);
     t.equal(passes.get('sdb-b') ?? 0, bBefore, 'sdb-b was never woken by sdb-a’s objects');
     t.notOk(conds('ops-b').includes('CertificateSynced'), 'b still waits');
   } finally {
     await running.stop();
   }
+});
+
+t.test('the safety-net resync re-queues every known database each resyncMs of fake time, not before; stop cancels it', async (t) => {
+  const { clock, running, passes, settle } = await twoWaiting(60_000);
+  const count = () => [passes.get('sdb-a') ?? 0, passes.get('sdb-b') ?? 0];
+  try {
+    const before = count();
+    t.ok(before.every((n) => n > 0), 'both databases ran when their requests were listed');
+    clock.advance(59_999);
+    await settle();
+    t.strictSame(count(), before, 'no pass before resyncMs');
+    clock.advance(1);
+    await settle();
+    const first = count();
+    const perResync = first.map((n, i) => n - (before[i] ?? 0));
+    t.ok(perResync.every((n) => n > 0), `each database ran at resyncMs (reads: ${perResync.join(', ')})`);
+    clock.advance(59_999);
+    await settle();
+    t.strictSame(count(), first, 'nothing until the next resyncMs');
+    clock.advance(1);
+    await settle();
+    t.strictSame(count(), first.map((n, i) => n + (perResync[i] ?? 0)), 'the same again a resyncMs later');
+  } finally {
+    await running.stop();
+  }
+  t.equal(clock.pending, 0, 'no timer left on the clock after stop (the resync and the queue’s re-queues cancelled)');
 });
 
 /** Runs a fresh controller for k steps on a new harness, leaving the request mid-flight. */

@@ -105,3 +105,25 @@ t.test('a conflicting write (409) loses the race without error', async (t) => {
   t.equal(await a.tryAcquireOrRenew(), 'failed');
   t.equal(await a.tryAcquireOrRenew(), 'ok');
 });
+
+t.test('the election loop runs on the clock it is given: one round per retry period of fake time', async (t) => {
+  const { mk, lease, clock } = setup();
+  const a = mk('pod-a');
+  const t0 = clock.now();
+  /** Waits until the round in flight has set its next timer. */
+  const roundDone = async () => {
+    for (let i = 0; i < 1000 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
+    t.equal(clock.pending, 1, 'the next round waits on the clock');
+  };
+  a.start();
+  await roundDone();
+  t.equal(lease()?.spec?.renewTime, microTime(t0), 'the first round at once');
+  clock.advance(1999);
+  await roundDone();
+  t.equal(lease()?.spec?.renewTime, microTime(t0), 'no round before the retry period');
+  clock.advance(1);
+  await roundDone();
+  t.equal(lease()?.spec?.renewTime, microTime(t0 + 2000), 'renewed at the retry period');
+  await a.stop();
+  t.equal(clock.pending, 0, 'stop cancelled the next round');
+});

@@ -1,10 +1,11 @@
-// startReconciler end to end over the in-memory ports (real timers, short intervals):
-// the keyed queue, the watch, leader election between two instances, and the scale helper.
+// The keyed queue on a fake clock and on the system's; startReconciler end to end over
+// the in-memory ports (the system clock, short intervals): the watch, leader election
+// between two instances, and the scale helper.
 import t from 'tap';
 import { KeyedQueue, startReconciler, reconcilerIdentity } from '../../src/controller/index.js';
 import type { ReconcileMetrics } from '../../src/controller/types.js';
 import { systemClock } from '../../src/kube/ports.js';
-import { FakeCertManager, FakePetSetController, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
+import { FakeCertManager, FakeClock, FakePetSetController, MemoryStore, memoryOpsSource, memoryPorts } from '../support/memory-ports.js';
 import { addRequest, isPaused, seedState, type Harness } from '../support/reconcile-harness.js';
 import { runScale } from '../support/scale.js';
 
@@ -34,7 +35,7 @@ t.test('KeyedQueue: one worker per key, keys in parallel up to the limit, re-run
       inFlight--;
       return undefined;
     },
-    { concurrency: 2 },
+    { concurrency: 2, clock: systemClock },
   );
   q.add('a');
   q.add('b');
@@ -50,13 +51,81 @@ t.test('KeyedQueue: one worker per key, keys in parallel up to the limit, re-run
 
 t.test('KeyedQueue: a worker’s delay schedules a re-run; stop cancels it', async (t) => {
   let runs = 0;
-  const q = new KeyedQueue(async () => (++runs < 3 ? 5 : undefined), { concurrency: 1 });
+  const q = new KeyedQueue(async () => (++runs < 3 ? 5 : undefined), { concurrency: 1, clock: systemClock });
   q.add('x');
   t.ok(await until(() => runs === 3, 2000));
   await q.stop();
   q.add('x');
   await sleep(20);
   t.equal(runs, 3);
+});
+
+/** A queue on a fake clock whose worker records when each key ran (fake ms since start). */
+function fakeQueue(answer: (key: string, run: number) => number | undefined = () => undefined) {
+  const clock = new FakeClock();
+  const from = clock.now();
+  const ran: string[] = [];
+  const q = new KeyedQueue(
+    async (key) => {
+      await Promise.resolve();
+      ran.push(`${key}@${String(clock.now() - from)}`);
+      return answer(key, ran.filter((r) => r.startsWith(`${key}@`)).length);
+    },
+    { concurrency: 2, clock },
+  );
+  /** Moves the fake clock, then waits for the runs its timers started. */
+  const advance = async (ms: number) => {
+    clock.advance(ms);
+    await q.idle();
+  };
+  return { clock, q, ran, advance };
+}
+
+t.test('KeyedQueue on a fake clock: a delayed add runs when the clock reaches it, not before', async (t) => {
+  const { clock, q, ran, advance } = fakeQueue();
+  q.add('x', 1000);
+  await q.idle();
+  t.strictSame(ran, [], 'not at once');
+  await advance(999);
+  t.strictSame(ran, [], 'not 1 ms early');
+  await advance(1);
+  t.strictSame(ran, ['x@1000'], 'at 1000 ms of fake time');
+  t.equal(clock.pending, 0, 'its timer is gone');
+  await q.stop();
+});
+
+t.test('KeyedQueue on a fake clock: an earlier pending run wins; add(key) now drops the pending one', async (t) => {
+  const { clock, q, ran, advance } = fakeQueue();
+  q.add('late-first', 500);
+  q.add('late-first', 2000); // later than the pending run: ignored
+  q.add('early-second', 2000);
+  q.add('early-second', 500); // earlier: replaces it
+  q.add('now', 1000);
+  q.add('now'); // runs at once, the timer is dropped
+  await q.idle();
+  t.strictSame(ran, ['now@0'], 'the immediate add ran at once');
+  t.equal(clock.pending, 2, 'one timer per key still waiting');
+  await advance(500);
+  t.strictSame(ran.slice(1).sort(), ['early-second@500', 'late-first@500'], 'both at the earlier time');
+  await advance(5000);
+  t.equal(ran.length, 3, 'no run at the later time, and none for the dropped timer');
+  t.equal(clock.pending, 0);
+  await q.stop();
+});
+
+t.test('KeyedQueue on a fake clock: a worker’s delay schedules the re-run on the clock; stop cancels it', async (t) => {
+  const { clock, q, ran, advance } = fakeQueue((_key, run) => (run < 3 ? 300 : undefined));
+  q.add('x');
+  await q.idle();
+  t.strictSame(ran, ['x@0']);
+  await advance(299);
+  t.strictSame(ran, ['x@0'], 'not before the delay');
+  await advance(1);
+  t.strictSame(ran, ['x@0', 'x@300'], 're-run after the delay');
+  await q.stop();
+  t.equal(clock.pending, 0, 'stop cancelled the next re-run');
+  await advance(1000);
+  t.strictSame(ran, ['x@0', 'x@300'], 'nothing runs after stop');
 });
 
 t.test('reconcilerIdentity', async (t) => {

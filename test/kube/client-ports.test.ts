@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { clientPorts } from '../../src/kube/client-ports.js';
 import { statusOf } from '../../src/kube/ports.js';
+import { FakeClock } from '../support/memory-ports.js';
 
 interface Seen {
   method: string;
@@ -14,6 +15,9 @@ interface Seen {
   contentType: string | undefined;
   body: unknown;
 }
+
+/** The ports' clock: Events carry its time. */
+const clock = new FakeClock(Date.parse('2026-11-28T01:02:03.456Z'));
 
 async function withServer(reply: (req: Seen) => { code: number; body: unknown }, fn: (ports: ReturnType<typeof clientPorts>, seen: Seen[]) => Promise<void>) {
   const seen: Seen[] = [];
@@ -38,7 +42,7 @@ async function withServer(reply: (req: Seen) => { code: number; body: unknown },
     currentContext: 'ctx',
   });
   try {
-    await fn(clientPorts(kc), seen);
+    await fn(clientPorts(kc, clock), seen);
   } finally {
     await new Promise((r) => server.close(r));
   }
@@ -106,7 +110,7 @@ t.test('delete of a missing Certificate or Secret is not an error; a Secret is n
   );
 });
 
-t.test('Lease: MicroTime with six digits; Event on the request', async (t) => {
+t.test('Lease: MicroTime with six digits; Event on the request, stamped with the clock’s time', async (t) => {
   await withServer(
     (s) => ok(s.body ?? {}),
     async (p, seen) => {
@@ -136,6 +140,9 @@ t.test('Lease: MicroTime with six digits; Event on the request', async (t) => {
         reason: 'DatabasePauseSucceeded',
         source: { component: 'sdb-tls-guard' },
       });
+      const stamps = ev.body as { firstTimestamp?: unknown; lastTimestamp?: unknown };
+      t.equal(stamps.firstTimestamp, '2026-11-28T01:02:03.456Z', 'firstTimestamp is the injected clock’s now');
+      t.equal(stamps.lastTimestamp, '2026-11-28T01:02:03.456Z', 'lastTimestamp too');
     },
   );
 });

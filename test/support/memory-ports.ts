@@ -24,19 +24,42 @@ import {
   StatusError,
   type Clock,
   type Lease,
+  type Timer,
   type MergePatch,
   type OpsRequestSource,
   type Ports,
   type WatchEventType,
 } from '../../src/kube/ports.js';
 
+/** Time that moves only when told to, and timers that fire only as it moves. */
 export class FakeClock implements Clock {
+  private timers: { at: number; seq: number; fn: () => void }[] = [];
+  private seq = 0;
   constructor(public t = Date.parse('2026-11-28T00:00:00Z')) {}
   now(): number {
     return this.t;
   }
+  setTimeout(fn: () => void, ms: number): Timer {
+    const entry = { at: this.t + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(entry);
+    return { cancel: () => (this.timers = this.timers.filter((x) => x !== entry)) };
+  }
+  /** Moves time on by ms; each timer due on the way fires at its own time, earliest
+   *  first (one set by a callback fires too, if it falls due before the end). */
   advance(ms: number): void {
-    this.t += ms;
+    const end = this.t + ms;
+    for (;;) {
+      const next = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = Math.max(this.t, next.at);
+      next.fn();
+    }
+    this.t = end;
+  }
+  /** Timers set and not yet fired or cancelled. */
+  get pending(): number {
+    return this.timers.length;
   }
   iso(): string {
     return new Date(this.t).toISOString();
