@@ -167,6 +167,7 @@ t.test('watch events wake the waiting database within 100 ms of fake time, and n
     await settle();
     t.ok(h.store.list('PetSet', NS).some((p) => (p as { metadata?: { generation?: number } }).metadata?.generation === 2), 'a patched its PetSets');
     clock.advance(2000);
+    await settle(); // whatever the clock's move set off has run: the next pass is the event's
     h.petSets.step();
     const evictMs = await fakeMsUntil(() => conds('ops-a').includes(`EvictPod--${PODS[0].replace('sample-sdb', 'sdb-a')}`));
     t.ok(evictMs <= 100, `PetSet observed woke sdb-a within ${String(evictMs)} ms of fake time: first pod evicted`);
@@ -176,6 +177,7 @@ t.test('watch events wake the waiting database within 100 ms of fake time, and n
     const ready = `CheckPodReady--${PODS[0].replace('sample-sdb', 'sdb-a')}`;
     t.notOk(conds('ops-a').includes(ready), 'the replacement is not Ready yet');
     clock.advance(1000);
+    await settle();
     h.petSets.step(); // the kubelet reports it Ready
     const podMs = await fakeMsUntil(() => conds('ops-a').includes(ready));
     t.ok(podMs <= 100, `pod Ready woke sdb-a within ${String(podMs)} ms of fake time`);
