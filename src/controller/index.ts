@@ -167,10 +167,10 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
         q.add(key);
       })
       .catch((err: unknown) => log.error({ err: boundText(err instanceof Error ? err.message : String(err), MESSAGE_MAX) }, 'ops request watch failed to start'));
+    // The safety net: a timeout on the clock, set again each time it fires.
     const resyncMs = deps.resyncMs ?? DEFAULT_RESYNC_MS;
     const armResync = (): void => {
       resync = clock.setTimeout(() => {
-        if (mine !== generation) return;
         for (const k of known) q.add(k);
         armResync();
       }, resyncMs);
