@@ -12,8 +12,11 @@
 //       databases with their Certificates, PetSets and pods, ops requests, issuers),
 //       listed through client-node from a list/watch stand-in in this process
 //       (bench/list-watch-standin.ts).
-// Cache memory: the server child's peak RSS with those caches, against the target
-// (<= 100 MiB), and each cache's retained heap, projected and whole (bench/cache-cost.ts).
+// Cache memory: the peak RSS of the production process (the Dockerfile's ENTRYPOINT, the
+// bundle, with the reconciler on, over the same stand-in and under admission load;
+// bench/production-process.ts) against the target (<= 100 MiB), the same program from
+// dist/src for comparison, and each cache's retained heap, projected and whole
+// (bench/cache-cost.ts).
 // Two regimes; in each, a, b and c are measured back to back, in BENCH_ROUNDS rounds
 // (a b c, a b c, ...) so a slow spell of the shared machine hits all three alike; each
 // target's figure is the median of its rounds, and the ratios are taken from those:
@@ -40,6 +43,7 @@ import { wireCluster } from '../test/support/wire-objects.js';
 import { startListWatchStandin } from './list-watch-standin.js';
 import type { Baseline, CacheCostRow } from './cache-cost.js';
 import type { QueueScale, ScaleResult } from './reconcile-scale.js';
+import { dockerfileEntrypoint, localCommand, measureProductionProcess, type ProductionRun } from './production-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
@@ -388,13 +392,36 @@ async function main(): Promise<void> {
   const costChild = fork(join(HERE, 'cache-cost.js'), [], { execArgv: ['--expose-gc'], env: apiEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const cost = await nextMessage<{ rows: CacheCostRow[]; baseline: Baseline }>(costChild, 'cost');
   await once(costChild, 'exit');
+  // The production process: the Dockerfile's ENTRYPOINT (the bundle) and, to show what the
+  // bundle saves, the same program from dist/src with its node_modules.
+  const ROOT = join(HERE, '..', '..');
+  const imageCommand = localCommand(dockerfileEntrypoint(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')), ROOT);
+  const prodRuns: { label: string; run: ProductionRun }[] = [];
+  for (const [label, command] of [
+    ['the image\'s command (the bundle)', imageCommand],
+    ['dist/src/main.js and node_modules (for comparison)', [process.execPath, join(ROOT, 'dist', 'src', 'main.js')]],
+  ] as const) {
+    prodRuns.push({ label, run: await measureProductionProcess({ command: [...command], standinUrl: standin.url, body, durationSec: DURATION }) });
+  }
+  const others = standin.others.length;
   await standin.close();
   const mib = (b: number) => b / 2 ** 20;
-  const peakMiB = rss.maxRSSKiB / 1024;
+  const prod = prodRuns[0]?.run;
+  if (!prod) throw new Error('no production run');
+  const peakMiB = prod.end.hwmKiB / 1024;
   out();
   out(`## Cache memory: ${cached} cached objects (target: peak RSS <= ${TARGETS.peakRssMiB} MiB with ${TARGETS.cachedObjects.toLocaleString('en')})`);
   out();
-  out(`server process: RSS ${f1(mib(ready.afterSync.rssBytes))} MiB and heap used ${f1(mib(ready.afterSync.heapUsedBytes))} MiB once the caches synced (peak so far ${f1(ready.afterSync.maxRSSKiB / 1024)} MiB); peak RSS over the whole admission run ${f1(peakMiB)} MiB`);
+  out(`The service as the image runs it: \`${prod.command.map((a) => a.replace(ROOT + '/', '')).join(' ')}\` (reconciler on, against the stand-in with Leases), then ${DURATION} s of saturation load on /validate and ${DURATION} s on /mutate. Peak RSS = VmHWM of that process at the end.`);
+  out();
+  out('| process | cached objects | leader | ready (all caches synced) | RSS after sync | peak RSS (VmHWM) | RSS at the end | /validate req/s | /mutate req/s |');
+  out('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const { label, run } of prodRuns) {
+    out(`| ${label} | ${run.cachedObjects} | ${run.leading ? 'yes' : 'no'} | ${f1(run.readyMs / 1000)} s | ${f1(run.afterSync.rssKiB / 1024)} MiB | **${f1(run.end.hwmKiB / 1024)} MiB** | ${f1(run.end.rssKiB / 1024)} MiB | ${Math.round(run.load.validate.reqPerSec)} | ${Math.round(run.load.mutate.reqPerSec)} |`);
+  }
+  out(`requests to the stand-in other than lists, watches and Leases (answered 404): ${others}`);
+  out();
+  out(`bench server child (holds the bench's four apps, for the admission figures above): RSS ${f1(mib(ready.afterSync.rssBytes))} MiB and heap used ${f1(mib(ready.afterSync.heapUsedBytes))} MiB once the caches synced (peak so far ${f1(ready.afterSync.maxRSSKiB / 1024)} MiB); peak RSS over the whole admission run ${f1(peakMiB)} MiB`);
   const b = cost.baseline;
   const spaces = Object.entries(b.heapSpaces).filter(([, v]) => v > 2 ** 20).map(([k, v]) => `${k} ${f1(mib(v))}`).join(', ');
   out(`with nothing cached: a bare Node process ${f1(mib(b.bareNodeRssBytes))} MiB RSS; a process with client-node and the view's modules loaded ${f1(mib(b.loadedRssBytes))} MiB RSS, ${f1(mib(b.loadedHeapUsedBytes))} MiB heap after GC (${spaces} MiB)`);
@@ -408,8 +435,9 @@ async function main(): Promise<void> {
     const per = (b: number) => (c.objects ? Math.round(b / c.objects) : 0);
     out(`| ${c.kind === 'all' ? '**all seven**' : c.kind} | ${c.objects} | ${w.objects ? Math.round(w.bytes / w.objects) : 0} B | ${f2(mib(c.leanBytes))} MiB | ${per(c.leanBytes)} | ${f2(mib(c.wholeBytes))} MiB | ${per(c.wholeBytes)} | ${c.wholeBytes > 0 ? `${f1((100 * c.leanBytes) / c.wholeBytes)} %` : 'n/a'} |`);
   }
-  verdicts.push({ name: `cache memory: ${TARGETS.cachedObjects.toLocaleString('en')} cached objects`, pass: cached >= TARGETS.cachedObjects, detail: String(cached) });
-  verdicts.push({ name: `cache memory: server peak RSS <= ${TARGETS.peakRssMiB} MiB`, pass: peakMiB <= TARGETS.peakRssMiB, detail: `${f1(peakMiB)} MiB` });
+  verdicts.push({ name: `cache memory: ${TARGETS.cachedObjects.toLocaleString('en')} cached objects`, pass: prod.cachedObjects >= TARGETS.cachedObjects, detail: String(prod.cachedObjects) });
+  verdicts.push({ name: 'cache memory: the production process leads (its reconciler runs)', pass: prod.leading, detail: prod.leading ? 'yes' : 'no' });
+  verdicts.push({ name: `cache memory: production process peak RSS <= ${TARGETS.peakRssMiB} MiB`, pass: peakMiB <= TARGETS.peakRssMiB, detail: `${f1(peakMiB)} MiB` });
 
   if (process.env['BENCH_SKIP_SCALE'] !== '1') await reconcilerSection(out, verdicts);
 

@@ -9,6 +9,8 @@ import { runCheck } from '../../src/cli/check.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MAIN_JS = path.join(ROOT, 'dist', 'src', 'main.js');
+/** The one-module build of the same program (scripts/bundle.mjs), what the image runs. */
+export const BUNDLE_JS = path.join(ROOT, 'dist', 'bundle', 'sdb-tls-guard.mjs');
 
 export interface RunOutput {
   code: number;
@@ -20,6 +22,8 @@ export interface RunOptions {
   stdin?: string;
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** The built entry point to run (default MAIN_JS). */
+  entry?: string;
 }
 
 class Collect extends Writable {
@@ -43,7 +47,7 @@ export async function runInProcess(argv: string[], opts: RunOptions = {}): Promi
 /** The built bin as a child process (async, so a fake API server in this process can answer). */
 export function runBuilt(argv: string[], opts: RunOptions = {}): Promise<RunOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN_JS, 'check', ...argv], {
+    const child = spawn(process.execPath, [opts.entry ?? MAIN_JS, 'check', ...argv], {
       cwd: opts.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...(opts.env ?? {}) },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 // What `npm run image` wrote (dist/image/), read without a container tool: one archive
 // that is an OCI archive and a docker-archive, its digest, config and layer contents
-// (Node 20 + exactly its ldd libraries, no shell, compiler or package manager), the
+// (Node 20 + exactly its ldd libraries + the bundled app, no shell, compiler or package
+// manager), the
 // marks of a reproducible build, its size, and the SBOM beside it.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -56,7 +57,7 @@ t.test('config: platform, entrypoint, cmd, user, workdir, env, port, labels', as
   const { config } = await image();
   t.equal(config.os, 'linux');
   t.equal(config.architecture, 'amd64');
-  t.strictSame(config.config.Entrypoint, ['/nodejs/bin/node', '/app/dist/src/main.js']);
+  t.strictSame(config.config.Entrypoint, ['/nodejs/bin/node', '/app/dist/bundle/sdb-tls-guard.mjs']);
   t.strictSame(config.config.Cmd, ['serve']);
   t.equal(config.config.User, `${IMAGE_UID}:${IMAGE_UID}`);
   t.equal(config.config.WorkingDir, '/app');
@@ -93,16 +94,32 @@ t.test('layer: Node 20 and exactly the libraries ldd lists, CA bundle, passwd, t
   t.match(byName.get('etc/ssl/certs/ca-certificates.crt')?.data.toString() ?? '', /-----BEGIN CERTIFICATE-----/, 'CA certificates');
   t.match(byName.get('etc/passwd')?.data.toString() ?? '', new RegExp(`^nonroot:x:${IMAGE_UID}:${IMAGE_UID}:`, 'm'));
   t.match(byName.get('etc/group')?.data.toString() ?? '', new RegExp(`^nonroot:x:${IMAGE_UID}:`, 'm'));
-  t.ok(byName.has('app/dist/src/main.js'), 'the compiled app');
+  // The app is one bundled module (scripts/bundle.mjs) and its licence texts: no
+  // dist/src, no node_modules.
+  const app = layer.filter((e) => e.type !== '5' && e.name.startsWith('app/')).map((e) => e.name).sort();
+  t.strictSame(
+    app,
+    ['app/dist/bundle/THIRD-PARTY-NOTICES.txt', 'app/dist/bundle/packages.json', 'app/dist/bundle/sdb-tls-guard.mjs', 'app/dist/bundle/sdb-tls-guard.mjs.LEGAL.txt', 'app/package.json'],
+    'the bundle, its licence texts, the bundled-package list and package.json; nothing else',
+  );
   t.equal((JSON.parse(byName.get('app/package.json')?.data.toString() ?? '{}') as { version?: string }).version, pkg.version);
-  for (const dep of Object.keys(pkg.dependencies)) t.ok(byName.has(`app/node_modules/${dep}/package.json`), `production dependency ${dep}`);
-  // Exactly the lockfile's non-dev packages (npm ci --omit=dev), none of its dev ones.
-  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-  const prodPaths = Object.entries(lock.packages).filter(([p, v]) => p !== '' && !v.dev).map(([p]) => p);
-  const devPaths = Object.entries(lock.packages).filter(([, v]) => v.dev).map(([p]) => p);
-  t.strictSame(prodPaths.filter((p) => !byName.has(`app/${p}/package.json`)), [], `every production package of the lockfile (${prodPaths.length})`);
-  t.strictSame(devPaths.filter((p) => byName.has(`app/${p}/package.json`)), [], `no dev-only package of the lockfile (${devPaths.length})`);
-  for (const dev of ['tap', 'typescript', 'tsx', 'fast-check', 'autocannon']) t.notOk(byName.has(`app/node_modules/${dev}/package.json`), `no ${dev}`);
+  // The bundled packages: every production dependency, and only packages the lockfile
+  // installs without --include=dev, at the lockfile's versions.
+  const bundled = JSON.parse(byName.get('app/dist/bundle/packages.json')?.data.toString() ?? '[]') as { name: string; version: string; license: string }[];
+  const names = new Set(bundled.map((b) => b.name));
+  for (const dep of Object.keys(pkg.dependencies)) t.ok(names.has(dep), `production dependency ${dep} is bundled`);
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean }> };
+  const prod = new Set(Object.entries(lock.packages).filter(([p, v]) => p !== '' && !v.dev).map(([p, v]) => `${p.replace(/^.*node_modules\//, '')}@${v.version ?? ''}`));
+  t.strictSame(bundled.map((b) => `${b.name}@${b.version}`).filter((b) => !prod.has(b)), [], `every bundled package is a production package of the lockfile (${bundled.length})`);
+  for (const dev of ['tap', 'typescript', 'tsx', 'fast-check', 'autocannon', 'esbuild', 'eslint']) t.notOk(names.has(dev), `no ${dev}`);
+  // The image's bundle (made in a production-only tree) is byte for byte the one the
+  // repository makes (dist/bundle, with dev packages installed), which the e2e tier runs.
+  const shipped = createHash('sha256').update(byName.get('app/dist/bundle/sdb-tls-guard.mjs')?.data ?? '').digest('hex');
+  const local = createHash('sha256').update(readFileSync(join(REPO_ROOT, 'dist', 'bundle', 'sdb-tls-guard.mjs'))).digest('hex');
+  t.equal(shipped, local, 'the bundle in the image is dist/bundle/sdb-tls-guard.mjs (the one the e2e tier runs)');
+  const notices = byName.get('app/dist/bundle/THIRD-PARTY-NOTICES.txt')?.data.toString() ?? '';
+  t.strictSame(bundled.filter((b) => !notices.includes(`${b.name}@${b.version} (${b.license})`)).map((b) => b.name), [], 'the notices name every bundled package with its licence');
+  t.match(notices, /Permission is hereby granted, free of charge/, 'and carry the licence texts (MIT, for one)');
   t.notOk(layer.some((e) => e.name.startsWith('app/dist/test/') || e.name.startsWith('app/dist/bench/') || e.name === 'app/package-lock.json'), 'no tests, benchmarks or lockfile');
   const tmp = byName.get('tmp/');
   t.equal(tmp?.mode, 0o1777, '/tmp is sticky and world-writable (the chart mounts an emptyDir there)');
@@ -114,8 +131,8 @@ t.test('no shell, compiler or package manager; nothing setuid; root owns all but
   const base = (n: string): string => n.replace(/\/$/, '').split('/').pop() ?? '';
   t.strictSame(layer.filter((e) => e.type !== '5' && forbidden.test(base(e.name))).map((e) => e.name), [], 'no such program anywhere');
   t.strictSame(layer.filter((e) => /^(usr\/)?s?bin\//.test(e.name)).map((e) => e.name), [], 'no bin/ or sbin/ directories at all');
-  const executables = layer.filter((e) => e.type === '0' && (e.mode & 0o111) !== 0 && !e.name.startsWith('app/node_modules/')).map((e) => e.name);
-  t.strictSame(executables.filter((n) => n !== 'nodejs/bin/node' && !/^(usr\/)?lib(64)?\//.test(n)), [], `the only executables outside node_modules are node and its libraries (${executables.join(' ')})`);
+  const executables = layer.filter((e) => e.type === '0' && (e.mode & 0o111) !== 0).map((e) => e.name);
+  t.strictSame(executables.filter((n) => n !== 'nodejs/bin/node' && !/^(usr\/)?lib(64)?\//.test(n)), [], `the only executables are node and its libraries (${executables.join(' ')})`);
   t.strictSame(layer.filter((e) => (e.mode & 0o6000) !== 0).map((e) => e.name), [], 'no setuid/setgid file');
   t.strictSame(layer.filter((e) => e.type !== '2' && (e.mode & 0o002) !== 0 && e.name !== 'tmp/').map((e) => e.name), [], 'nothing world-writable but /tmp');
   const notRoot = layer.filter((e) => e.uid !== 0 || e.gid !== 0);
@@ -173,10 +190,10 @@ t.test('SBOM beside the archive: CycloneDX from npm, production dependencies, th
   for (const dev of ['tap', 'typescript', 'tsx', 'fast-check', 'autocannon']) t.notOk(names.has(dev), `does not list the dev dependency ${dev}`);
   const node = sbom.components.find((c) => c.name === 'node');
   t.equal(node?.version, info.node.replace(/^v/, ''), 'lists the Node.js runtime');
-  // Every npm package the layer holds is in the SBOM.
+  // Every package the bundle holds is in the SBOM, at its version.
   const { layer } = await image();
-  const inImage = layer
-    .map((e) => /^app\/node_modules\/((?:@[^/]+\/)?[^/]+)\/package\.json$/.exec(e.name)?.[1])
-    .filter((n): n is string => n !== undefined);
-  t.strictSame(inImage.filter((n) => !names.has(n)), [], `every top-level package of node_modules is listed (${inImage.length})`);
+  const bundled = JSON.parse(layer.find((e) => e.name === 'app/dist/bundle/packages.json')?.data.toString() ?? '[]') as { name: string; version: string }[];
+  const listed = new Set(sbom.components.map((c) => `${c.name}@${c.version}`));
+  t.ok(bundled.length > 50, `the bundle lists its packages (${bundled.length})`);
+  t.strictSame(bundled.map((b) => `${b.name}@${b.version}`).filter((b) => !listed.has(b)), [], 'every bundled package is listed at its version');
 });

@@ -61,15 +61,19 @@ const final = stages.at(-1) ?? [];
 const finalFrom = final[0]?.args ?? '(no FROM)';
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; license: string };
 
-t.test('the Dockerfile: multi-stage, npm ci --omit=dev, compiled dist/, distroless Node 20, says it cannot be built here', async (t) => {
+t.test('the Dockerfile: multi-stage, npm ci --omit=dev, the bundle made from it, distroless Node 20, says it cannot be built here', async (t) => {
   t.ok(stages.length >= 2, 'multi-stage');
   t.match(finalFrom, /^gcr\.io\/distroless\/nodejs20-debian12(:nonroot)?(@sha256:[0-9a-f]{64})?$/, 'the final stage is distroless Node 20 (no shell, no package manager)');
   t.ok(
     stages.some((s) => s.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))),
     'production dependencies by npm ci --omit=dev',
   );
-  t.ok(final.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*node_modules/.test(i.args)), 'the final stage takes node_modules from that stage');
-  t.ok(final.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*dist\/src\s/.test(i.args)), 'and the compiled dist/src');
+  t.ok(
+    stages.some((s) => s.some((i) => i.op === 'RUN' && /npm ci\b.*--omit=dev[\s\S]*node \S*scripts\/bundle\.mjs/.test(i.args))),
+    'the bundle is made from that production tree (scripts/bundle.mjs)',
+  );
+  t.ok(final.some((i) => i.op === 'COPY' && /--from=\S+\s+\S*dist\/bundle\s+\S*dist\/bundle$/.test(i.args)), 'the final stage takes the bundle from that stage');
+  t.notOk(final.some((i) => i.op === 'COPY' && /node_modules|dist\/src/.test(i.args)), 'and no node_modules or dist/src');
   t.notOk(final.some((i) => i.op === 'RUN'), 'the final stage runs nothing (its base has no shell)');
   t.match(dockerfile.split('\n').slice(0, 12).join('\n'), /CANNOT be built on this project's machines/, 'the header says it cannot be built here');
   const arg = final.find((i) => i.op === 'ARG' && i.args.startsWith('VERSION='));

@@ -23,12 +23,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** `node dist/src/main.js` when the build is newer than every source file, else the
- *  sources through tsx (so a single scenario run never tests a stale build). */
+/** `node dist/bundle/sdb-tls-guard.mjs` (the module the image runs, scripts/bundle.mjs)
+ *  when it is newer than every source file, else the sources through tsx (so a single
+ *  scenario run never tests a stale build). */
 export function webhookCommand(): { command: string; args: string[]; how: string } {
-  const built = join(REPO_ROOT, 'dist/src/main.js');
+  const built = join(REPO_ROOT, 'dist/bundle/sdb-tls-guard.mjs');
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(REPO_ROOT, 'src'))) {
-    return { command: process.execPath, args: [built], how: 'dist/src/main.js' };
+    return { command: process.execPath, args: [built], how: 'dist/bundle/sdb-tls-guard.mjs' };
   }
   return { command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, 'src/main.ts')], how: 'src/main.ts through tsx (dist is stale or missing)' };
 }
