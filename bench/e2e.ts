@@ -19,9 +19,11 @@
 // Each create targets its own database, so every one is admitted (no tls-op-in-flight).
 // Environment: BENCH_E2E_N (creates per mode, default 500), BENCH_E2E_ROUNDS (default 10),
 // BENCH_E2E_WARMUP (per mode, default 20); for a diagnosis, BENCH_E2E_NODE_OPTIONS is given
-// to both webhook processes as NODE_OPTIONS (e.g. --cpu-prof --cpu-prof-dir=DIR, or
-// --tls-keylog=FILE for a capture), and BENCH_E2E_KEEP=1 keeps the scratch directory
-// (the processes' logs).
+// to both webhook processes as NODE_OPTIONS (e.g. --tls-keylog=FILE for a capture, or
+// --import=FILE of a module that starts node:inspector's Profiler and writes profiles
+// every few seconds: Node refuses --cpu-prof in NODE_OPTIONS, and the processes are
+// stopped before an exit handler could write one), and BENCH_E2E_KEEP=1 keeps the
+// scratch directory (the processes' logs).
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';

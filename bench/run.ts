@@ -403,7 +403,7 @@ async function main(): Promise<void> {
   ] as const) {
     prodRuns.push({ label, run: await measureProductionProcess({ command: [...command], standinUrl: standin.url, body, durationSec: DURATION }) });
   }
-  const others = standin.others.length;
+  const others = `${standin.others.length}${standin.others.length ? ` (${[...new Set(standin.others.map((o) => o.replace(/\/namespaces\/[^/]+\//, '/namespaces/*/')))].join(', ')})` : ''}`;
   await standin.close();
   const mib = (b: number) => b / 2 ** 20;
   const prod = prodRuns[0]?.run;
