@@ -1,6 +1,6 @@
 // The memory of the service as it runs in production: the Dockerfile's ENTRYPOINT (the
-// node binary, its flags and the bundle, dist/bundle/sdb-tls-guard.mjs, mapped to this
-// checkout) with `serve`, the reconciler on, against the list/watch stand-in (10,000
+// node binary and the bundle, dist/bundle/sdb-tls-guard.mjs, mapped to this checkout)
+// and its ENV, with `serve`, the reconciler on, against the list/watch stand-in (10,000
 // objects, Leases for the leader election), then the admission load on /validate and
 // /mutate. Its peak RSS is the kernel's high-water mark of that process (VmHWM in
 // /proc/<pid>/status), read before it is stopped; with the compiled dist/src instead of
@@ -14,6 +14,7 @@ import { runLoad, type LoadResult } from './load.js';
 
 export interface ProductionRun {
   command: string[];
+  env: Record<string, string>;
   /** ms from spawn until /readyz answered 200 and every cache (the reconciler's too) synced */
   readyMs: number;
   /** kiB, VmHWM and VmRSS once every cache synced */
@@ -25,12 +26,16 @@ export interface ProductionRun {
   load: { validate: LoadResult; mutate: LoadResult };
 }
 
-/** The final stage's ENTRYPOINT of the Dockerfile, as an argv. */
-export function dockerfileEntrypoint(dockerfile: string): string[] {
-  const lines = [...dockerfile.matchAll(/^ENTRYPOINT\s+(\[.*\])\s*$/gm)];
-  const last = lines.at(-1)?.[1];
-  if (last === undefined) throw new Error('the Dockerfile has no ENTRYPOINT in exec form');
-  return JSON.parse(last) as string[];
+/** What the Dockerfile's final stage runs: its ENTRYPOINT (exec form) and its ENV. */
+export function dockerfileRuntime(dockerfile: string): { entrypoint: string[]; env: Record<string, string> } {
+  const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const entry = [...final.matchAll(/^ENTRYPOINT\s+(\[.*\])\s*$/gm)].at(-1)?.[1];
+  if (entry === undefined) throw new Error('the Dockerfile has no ENTRYPOINT in exec form in its final stage');
+  const env: Record<string, string> = {};
+  for (const [, args = ''] of final.matchAll(/^ENV\s+(.*)$/gm)) {
+    for (const [, k = '', v = ''] of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g)) env[k] = v;
+  }
+  return { entrypoint: JSON.parse(entry) as string[], env };
 }
 
 /** The image's argv with its paths mapped to this checkout and this node binary. */
@@ -71,7 +76,7 @@ function getJson(port: number, path: string, ca: string): Promise<{ status: numb
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function measureProductionProcess(o: { command: string[]; standinUrl: string; body: string; durationSec: number }): Promise<ProductionRun> {
+export async function measureProductionProcess(o: { command: string[]; env: Record<string, string>; standinUrl: string; body: string; durationSec: number }): Promise<ProductionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'sdb-bench-prod-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
@@ -83,7 +88,7 @@ export async function measureProductionProcess(o: { command: string[]; standinUr
   if (node === undefined) throw new Error('empty command');
   const args = [...rest, 'serve', '--self-signed', '--ca-out', caOut, '--host', '127.0.0.1', '--port', '0', '--kubeconfig', kubeconfig];
   const started = performance.now();
-  const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', POD_NAMESPACE: 'sdb-tls-guard' } });
+  const child = spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', ...o.env, POD_NAMESPACE: 'sdb-tls-guard' } });
   let log = '';
   child.stdout.on('data', (d: Buffer) => {
     if (log.length < 1 << 20) log += d.toString();
@@ -124,7 +129,7 @@ export async function measureProductionProcess(o: { command: string[]; standinUr
     const validate = await runLoad({ url: url('/validate'), body: o.body, connections: 50, durationSec: o.durationSec });
     const mutate = await runLoad({ url: url('/mutate'), body: o.body, connections: 50, durationSec: o.durationSec });
     const end = procStatus(pid);
-    return { command: [node, ...args], readyMs, afterSync, end, cachedObjects, leading: log.includes('"reconciler started"'), load: { validate, mutate } };
+    return { command: [node, ...args], env: o.env, readyMs, afterSync, end, cachedObjects, leading: log.includes('"reconciler started"'), load: { validate, mutate } };
   } finally {
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -43,7 +43,7 @@ import { wireCluster } from '../test/support/wire-objects.js';
 import { startListWatchStandin } from './list-watch-standin.js';
 import type { Baseline, CacheCostRow } from './cache-cost.js';
 import type { QueueScale, ScaleResult } from './reconcile-scale.js';
-import { dockerfileEntrypoint, localCommand, measureProductionProcess, type ProductionRun } from './production-process.js';
+import { dockerfileRuntime, localCommand, measureProductionProcess, type ProductionRun } from './production-process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 5);
@@ -395,13 +395,16 @@ async function main(): Promise<void> {
   // The production process: the Dockerfile's ENTRYPOINT (the bundle) and, to show what the
   // bundle saves, the same program from dist/src with its node_modules.
   const ROOT = join(HERE, '..', '..');
-  const imageCommand = localCommand(dockerfileEntrypoint(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')), ROOT);
+  const image = dockerfileRuntime(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  const imageCommand = localCommand(image.entrypoint, ROOT);
+  const { MALLOC_ARENA_MAX: _arenas, ...withoutArenas } = image.env;
   const prodRuns: { label: string; run: ProductionRun }[] = [];
-  for (const [label, command] of [
-    ['the image\'s command (the bundle)', imageCommand],
-    ['dist/src/main.js and node_modules (for comparison)', [process.execPath, join(ROOT, 'dist', 'src', 'main.js')]],
+  for (const [label, command, env] of [
+    ["the image's command and environment (the bundle)", imageCommand, image.env],
+    ['the bundle without MALLOC_ARENA_MAX (for comparison)', imageCommand, withoutArenas],
+    ['dist/src/main.js and node_modules, without MALLOC_ARENA_MAX (what ran before; for comparison)', [process.execPath, join(ROOT, 'dist', 'src', 'main.js')], withoutArenas],
   ] as const) {
-    prodRuns.push({ label, run: await measureProductionProcess({ command: [...command], standinUrl: standin.url, body, durationSec: DURATION }) });
+    prodRuns.push({ label, run: await measureProductionProcess({ command: [...command], env, standinUrl: standin.url, body, durationSec: DURATION }) });
   }
   const others = `${standin.others.length}${standin.others.length ? ` (${[...new Set(standin.others.map((o) => o.replace(/\/namespaces\/[^/]+\//, '/namespaces/*/')))].join(', ')})` : ''}`;
   await standin.close();
@@ -412,7 +415,7 @@ async function main(): Promise<void> {
   out();
   out(`## Cache memory: ${cached} cached objects (target: peak RSS <= ${TARGETS.peakRssMiB} MiB with ${TARGETS.cachedObjects.toLocaleString('en')})`);
   out();
-  out(`The service as the image runs it: \`${prod.command.map((a) => a.replace(ROOT + '/', '')).join(' ')}\` (reconciler on, against the stand-in with Leases), then ${DURATION} s of saturation load on /validate and ${DURATION} s on /mutate. Peak RSS = VmHWM of that process at the end.`);
+  out(`The service as the image runs it: \`${Object.entries(prod.env).map(([k, v]) => `${k}=${v} `).join('')}${prod.command.map((a) => a.replace(ROOT + '/', '')).join(' ')}\` (reconciler on, against the stand-in with Leases), then ${DURATION} s of saturation load on /validate and ${DURATION} s on /mutate. Peak RSS = VmHWM of that process at the end.`);
   out();
   out('| process | cached objects | leader | ready (all caches synced) | RSS after sync | peak RSS (VmHWM) | RSS at the end | /validate req/s | /mutate req/s |');
   out('|---|---:|---|---:|---:|---:|---:|---:|---:|');

@@ -180,6 +180,7 @@ REPO="127.0.0.1:$PORT/sdb-tls-guard"
   --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
   --env NODE_ENV=production \
+  --env MALLOC_ARENA_MAX=2 \
   --label "org.opencontainers.image.source=$SOURCE_URL" \
   --label "org.opencontainers.image.version=$VERSION" \
   --label "org.opencontainers.image.licenses=$LICENSE" \
