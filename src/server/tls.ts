@@ -137,6 +137,10 @@ export async function readTlsFiles(f: TlsFiles): Promise<TlsMaterial> {
   return { cert, key, ...(clientCa !== undefined ? { clientCa } : {}) };
 }
 
+function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  return a.cert === b.cert && a.key === b.key && a.clientCa === b.clientCa;
+}
+
 /** Where a reload lands: in main, the https.Server's setSecureContext. */
 export type ApplySecureContext = (options: SecureContextOptions) => void;
 
@@ -212,6 +216,23 @@ export class CertificateReloader {
     this.watchers = [];
   }
 
+  /**
+   * (Re)create the watches after a reload that read `seen`, then read the files once more:
+   * a write that landed after that read but before the new watches existed reached only
+   * the closed ones (its event is gone), so a difference now schedules another reload.
+   * This is what makes an in-place rewrite (certificate, then key a moment later) land
+   * even when the key is written while the mismatched pair is being refused.
+   */
+  private rearm(seen: TlsMaterial): void {
+    this.arm();
+    readTlsFiles(this.opts.files).then(
+      (now) => {
+        if (!this.stopped && !sameMaterial(now, seen)) this.schedule();
+      },
+      () => undefined, // a file mid-swap: the directory watches see the swap
+    );
+  }
+
   /** (Re)create the watches; files are re-watched after every change since a swapped symlink leaves the old inode behind. */
   private arm(): void {
     this.disarm();
@@ -256,12 +277,12 @@ export class CertificateReloader {
 
   private async doReload(trigger: string): Promise<boolean> {
     const log = this.opts.logger;
-    let material: TlsMaterial;
+    let material: TlsMaterial | undefined;
     let info: CertificateInfo;
     try {
       material = await readTlsFiles(this.opts.files);
-      if (this.current?.cert === material.cert && material.key === this.current.key && material.clientCa === this.current.clientCa) {
-        if (trigger === 'watch') this.arm();
+      if (this.current && sameMaterial(material, this.current)) {
+        if (trigger === 'watch') this.rearm(material);
         return false;
       }
       info = validateMaterial(material);
@@ -270,7 +291,10 @@ export class CertificateReloader {
       // next event or poll retries.
       this.opts.metrics?.tlsReloads.inc({ result: 'failure' });
       log.warn({ trigger, error: (err as Error).message }, 'serving certificate not reloaded; keeping the current one');
-      if (trigger === 'watch') this.arm();
+      if (trigger === 'watch') {
+        if (material) this.rearm(material);
+        else this.arm();
+      }
       return false;
     }
     try {
@@ -285,7 +309,7 @@ export class CertificateReloader {
     this.opts.metrics?.tlsReloads.inc({ result: 'success' });
     this.opts.metrics?.tlsCertificateExpiry.set(Math.floor(info.notAfter.getTime() / 1000));
     log.info({ trigger, subject: info.subject, notAfter: info.notAfter.toISOString(), fingerprint256: info.fingerprint256 }, 'serving certificate reloaded');
-    this.arm();
+    this.rearm(material);
     return true;
   }
 }

@@ -283,3 +283,43 @@ t.test('certificate reload: plain files overwritten in place are picked up too',
   t.equal(applied, 1, 'applied once: the half-written state was refused, not applied');
   t.equal(await reloader.reload('manual'), false, 'unchanged files: nothing to apply');
 });
+
+t.test('certificate reload: a key written while the half-written pair is being refused still lands', async (t) => {
+  // The in-place rewrite race of test/fault/cert-rotation.test.ts, made deterministic: the
+  // key is written at the moment the reloader logs its refusal of (new certificate, old
+  // key), i.e. after it read the files and before it re-created its watches. That write's
+  // event reaches only the watches being closed; the re-read after re-arming must see it
+  // (no poll here: without that re-read the old pair would stay until the next poll).
+  const dir = mkdtempSync(join(tmpdir(), 'sdb-tls-guard-reload-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const a = await generateSelfSigned({ namespace: 'demo' });
+  const b = await generateSelfSigned({ namespace: 'demo' });
+  writeFileSync(join(dir, 'tls.crt'), a.cert);
+  writeFileSync(join(dir, 'tls.key'), a.key);
+  let refusals = 0;
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        if (line.includes('serving certificate not reloaded') && ++refusals === 1) writeFileSync(join(dir, 'tls.key'), b.key);
+      },
+    },
+  );
+  let lastCert = '';
+  const reloader = new CertificateReloader({
+    files: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
+    settings: { minVersion: '1.2' },
+    logger,
+    debounceMs: 50,
+    pollIntervalMs: 0,
+  });
+  await reloader.load();
+  reloader.start((o) => {
+    lastCert = String(o.cert);
+  });
+  t.teardown(() => reloader.stop());
+  writeFileSync(join(dir, 'tls.crt'), b.cert);
+  await until('the new pair to be applied', async () => lastCert === b.cert, 5000);
+  t.equal(lastCert, b.cert, 'the new pair is served');
+  t.ok(refusals >= 1, `the half-written pair was refused first (${refusals})`);
+});
