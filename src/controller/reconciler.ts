@@ -171,9 +171,9 @@ export class Reconciler {
       case 'petsets':
         return await p.petSets.get(ns, name);
       case 'issuers':
-        return (await p.issuers.getIssuer(ns, name)) as CachedKinds[K] | undefined;
+        return await p.issuers.getIssuer(ns, name);
       case 'clusterissuers':
-        return (await p.issuers.getClusterIssuer(name)) as CachedKinds[K] | undefined;
+        return await p.issuers.getClusterIssuer(name);
       default:
         return (await p.pods.get(ns, name)) as CachedKinds[K] | undefined;
     }
