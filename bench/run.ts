@@ -217,8 +217,8 @@ async function reconcilerSection(out: Out, verdicts: Verdict[]): Promise<void> {
   for (const [name, c] of [['startReconciler', cq], ['passes', cs]] as const) {
     verdicts.push({ name: `reconciler API calls per request (${name}) <= ${CALLS_PER_REQUEST_TARGET}, excluding evictions and one confirming read each`, pass: c <= CALLS_PER_REQUEST_TARGET, detail: f1(c) });
   }
-  const polled = ['databases.get', 'petSets.get', 'pods.get', 'certificates.get'].map((op) => (q.callsByOp[op] ?? 0) + (s.callsByOp[op] ?? 0)).reduce((a, b) => a + b, 0);
-  verdicts.push({ name: 'reconciler: zero GETs of objects the informers hold (databases, PetSets, pods, Certificates)', pass: polled === 0, detail: `${polled}` });
+  const polled = ['databases.get', 'petSets.get', 'pods.get', 'certificates.get', 'issuers.get', 'clusterIssuers.get'].map((op) => (q.callsByOp[op] ?? 0) + (s.callsByOp[op] ?? 0)).reduce((a, b) => a + b, 0);
+  verdicts.push({ name: 'reconciler: zero GETs of objects the informers hold (databases, PetSets, pods, Certificates, Issuers, ClusterIssuers)', pass: polled === 0, detail: `${polled}` });
 }
 
 function targets(out: Out, verdicts: Verdict[]): void {

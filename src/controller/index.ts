@@ -143,6 +143,8 @@ export function startReconciler(deps: ReconcilerDeps): RunningReconciler {
     const onCache = (kind: CachedKind, obj: KubeObject): void => {
       if (!leading || mine !== generation) return;
       reconciler.cacheChanged(kind, obj);
+      // No stage waits on an issuer (the start reads it again on every pass): nothing to wake.
+      if (kind === 'issuers' || kind === 'clusterissuers') return;
       if (kind === 'singlestoreopsrequests') {
         const key = dbKey(obj);
         if (key) {

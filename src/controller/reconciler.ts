@@ -170,6 +170,10 @@ export class Reconciler {
         return await p.certificates.get(ns, name);
       case 'petsets':
         return await p.petSets.get(ns, name);
+      case 'issuers':
+        return await p.issuers.getIssuer(ns, name);
+      case 'clusterissuers':
+        return await p.issuers.getClusterIssuer(name);
       default:
         return (await p.pods.get(ns, name)) as CachedKinds[K] | undefined;
     }
@@ -376,7 +380,6 @@ export class Reconciler {
 
   /** Reads what the request's current stage declares it reads (and nothing more). */
   private async readStage(req: SinglestoreOpsRequest, stage: Stage): Promise<{ obs: Observed; refs: ObjectRef[]; fetched: PrefetchedIssuers }> {
-    const p = this.o.ports;
     const ns = namespaceOf(req);
     const dbName = req.spec?.databaseRef?.name ?? '';
     const fetched: PrefetchedIssuers = { issuers: new Map(), clusterIssuers: new Map() };
@@ -389,10 +392,11 @@ export class Reconciler {
     obs.siblings = all.filter((r) => nameOf(r) !== nameOf(req));
     if (database) obs.database = database;
     if (starting) {
+      // Looked up and absent stays absent for the pre-flight review (issuer-exists).
       await Promise.all(
         referencedIssuers(req).map(async (ref) => {
-          if (ref.kind === 'ClusterIssuer') fetched.clusterIssuers.set(ref.name, await p.issuers.getClusterIssuer(ref.name));
-          else if (ref.kind === 'Issuer') fetched.issuers.set(`${ns}/${ref.name}`, await p.issuers.getIssuer(ns, ref.name));
+          if (ref.kind === 'ClusterIssuer') fetched.clusterIssuers.set(ref.name, await this.read('clusterissuers', '', ref.name));
+          else if (ref.kind === 'Issuer') fetched.issuers.set(`${ns}/${ref.name}`, await this.read('issuers', ns, ref.name));
         }),
       );
     }

@@ -1,6 +1,6 @@
 // Minimal shapes of the collaborators the controller is given (so it depends on no
 // particular logger or metrics file).
-import type { Certificate, PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
+import type { Certificate, Issuer, PetSet, Pod, Singlestore, SinglestoreOpsRequest } from '../api/types.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -29,10 +29,13 @@ export const silentLogger: Logger = {
   debug: () => undefined,
 };
 
-/** The objects the reconciler reads from caches, by informer resource name. */
+/** The objects the reconciler reads from caches, by informer resource name. A
+ *  ClusterIssuer is cluster-scoped: it is read with namespace '' (as InformerView keys it). */
 export interface CachedKinds {
   singlestores: Singlestore;
   singlestoreopsrequests: SinglestoreOpsRequest;
+  issuers: Issuer;
+  clusterissuers: Issuer;
   certificates: Certificate;
   petsets: PetSet;
   pods: Pod;
@@ -49,7 +52,9 @@ export interface ReconcileCache {
   get<K extends CachedKind>(kind: K, namespace: string, name: string): CachedKinds[K] | undefined;
   /** Every ops request (any type) of one database. */
   listOpsRequests(namespace: string, database: string): SinglestoreOpsRequest[];
-  /** Called after the cache applied an add, update or delete; returns the unsubscribe. */
+  /** Called after the cache applied an add, update or delete; returns the unsubscribe.
+   *  A cache may leave out the issuer kinds: no stage waits on an issuer (the start reads
+   *  it again on every pass), so their events wake nothing. */
   subscribe(listener: (kind: CachedKind, type: 'add' | 'update' | 'delete', obj: CachedKinds[CachedKind]) => void): () => void;
   /** Whether the kind's informer has listed at least once (until then a miss means nothing). */
   hasSynced(kind: CachedKind): boolean;

@@ -200,8 +200,8 @@ export function clientNodeInformerFactory(kc: KubeConfig): InformerFactory {
 
 export type ChangeType = 'add' | 'update' | 'delete';
 /** The kinds whose changes subscribe() delivers: all but the issuers, which nothing waits
- *  on (the pre-flight review reads them when a request starts). Exactly the kinds of the
- *  reconciler's cache port, so the view is that port as it is. */
+ *  on (get() serves them when a request starts; the reconciler's cache port allows their
+ *  events to be left out), so the view is that port as it is. */
 export type NotifiedKind = Exclude<ResourceKey, 'issuers' | 'clusterissuers'>;
 export type ChangeListener = (resource: NotifiedKind, type: ChangeType, obj: WatchedKinds[NotifiedKind]) => void;
 

@@ -1,6 +1,7 @@
 // The chain of stages reads from the cache and is woken by watch events (issue 17):
 //   - a pass makes no GET of an object the cache holds and has synced (calls counted on
-//     the MemoryStore; cache reads are not API calls, as informer reads are not);
+//     the MemoryStore; cache reads are not API calls, as informer reads are not), the
+//     issuers the start's pre-flight review checks included;
 //   - an unsynced kind is read with a GET;
 //   - a watch event on what a waiting stage read (Certificate Ready, pod Ready) wakes
 //     that database at once, and no other;
@@ -34,12 +35,62 @@ t.test('a whole request with synced caches: no GET of a cached object, only the 
     h.store.calls.clear();
     const r = await drive(h, makeReconciler(h), NS, DB, name);
     t.equal(r.status?.phase, 'Successful', `${file}: Successful`);
-    // One GET: the start confirms there is no sibling (none here, so no GET) and reads the
-    // issuer the pre-flight review checks (not a cached kind).
-    for (const op of ['databases.get', 'petSets.get', 'pods.get', 'certificates.get', 'opsRequests.get', 'opsRequests.list']) {
-      t.equal(h.store.calls.get(op) ?? 0, 0, `${file}: no ${op}`);
+    // No GET: the start confirms there is no sibling (none here) and reads the issuer the
+    // pre-flight review checks from the cache.
+    for (const op of ['databases.get', 'petSets.get', 'pods.get', 'certificates.get', 'opsRequests.get', 'opsRequests.list', 'issuers.get', 'clusterIssuers.get']) {
+      t.equal(h.store.calls.get(op) ?? 0, 0, `${file}: no ${op} (${JSON.stringify(gets(h))})`);
     }
-    t.ok((h.store.calls.get('issuers.get') ?? 0) + (h.store.calls.get('clusterIssuers.get') ?? 0) <= 1, `${file}: the issuer read once at most (${JSON.stringify(gets(h))})`);
+  }
+});
+
+const CLUSTER_ISSUER = { apiVersion: 'cert-manager.io/v1', kind: 'ClusterIssuer', metadata: { name: 'cluster-ca' }, spec: { ca: { secretName: 'cluster-ca' } }, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KeyPairVerified' }] } };
+const byClusterIssuer = { tls: { issuerRef: { apiGroup: 'cert-manager.io', kind: 'ClusterIssuer', name: 'cluster-ca' } } };
+const failedMessage = (h: Harness): string => getRequest(h, NS, 'sdbops-add-tls')?.status?.conditions?.find((c) => c.type === 'Failed')?.message ?? '';
+
+t.test('a ClusterIssuer the cache holds is read from it (namespace \'\'), no GET', async (t) => {
+  const h = newHarness();
+  seedState(h, 'state.yaml');
+  h.store.put('ClusterIssuer', structuredClone(CLUSTER_ISSUER));
+  addRequest(h, 'add-tls.yaml', { spec: byClusterIssuer });
+  h.store.calls.clear();
+  const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-add-tls');
+  t.equal(r.status?.phase, 'Successful', `Successful ${failedMessage(h)}`);
+  t.equal(h.store.calls.get('clusterIssuers.get') ?? 0, 0, 'no clusterIssuers.get');
+  t.equal(h.store.calls.get('issuers.get') ?? 0, 0, 'no issuers.get');
+});
+
+t.test('an issuer deleted (absent from the synced cache) fails the pre-flight review (issuer-exists) without a GET', async (t) => {
+  for (const kind of ['Issuer', 'ClusterIssuer'] as const) {
+    const h = newHarness();
+    seedState(h, 'state.yaml');
+    if (kind === 'ClusterIssuer') h.store.put('ClusterIssuer', structuredClone(CLUSTER_ISSUER));
+    addRequest(h, 'add-tls.yaml', kind === 'ClusterIssuer' ? { spec: byClusterIssuer } : {});
+    await h.cache.settled();
+    if (kind === 'ClusterIssuer') h.store.delete('ClusterIssuer', undefined, 'cluster-ca');
+    else h.store.delete('Issuer', NS, 'sdb-issuer');
+    await h.cache.settled();
+    t.equal(kind === 'ClusterIssuer' ? h.cache.getClusterIssuer('cluster-ca') : h.cache.getIssuer(NS, 'sdb-issuer'), undefined, `${kind}: the cache shows it gone`);
+    h.store.calls.clear();
+    const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-add-tls');
+    t.equal(r.status?.phase, 'Failed', `${kind}: Failed`);
+    t.match(failedMessage(h), kind === 'ClusterIssuer' ? /spec\.tls\.issuerRef\.name: Not found: "cluster-ca": ClusterIssuer cluster-ca does not exist/ : /spec\.tls\.issuerRef\.name: Not found: "sdb-issuer": Issuer demo\/sdb-issuer does not exist/, `${kind}: the pre-flight's issuer-exists`);
+    t.equal((h.store.calls.get('issuers.get') ?? 0) + (h.store.calls.get('clusterIssuers.get') ?? 0), 0, `${kind}: no issuer GET (${JSON.stringify(gets(h))})`);
+    t.notOk(isPaused(h, NS, DB), `${kind}: the database was never paused`);
+  }
+});
+
+t.test('before the issuer caches synced, the start GETs the issuer it references (once), the rest from the cache', async (t) => {
+  for (const [kind, op] of [['issuers', 'issuers.get'], ['clusterissuers', 'clusterIssuers.get']] as const) {
+    const h = newHarness();
+    seedState(h, 'state.yaml');
+    h.store.put('ClusterIssuer', structuredClone(CLUSTER_ISSUER));
+    addRequest(h, 'add-tls.yaml', kind === 'clusterissuers' ? { spec: byClusterIssuer } : {});
+    h.cache.unsynced.add(kind);
+    h.store.calls.clear();
+    const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-add-tls');
+    t.equal(r.status?.phase, 'Successful', `${kind}: Successful`);
+    t.equal(h.store.calls.get(op) ?? 0, 1, `${kind}: one ${op} (${JSON.stringify(gets(h))})`);
+    t.equal(h.store.calls.get('databases.get') ?? 0, 0, `${kind}: the database still from the cache`);
   }
 });
 
@@ -183,6 +234,27 @@ t.test('watch events wake the waiting database within 100 ms of fake time, and n
     t.ok(podMs <= 100, `pod Ready woke sdb-a within ${String(podMs)} ms of fake time`);
     t.equal(passes.get('sdb-b') ?? 0, bBefore, 'sdb-b was never woken by sdb-a’s objects');
     t.notOk(conds('ops-b').includes('CertificateSynced'), 'b still waits');
+  } finally {
+    await running.stop();
+  }
+});
+
+t.test('an issuer event wakes no database (no stage waits on an issuer) and the controller keeps going', async (t) => {
+  const { clock, h, running, passes, settle, fakeMsUntil, conds } = await twoWaiting(3_600_000);
+  try {
+    const before = [passes.get('sdb-a') ?? 0, passes.get('sdb-b') ?? 0];
+    const issuer = h.store.get('Issuer', NS, 'sdb-issuer');
+    h.store.patch('Issuer', NS, 'sdb-issuer', { metadata: { resourceVersion: issuer?.metadata?.resourceVersion }, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Renewed', lastTransitionTime: clock.iso() }] } }, true);
+    h.store.put('ClusterIssuer', structuredClone(CLUSTER_ISSUER));
+    const delivered = h.cache.delivered;
+    await settle();
+    t.equal(h.cache.delivered, delivered + 2, 'both issuer events were delivered to the controller');
+    t.strictSame([passes.get('sdb-a') ?? 0, passes.get('sdb-b') ?? 0], before, 'neither database ran for them');
+    for (const c of certificatesOf(h, 'sdb-a')) {
+      h.store.patch('Certificate', NS, c.metadata?.name ?? '', { status: { revision: 1, conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', observedGeneration: c.metadata?.generation ?? 1, lastTransitionTime: clock.iso() }] } }, true);
+    }
+    const ms = await fakeMsUntil(() => conds('ops-a').includes('CertificateSynced'));
+    t.ok(ms <= 100, `a Certificate event still wakes sdb-a afterwards (${String(ms)} ms of fake time)`);
   } finally {
     await running.stop();
   }

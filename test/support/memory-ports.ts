@@ -383,6 +383,8 @@ export function memoryPorts(store: MemoryStore): Ports {
 const CACHED_KINDS: Partial<Record<Kind, CachedKind>> = {
   Singlestore: 'singlestores',
   SinglestoreOpsRequest: 'singlestoreopsrequests',
+  Issuer: 'issuers',
+  ClusterIssuer: 'clusterissuers',
   Certificate: 'certificates',
   PetSet: 'petsets',
   Pod: 'pods',
@@ -395,7 +397,7 @@ const CHANGE = { ADDED: 'add', MODIFIED: 'update', DELETED: 'delete' } as const;
  * store's change feed and, as a watch, delivered asynchronously (a microtask after the
  * change; `lagMs` > 0: that long after, on a real timer). `freeze()` makes it lag like a
  * stalled watch (changes queue up until `sync()`); `unsynced` kinds answer hasSynced
- * false, as an informer that has not listed yet. Issuers are read straight from the store.
+ * false, as an informer that has not listed yet. A ClusterIssuer is held under namespace ''.
  */
 export class MemoryCache implements ReconcileCache, ClusterView {
   private readonly objs = new Map<CachedKind, Map<string, KubeObject>>();
@@ -478,11 +480,11 @@ export class MemoryCache implements ReconcileCache, ClusterView {
   }
 
   getIssuer(namespace: string, name: string): Issuer | undefined {
-    return this.store.get('Issuer', namespace, name);
+    return this.get('issuers', namespace, name);
   }
 
   getClusterIssuer(name: string): Issuer | undefined {
-    return this.store.get('ClusterIssuer', undefined, name);
+    return this.get('clusterissuers', '', name);
   }
 
   /** Resolves once every change made so far has been delivered (unless frozen). */
