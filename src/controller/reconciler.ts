@@ -203,6 +203,15 @@ export class Reconciler {
     return mine.obj;
   }
 
+  /** `read`, but an object the cache lacks is looked up once (a GET): the start fails a
+   *  request for a missing issuer for good, so that rests on a fresh read, not on a cache
+   *  that may lag behind (an issuer just recreated). Free while the issuer is there. */
+  private async readConfirmingAbsence(kind: 'issuers' | 'clusterissuers', ns: string, name: string): Promise<CachedKinds[typeof kind] | undefined> {
+    const found = await this.read(kind, ns, name);
+    if (found || !this.o.cache?.hasSynced(kind)) return found;
+    return this.fetch(kind, ns, name);
+  }
+
   /** Every ops request (any type) of one database: from the cache when given (no API
    *  call; our own newer writes win), else a namespace-wide LIST filtered here. */
   private async requestsOf(namespace: string, database: string): Promise<SinglestoreOpsRequest[]> {
@@ -395,8 +404,8 @@ export class Reconciler {
       // Looked up and absent stays absent for the pre-flight review (issuer-exists).
       await Promise.all(
         referencedIssuers(req).map(async (ref) => {
-          if (ref.kind === 'ClusterIssuer') fetched.clusterIssuers.set(ref.name, await this.read('clusterissuers', '', ref.name));
-          else if (ref.kind === 'Issuer') fetched.issuers.set(`${ns}/${ref.name}`, await this.read('issuers', ns, ref.name));
+          if (ref.kind === 'ClusterIssuer') fetched.clusterIssuers.set(ref.name, await this.readConfirmingAbsence('clusterissuers', '', ref.name));
+          else if (ref.kind === 'Issuer') fetched.issuers.set(`${ns}/${ref.name}`, await this.readConfirmingAbsence('issuers', ns, ref.name));
         }),
       );
     }

@@ -59,7 +59,7 @@ t.test('a ClusterIssuer the cache holds is read from it (namespace \'\'), no GET
   t.equal(h.store.calls.get('issuers.get') ?? 0, 0, 'no issuers.get');
 });
 
-t.test('an issuer deleted (absent from the synced cache) fails the pre-flight review (issuer-exists) without a GET', async (t) => {
+t.test('an issuer deleted (absent from the synced cache) fails the pre-flight review (issuer-exists) after one confirming GET', async (t) => {
   for (const kind of ['Issuer', 'ClusterIssuer'] as const) {
     const h = newHarness();
     seedState(h, 'state.yaml');
@@ -74,8 +74,30 @@ t.test('an issuer deleted (absent from the synced cache) fails the pre-flight re
     const r = await drive(h, makeReconciler(h), NS, DB, 'sdbops-add-tls');
     t.equal(r.status?.phase, 'Failed', `${kind}: Failed`);
     t.match(failedMessage(h), kind === 'ClusterIssuer' ? /spec\.tls\.issuerRef\.name: Not found: "cluster-ca": ClusterIssuer cluster-ca does not exist/ : /spec\.tls\.issuerRef\.name: Not found: "sdb-issuer": Issuer demo\/sdb-issuer does not exist/, `${kind}: the pre-flight's issuer-exists`);
-    t.equal((h.store.calls.get('issuers.get') ?? 0) + (h.store.calls.get('clusterIssuers.get') ?? 0), 0, `${kind}: no issuer GET (${JSON.stringify(gets(h))})`);
+    t.equal(h.store.calls.get(kind === 'ClusterIssuer' ? 'clusterIssuers.get' : 'issuers.get') ?? 0, 1, `${kind}: one confirming GET (${JSON.stringify(gets(h))})`);
+    t.equal(h.store.calls.get(kind === 'ClusterIssuer' ? 'issuers.get' : 'clusterIssuers.get') ?? 0, 0, `${kind}: no GET of the other kind`);
     t.notOk(isPaused(h, NS, DB), `${kind}: the database was never paused`);
+  }
+});
+
+t.test('an issuer the cache has not seen yet (recreated, the watch behind) is confirmed by a GET: the request is carried out, not failed', async (t) => {
+  for (const kind of ['Issuer', 'ClusterIssuer'] as const) {
+    const h = newHarness();
+    seedState(h, 'state.yaml');
+    addRequest(h, 'add-tls.yaml', kind === 'ClusterIssuer' ? { spec: byClusterIssuer } : {});
+    const issuer = structuredClone(h.store.get('Issuer', NS, 'sdb-issuer'));
+    if (!issuer) throw new Error('state.yaml has no Issuer demo/sdb-issuer');
+    if (kind === 'Issuer') h.store.delete('Issuer', NS, 'sdb-issuer');
+    await h.cache.settled();
+    h.cache.freeze(); // the watch stalls: what follows reaches the API server only
+    if (kind === 'ClusterIssuer') h.store.put('ClusterIssuer', structuredClone(CLUSTER_ISSUER));
+    else h.store.put('Issuer', issuer);
+    t.equal(kind === 'ClusterIssuer' ? h.cache.getClusterIssuer('cluster-ca') : h.cache.getIssuer(NS, 'sdb-issuer'), undefined, `${kind}: the cache does not show it yet`);
+    h.store.calls.clear();
+    await makeReconciler(h).reconcileDatabase(NS, DB);
+    const r = getRequest(h, NS, 'sdbops-add-tls');
+    t.equal(r?.status?.phase, 'Progressing', `${kind}: started, not failed, on the lagging cache (${String(r?.status?.phase)})`);
+    t.equal(h.store.calls.get(kind === 'ClusterIssuer' ? 'clusterIssuers.get' : 'issuers.get') ?? 0, 1, `${kind}: the absence was checked with one GET`);
   }
 });
 
