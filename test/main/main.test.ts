@@ -161,7 +161,8 @@ t.test('serve --shutdown-delay: /readyz fails while draining, requests are still
 });
 
 t.test("serve with a kubeconfig: the reconciler's caches only with --reconcile, and a missing one does not make /readyz fail", async (t) => {
-  // A fake API server: empty lists and open watches for every kind but PetSets (CRD not installed).
+  // A fake API server: empty lists and open watches for every kind but PetSets (CRD not
+  // installed); the pods list is answered 300 ms late.
   const listed: string[] = [];
   const held: import('node:http').ServerResponse[] = [];
   const known = ['/apis/kubedb.com/v1alpha2/singlestores', '/apis/ops.kubedb.com/v1alpha1/singlestoreopsrequests', '/apis/cert-manager.io/v1/issuers', '/apis/cert-manager.io/v1/clusterissuers', '/apis/cert-manager.io/v1/certificates', '/api/v1/pods'];
@@ -179,8 +180,14 @@ t.test("serve with a kubeconfig: the reconciler's caches only with --reconcile, 
       res.flushHeaders();
       return;
     }
-    listed.push(url.pathname);
-    res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
+    // The pods list answers late, as a busy API server may: readiness must not wait for it.
+    setTimeout(
+      () => {
+        listed.push(url.pathname);
+        res.end(JSON.stringify({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '1' }, items: [] }));
+      },
+      url.pathname === '/api/v1/pods' ? 300 : 0,
+    );
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   t.teardown(async () => {
@@ -208,8 +215,15 @@ t.test("serve with a kubeconfig: the reconciler's caches only with --reconcile, 
       await new Promise((r) => setTimeout(r, 50));
       ready = await get(port, '/readyz', caPem);
     }
-    const body = JSON.parse(ready.body) as { caches: { resource: string; synced: boolean; gatesReadiness: boolean }[]; message: string };
     t.equal(ready.status, 200, `--reconcile=${String(reconcile)}: ready`);
+    // Readiness waits only for the webhook's four caches; the reconciler's list after them
+    // (one page in flight at a time), so wait until they have tried (pods listed, the
+    // PetSets' list answered 404) before reading what /readyz says of them.
+    for (let i = 0; reconcile && i < 200 && (!listed.includes('/api/v1/pods') || /petsets[^;]*\(listing\)/.test(ready.body)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ready = await get(port, '/readyz', caPem);
+    }
+    const body = JSON.parse(ready.body) as { caches: { resource: string; synced: boolean; gatesReadiness: boolean }[]; message: string };
     const resources = body.caches.map((x) => x.resource);
     if (!reconcile) {
       t.strictSame(resources, ['singlestores.kubedb.com', 'singlestoreopsrequests.ops.kubedb.com', 'issuers.cert-manager.io', 'clusterissuers.cert-manager.io'], '--reconcile=false: the four webhook caches only');
