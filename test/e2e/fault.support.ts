@@ -73,7 +73,12 @@ export async function waitFinished(api: ApiClient, ns: string, name: string, ms:
   ).catch(async (err: unknown) => {
     // Say where it stood: the request's last conditions and the pods.
     const pods = await api.get<{ items?: Obj[] } | undefined>(`/api/v1/namespaces/${ns}/pods`);
-    const podState = (pods.body?.items ?? []).map((p) => `${String(p.metadata?.name)}(${String(p.metadata?.uid?.slice(0, 8))} ${(p.status as { phase?: string } | undefined)?.phase ?? ''}${(p.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? ' terminating' : ''})`);
+    // Where each pod is: its phase, and the node it is bound to (unbound: the scheduler has
+    // not placed it; bound but Pending: kwok has not started it).
+    const podState = (pods.body?.items ?? []).map(
+      (p) =>
+        `${String(p.metadata?.name)}(${String(p.metadata?.uid?.slice(0, 8))} ${(p.status as { phase?: string } | undefined)?.phase ?? ''} on ${(p.spec as { nodeName?: string } | undefined)?.nodeName ?? 'no node'}${(p.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? ' terminating' : ''})`,
+    );
     const conds = (last?.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.message ? ` "${c.message}"` : ''}`);
     throw new Error(`${err instanceof Error ? err.message : String(err)}\nlast conditions: ${conds.join(' | ')}\npods: ${podState.join(', ')}`, { cause: err });
   });
