@@ -29,7 +29,7 @@ export interface ControllerBinaries {
 
 export interface Controllers {
   kcm: ManagedProcess;
-  scheduler: ManagedProcess;
+  scheduler: Supervised;
   kwok: Supervised;
   certManager: ManagedProcess;
   /** The fake node pods are scheduled to. */
@@ -170,16 +170,26 @@ export async function startControllers(b: ControllerBinaries, ctx: Ctx): Promise
     });
     started.push(kcm);
 
+    // kube-scheduler runs as in a real control plane: with leader election, restarted when
+    // it exits (the kubelet restarts its static pod). An API server outage longer than the
+    // renew deadline (10 s; test/e2e/fault.apiserver.test.ts holds it down ~13 s) makes it
+    // give up its lease and exit, and the new process starts from a fresh cache. Without
+    // that, v1.37.2 kept a scheduler cache it itself called corrupted after the outage
+    // ("Pod updated on a different node than previously added to") and never scheduled
+    // the next pod: the replacement of an evicted pod stayed Pending on no node.
     const schedPort = await freePort();
-    const scheduler = startProcess({
-      name: 'kube-scheduler',
-      command: b.kubeScheduler,
-      args: [
-        ...componentArgs(ctx.kubeconfigPath, schedPort),
-        '--v=1',
-      ],
-      logFile: join(ctx.dir, 'kube-scheduler.log'),
-    });
+    const scheduler = supervise(() =>
+      startProcess({
+        name: 'kube-scheduler',
+        command: b.kubeScheduler,
+        args: [
+          ...componentArgs(ctx.kubeconfigPath, schedPort).filter((a) => a !== '--leader-elect=false'),
+          '--leader-elect=true',
+          '--v=1',
+        ],
+        logFile: join(ctx.dir, 'kube-scheduler.log'),
+      }),
+    );
     started.push(scheduler);
 
     const kwokPort = await freePort();
