@@ -12,6 +12,7 @@ import t from 'tap';
 import { IMAGE_ARCHIVE, IMAGE_DIR, IMAGE_UID, imageInfo } from '../e2e/harness/webhook-image.js';
 import { REPO_ROOT } from '../e2e/harness/paths.js';
 import { blob, readArchive, type Archive } from './archive.js';
+import { productionPackages } from '../support/lockfile.js';
 
 // The first call of imageInfo() rebuilds a stale archive (1-2 min on this machine's two
 // cores) before the tests run: give this file more than .taprc's 120 s.
@@ -108,8 +109,7 @@ t.test('layer: Node 20 and exactly the libraries ldd lists, CA bundle, passwd, t
   const bundled = JSON.parse(byName.get('app/dist/bundle/packages.json')?.data.toString() ?? '[]') as { name: string; version: string; license: string }[];
   const names = new Set(bundled.map((b) => b.name));
   for (const dep of Object.keys(pkg.dependencies)) t.ok(names.has(dep), `production dependency ${dep} is bundled`);
-  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean }> };
-  const prod = new Set(Object.entries(lock.packages).filter(([p, v]) => p !== '' && !v.dev).map(([p, v]) => `${p.replace(/^.*node_modules\//, '')}@${v.version ?? ''}`));
+  const prod = productionPackages(join(REPO_ROOT, 'package-lock.json'));
   t.strictSame(bundled.map((b) => `${b.name}@${b.version}`).filter((b) => !prod.has(b)), [], `every bundled package is a production package of the lockfile (${bundled.length})`);
   for (const dev of ['tap', 'typescript', 'tsx', 'fast-check', 'autocannon', 'esbuild', 'eslint']) t.notOk(names.has(dev), `no ${dev}`);
   // The image's bundle (made in a production-only tree) is byte for byte the one the

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CASES } from '../cli/cases.js';
 import { BUNDLE_JS, MAIN_JS, ROOT, runBuilt } from '../cli/harness.js';
+import { productionPackages } from '../support/lockfile.js';
 
 t.setTimeout(600_000);
 
@@ -83,8 +84,7 @@ t.test('serve --self-signed from the bundle answers /healthz over HTTPS', async 
 
 t.test('only production packages of the lockfile are bundled', (t) => {
   const bundled = JSON.parse(readFileSync(path.join(ROOT, 'dist', 'bundle', 'packages.json'), 'utf8')) as { name: string; version: string }[];
-  const lock = JSON.parse(readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; dev?: boolean }> };
-  const prod = new Set(Object.entries(lock.packages).filter(([p, v]) => p !== '' && !v.dev).map(([p, v]) => `${p.replace(/^.*node_modules\//, '')}@${v.version ?? ''}`));
+  const prod = productionPackages(path.join(ROOT, 'package-lock.json'));
   t.ok(bundled.length > 50, `packages listed (${bundled.length})`);
   t.strictSame(bundled.map((b) => `${b.name}@${b.version}`).filter((b) => !prod.has(b)), [], 'each is a production package at its locked version');
   t.end();

@@ -10,10 +10,11 @@ import t from 'tap';
 import { generate } from 'selfsigned';
 import { buildApp } from '../../src/server/app.js';
 import { createMetrics } from '../../src/metrics.js';
-import { generateSelfSigned, caBundleBase64, servingNames } from '../../src/server/selfsigned.js';
+import { generateSelfSigned, caBundleBase64, servingNames, type SelfSignedMaterial } from '../../src/server/selfsigned.js';
 import { CertificateReloader, httpsServerOptions, validateMaterial, TlsMaterialError, MODERN_CIPHERS } from '../../src/server/tls.js';
 import { admissionFixture, makeApp } from './helpers.js';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import type { Test } from 'tap';
 
 interface Reply {
   status: number;
@@ -255,28 +256,35 @@ t.test('certificate reload: a swapped Secret volume is served without dropping a
   t.match(m, new RegExp(`sdb_tls_guard_tls_certificate_expiry_timestamp_seconds ${Math.floor(new Date(new X509Certificate(b.cert).validTo).getTime() / 1000)}`));
 });
 
-t.test('certificate reload: plain files overwritten in place are picked up too', async (t) => {
+/** Pair A written as plain files in a fresh directory (removed at teardown), pair B to
+ *  write later, and a loaded reloader on those files (debounce 50 ms, no poll). */
+async function plainFilesReloader(t: Test, logger: Logger): Promise<{ dir: string; b: SelfSignedMaterial; reloader: CertificateReloader }> {
   const dir = mkdtempSync(join(tmpdir(), 'sdb-tls-guard-reload-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const a = await generateSelfSigned({ namespace: 'demo' });
   const b = await generateSelfSigned({ namespace: 'demo' });
   writeFileSync(join(dir, 'tls.crt'), a.cert);
   writeFileSync(join(dir, 'tls.key'), a.key);
-  let applied = 0;
-  let lastCert = '';
   const reloader = new CertificateReloader({
     files: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
     settings: { minVersion: '1.2' },
-    logger: pino({ level: 'silent' }),
+    logger,
     debounceMs: 50,
     pollIntervalMs: 0,
   });
   await reloader.load();
+  t.teardown(() => reloader.stop());
+  return { dir, b, reloader };
+}
+
+t.test('certificate reload: plain files overwritten in place are picked up too', async (t) => {
+  const { dir, b, reloader } = await plainFilesReloader(t, pino({ level: 'silent' }));
+  let applied = 0;
+  let lastCert = '';
   reloader.start((o) => {
     applied++;
     lastCert = String(o.cert);
   });
-  t.teardown(() => reloader.stop());
   writeFileSync(join(dir, 'tls.key'), b.key);
   writeFileSync(join(dir, 'tls.crt'), b.cert);
   await until('the new pair to be applied', async () => lastCert === b.cert);
@@ -290,34 +298,24 @@ t.test('certificate reload: a key written while the half-written pair is being r
   // key), i.e. after it read the files and before it re-created its watches. That write's
   // event reaches only the watches being closed; the re-read after re-arming must see it
   // (no poll here: without that re-read the old pair would stay until the next poll).
-  const dir = mkdtempSync(join(tmpdir(), 'sdb-tls-guard-reload-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const a = await generateSelfSigned({ namespace: 'demo' });
-  const b = await generateSelfSigned({ namespace: 'demo' });
-  writeFileSync(join(dir, 'tls.crt'), a.cert);
-  writeFileSync(join(dir, 'tls.key'), a.key);
   let refusals = 0;
+  let onRefusal = (): void => undefined;
   const logger = pino(
     { level: 'warn' },
     {
       write(line: string) {
-        if (line.includes('serving certificate not reloaded') && ++refusals === 1) writeFileSync(join(dir, 'tls.key'), b.key);
+        if (line.includes('serving certificate not reloaded') && ++refusals === 1) onRefusal();
       },
     },
   );
+  const { dir, b, reloader } = await plainFilesReloader(t, logger);
+  onRefusal = () => {
+    writeFileSync(join(dir, 'tls.key'), b.key);
+  };
   let lastCert = '';
-  const reloader = new CertificateReloader({
-    files: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') },
-    settings: { minVersion: '1.2' },
-    logger,
-    debounceMs: 50,
-    pollIntervalMs: 0,
-  });
-  await reloader.load();
   reloader.start((o) => {
     lastCert = String(o.cert);
   });
-  t.teardown(() => reloader.stop());
   writeFileSync(join(dir, 'tls.crt'), b.cert);
   await until('the new pair to be applied', async () => lastCert === b.cert, 5000);
   t.equal(lastCert, b.cert, 'the new pair is served');
